@@ -1,0 +1,42 @@
+"""Exceptions raised by Flask-Store.
+
+Everything a storage backend can go wrong with derives from :class:`StoreError`,
+so an app can catch one class. Errors meant for HTTP clients also derive from a
+Werkzeug exception, so ``app.errorhandler`` can customise them.
+"""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+
+class StoreError(Exception):
+    """Base class of every Flask-Store error."""
+
+
+class NotConfiguredError(StoreError):
+    """Required configuration is missing; the message names every missing key."""
+
+
+class StorageError(StoreError):
+    """The storage backend failed to do what was asked."""
+
+
+class StoredFileNotFound(StorageError, FileNotFoundError):
+    """The stored file does not exist (an S3 404, a missing local file)."""
+
+
+class UploadFailed(StorageError):
+    """An upload did not complete; nothing was stored under the final name."""
+
+
+class FileRejected(StoreError, BadRequest):
+    """An uploaded file was refused (type or name not allowed)."""
+
+    code = 400
+
+
+class FileTooLarge(StoreError, RequestEntityTooLarge):
+    """An uploaded file is larger than ``STORE_MAX_SIZE`` allows."""
+
+    code = 413

@@ -1,0 +1,145 @@
+"""The ``Store`` extension and the per-app state it keeps."""
+
+from __future__ import annotations
+
+import threading
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from .exceptions import NotConfiguredError
+from .providers.base import Provider, store_state
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+DEFAULT_PROVIDER = "flask_store.providers.local.LocalProvider"
+
+#: Config defaults every provider shares; providers add theirs in app_defaults.
+DEFAULTS: dict[str, Any] = {
+    "STORE_PROVIDER": DEFAULT_PROVIDER,
+    "STORE_DOMAIN": None,
+    "STORE_ALLOWED_EXTENSIONS": None,
+    "STORE_MAX_SIZE": None,
+    "STORE_ADMIN_ACCESS": None,
+    "STORE_DELETE_ORPHANS": False,
+    "STORE_FSYNC": True,
+}
+
+#: The endpoint of the serving route (``url_for("flask.store.file", filename=...)``).
+SERVE_ENDPOINT = "flask.store.file"
+
+
+def import_provider(dotted_path: str) -> type[Provider]:
+    """Import a provider class from ``"package.module.ClassName"``."""
+    module_name, _, class_name = str(dotted_path).rpartition(".")
+    if not module_name:
+        raise ImportError(
+            f"STORE_PROVIDER {dotted_path!r} is not a dotted path "
+            "like 'flask_store.providers.local.LocalProvider'."
+        )
+    try:
+        module = import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(
+            f"STORE_PROVIDER {dotted_path!r} could not be imported: {exc}"
+        ) from exc
+    provider = getattr(module, class_name, None)
+    if not (isinstance(provider, type) and issubclass(provider, Provider)):
+        raise ImportError(
+            f"STORE_PROVIDER {dotted_path!r}: {module_name} has no Provider "
+            f"subclass named {class_name}."
+        )
+    return provider
+
+
+class StoreState:
+    """What Flask-Store keeps for one app, in ``app.extensions["store"]``.
+
+    ``cache`` is where providers keep per-app resources (clients, in-memory
+    files), guarded by ``lock``.
+    """
+
+    def __init__(self, store: Store, app: Flask, provider: type[Provider]) -> None:
+        self.store = store
+        self.app = app
+        self.provider = provider
+        self.lock = threading.RLock()
+        self.cache: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<StoreState {self.app.name!r} provider={self.provider.__name__}>"
+
+
+class Store:
+    """Flask-Store for one or more apps.
+
+    ::
+
+        store = Store(app)          # or Store() then store.init_app(app)
+        provider = store.Provider(request.files["afile"])
+        provider.save()
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Configure ``app``: defaults, provider, checks, route and commands."""
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        provider = self.provider(app)
+        app.extensions["store"] = StoreState(self, app, provider)
+        self.set_provider_defaults(app)
+        self.check_config(app)
+        if provider.register_route:
+            self.register_route(app)
+
+        from .cli import store_cli
+
+        app.cli.add_command(store_cli)
+
+    @property
+    def Provider(self) -> type[Provider]:  # noqa: N802 - the 0.0.4 name
+        """The current app's provider class."""
+        return store_provider()
+
+    def provider(self, app: Flask) -> type[Provider]:
+        """The provider class ``app`` is configured with."""
+        state = app.extensions.get("store")
+        if isinstance(state, StoreState) and state.store is self:
+            return state.provider
+        return import_provider(app.config.get("STORE_PROVIDER", DEFAULT_PROVIDER))
+
+    def set_provider_defaults(self, app: Flask) -> None:
+        """Let the provider set its config defaults (``app_defaults``)."""
+        app_defaults = getattr(self.provider(app), "app_defaults", None)
+        if app_defaults is not None:
+            app_defaults(app)
+
+    def check_config(self, app: Flask) -> None:
+        """Raise :class:`NotConfiguredError` naming every missing required key."""
+        required = getattr(self.provider(app), "REQUIRED_CONFIGURATION", ())
+        missing = [key for key in required if not app.config.get(key)]
+        if missing:
+            keys = ", ".join(missing)
+            raise NotConfiguredError(
+                f"Flask-Store is missing configuration: {keys}. "
+                f"Set {'them' if len(missing) > 1 else 'it'} in app.config "
+                "before calling init_app."
+            )
+
+    def register_route(self, app: Flask) -> None:
+        """Serve stored files at ``<STORE_URL_PREFIX>/<path:filename>``."""
+        from .serving import serve
+
+        prefix = "/" + str(app.config.get("STORE_URL_PREFIX") or "").strip("/")
+        rule = prefix.rstrip("/") + "/<path:filename>"
+        app.add_url_rule(rule, SERVE_ENDPOINT, serve, methods=["GET"])
+
+
+def store_provider() -> type[Provider]:
+    """The current app's provider class (needs an app context)."""
+    return store_state(current_app).provider

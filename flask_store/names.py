@@ -1,0 +1,167 @@
+"""Pure functions for file names, stored paths and URLs.
+
+Nothing here touches Flask, the network or the disk, so every provider shares
+the same rules and tests can check them directly.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from urllib.parse import quote
+
+#: The longest file name, in UTF-8 bytes, that common filesystems accept.
+MAX_NAME_BYTES = 255
+
+#: An extension longer than this is treated as part of the name.
+_MAX_EXTENSION_BYTES = 32
+
+#: Punctuation kept in names: safe in URLs and on Linux, macOS and Windows.
+_KEPT_PUNCTUATION = frozenset("-_.()~+,")
+
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in "0123456789¹²³"]
+)
+
+_UNDERSCORES = re.compile(r"_{2,}")
+
+
+def _keep(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LNM" or char in _KEPT_PUNCTUATION
+
+
+def _clean(name: str) -> str:
+    """Keep letters, digits, marks and safe punctuation; spaces become ``_``."""
+    chars = []
+    for char in name:
+        if char.isspace():
+            chars.append("_")
+        elif _keep(char):
+            chars.append(char)
+    return _UNDERSCORES.sub("_", "".join(chars))
+
+
+def split_extension(name: str) -> tuple[str, str]:
+    """Split ``name`` into stem and extension (with its dot).
+
+    A dot at the start, or an extension too long to be one, does not count.
+    """
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext.encode()) > _MAX_EXTENSION_BYTES:
+        return name, ""
+    return stem, "." + ext
+
+
+def _truncate(text: str, max_bytes: int) -> str:
+    """Cut ``text`` to at most ``max_bytes`` UTF-8 bytes on a character boundary."""
+    encoded = text.encode()
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[:max_bytes].decode(errors="ignore")
+
+
+def _fit(stem: str, ext: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    stem = _truncate(stem, max_bytes - len(ext.encode())).rstrip(". ")
+    return stem + ext
+
+
+def generated_name(extension: str = "") -> str:
+    """A fresh random name, used when nothing usable is left of a name."""
+    return f"file-{secrets.token_hex(6)}{extension}"
+
+
+def secure_name(filename: str) -> str:
+    """Return a version of ``filename`` safe to store, serve and put in a URL.
+
+    Directory parts are dropped, control characters and characters unsafe in
+    URLs or on common filesystems are removed, Unicode letters are kept in NFC,
+    Windows reserved names are avoided and the result fits in 255 bytes with
+    its extension. A name with nothing usable left gets a generated one.
+    """
+    name = unicodedata.normalize("NFC", filename)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _clean(name).strip("._ ")
+    stem, ext = split_extension(name)
+    ext = ext.lower() if ext.isascii() else ext
+    stem = stem.strip("._ ")
+    if not stem:
+        return generated_name(ext if len(ext) > 1 else "")
+    if stem.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return _fit(stem, ext)
+
+
+def with_suffix(name: str, token: str | None = None) -> str:
+    """Return ``name`` with a short unique token before its extension."""
+    token = token or secrets.token_hex(4)
+    stem, ext = split_extension(name)
+    return _fit(stem, f"_{token}{ext}")
+
+
+def candidate_names(name: str, attempts: int = 16) -> list[str]:
+    """``name`` followed by suffixed alternatives to try when it is taken."""
+    return [name] + [with_suffix(name) for _ in range(attempts - 1)]
+
+
+def _check_part(part: str, what: str, value: str) -> None:
+    if part == "..":
+        raise ValueError(f"{what} {value!r} may not contain '..'.")
+    if any(unicodedata.category(c) == "Cc" for c in part):
+        raise ValueError(f"{what} {value!r} may not contain control characters.")
+
+
+def clean_location(location: str | None) -> str:
+    """Validate a relative folder and return it normalised (``a/b``, or ``""``).
+
+    Absolute paths, ``..``, backslashes, NUL and control characters raise
+    :class:`ValueError`: a location comes from code or from a client, and
+    either way it must stay under ``STORE_PATH``.
+    """
+    if location is None:
+        return ""
+    if not isinstance(location, str):
+        raise TypeError(f"location must be a str, not {type(location).__name__}.")
+    what = "Location"
+    if "\\" in location:
+        raise ValueError(f"{what} {location!r} may not contain backslashes.")
+    if location.startswith("/") or re.match(r"^[A-Za-z]:", location):
+        raise ValueError(f"{what} {location!r} must be relative, not absolute.")
+    parts = [p for p in location.split("/") if p not in ("", ".")]
+    for part in parts:
+        _check_part(part, what, location)
+    return "/".join(unicodedata.normalize("NFC", p) for p in parts)
+
+
+def split_stored_path(path: str) -> tuple[str, str]:
+    """Validate the relative path of a stored file; return (location, filename)."""
+    if not isinstance(path, str):
+        raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
+    location, _, filename = path.rstrip("/").rpartition("/")
+    location = clean_location(location) if location else ""
+    if not filename or filename in (".", ".."):
+        raise ValueError(f"{path!r} is not the path of a stored file.")
+    _check_part(filename, "Stored path", path)
+    if "\\" in filename:
+        raise ValueError(f"Stored path {path!r} may not contain backslashes.")
+    return location, filename
+
+
+def join_key(*parts: str) -> str:
+    """Join path parts with ``/``, dropping empty parts and duplicate slashes."""
+    pieces = []
+    for part in parts:
+        pieces.extend(p for p in part.split("/") if p)
+    return "/".join(pieces)
+
+
+def url_path(*parts: str) -> str:
+    """A percent-encoded URL path starting with ``/`` from unencoded parts."""
+    return "/" + quote(join_key(*parts), safe="/")
+
+
+def join_url(domain: str, path: str) -> str:
+    """Put a domain (scheme, host and maybe a path) before a URL path."""
+    return domain.rstrip("/") + "/" + path.lstrip("/")

@@ -1,0 +1,275 @@
+"""Local disk storage, the default provider.
+
+Files are written to a temporary file in their destination folder, flushed to
+disk, then published under their final name with a hard link, which fails
+rather than replace a file that is already there. So a name is never
+overwritten, even by another process, and a file is either complete under its
+final name or absent.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING
+
+from .. import names
+from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
+from .base import CHUNK_SIZE, FolderPage, Provider, StoredFile, app_or_current, matches
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+#: Prefix of the temporary files written before a file is published. Names
+#: starting with a dot are never produced by ``secure_name``, listed or served.
+TEMP_PREFIX = ".flask-store-"
+
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def _file_mode() -> int:
+    """``0o666`` less the process umask, read once (``mkstemp`` uses ``0o600``)."""
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+        return 0o666 & ~_umask
+
+
+def store_root(app: Flask) -> str:
+    """The real, absolute path of the app's ``STORE_PATH``."""
+    return os.path.realpath(app.config["STORE_PATH"])
+
+
+def confined(root: str, relative: str) -> str:
+    """The absolute path of ``relative`` under ``root``, symlinks resolved.
+
+    Raises :class:`StoredFileNotFound` when it resolves outside ``root`` (a
+    symlink pointing out), so nothing outside the store is ever touched.
+    """
+    path = os.path.join(root, *relative.split("/")) if relative else root
+    real = os.path.realpath(path)
+    if real != root and os.path.commonpath([root, real]) != root:
+        raise StoredFileNotFound(f"{relative!r} resolves outside STORE_PATH.")
+    return real
+
+
+def make_folder(root: str, location: str) -> str:
+    """Create ``location`` under ``root`` one level at a time; return its path.
+
+    Each level is checked before the next is made in it, so a symlink planted
+    in the store can never make us create folders outside it.
+    """
+    os.makedirs(root, exist_ok=True)
+    path = root
+    for part in location.split("/") if location else ():
+        path = os.path.join(path, part)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root or not os.path.isdir(real):
+            raise StorageError(f"{location!r} is not a folder inside STORE_PATH.")
+    return os.path.realpath(path)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(temp: str, final: str) -> bool:
+    """Give ``temp`` the name ``final`` unless it is taken; False when taken."""
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        # No hard links on this filesystem: reserve the name exclusively, then
+        # move the complete file over the (empty) reservation.
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        try:
+            os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        os.replace(temp, final)
+    return True
+
+
+def _entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
+    return StoredFile(
+        path=path,
+        is_folder=is_folder,
+        size=None if is_folder else st.st_size,
+        modified=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
+    )
+
+
+class LocalProvider(Provider):
+    """Stores files in ``STORE_PATH`` on the local disk and serves them.
+
+    ``STORE_PATH`` defaults to ``<instance_path>/uploads``; files are served
+    under ``STORE_URL_PREFIX`` (default ``/uploads``).
+    """
+
+    register_route = True
+
+    @staticmethod
+    def app_defaults(app: Flask) -> None:
+        app.config.setdefault("STORE_PATH", os.path.join(app.instance_path, "uploads"))
+        app.config.setdefault("STORE_URL_PREFIX", "/uploads")
+        path = app.config["STORE_PATH"]
+        if path and not os.path.isabs(path):
+            # Relative to the app, like Flask's own folders; never the cwd.
+            app.config["STORE_PATH"] = os.path.join(app.root_path, path)
+
+    @property
+    def root(self) -> str:
+        return store_root(self.app)
+
+    @property
+    def absolute_path(self) -> str:
+        return os.path.join(self.config["STORE_PATH"], *self.relative_path.split("/"))
+
+    def join(self, *parts: str) -> str:
+        return os.path.join(*parts) if parts else ""
+
+    def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
+        location = candidates[0].rpartition("/")[0]
+        folder = make_folder(self.root, location)
+        fsync = self.config.get("STORE_FSYNC", True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                os.fchmod(out.fileno(), _file_mode())
+                shutil.copyfileobj(stream, out, CHUNK_SIZE)
+                if fsync:
+                    out.flush()
+                    os.fsync(out.fileno())
+            for candidate in candidates:
+                final = os.path.join(folder, candidate.rpartition("/")[2])
+                if _publish(temp, final):
+                    if fsync:
+                        _fsync_dir(folder)
+                    return candidate
+            raise UploadFailed(
+                f"Could not find a free name for {candidates[0]!r} after "
+                f"{len(candidates)} attempts."
+            )
+        finally:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+
+    def _file(self, path: str) -> str:
+        """The absolute path of a stored regular file, or StoredFileNotFound."""
+        real = confined(self.root, path)
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            raise StoredFileNotFound(f"{path!r} is not stored.") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise StoredFileNotFound(f"{path!r} is not a file.")
+        return real
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self._file(path)
+        except StoredFileNotFound:
+            return False
+        return True
+
+    def _open(self, path: str) -> IO[bytes]:
+        return open(self._file(path), "rb")  # noqa: SIM115 - the caller closes it
+
+    def _delete(self, path: str) -> None:
+        os.unlink(self._file(path))
+
+    def _stat(self, path: str) -> StoredFile:
+        return _entry(path, os.stat(self._file(path)))
+
+    # -- listing ----------------------------------------------------------
+
+    @classmethod
+    def list_folder(
+        cls,
+        location: str = "",
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        contains: str | None = None,
+        app: Flask | None = None,
+    ) -> FolderPage:
+        location = names.clean_location(location)
+        root = store_root(app_or_current(app))
+        try:
+            folder = confined(root, location)
+            with os.scandir(folder) as it:
+                found = {
+                    e.name: e
+                    for e in it
+                    if not e.name.startswith(".") and matches(e.name, contains)
+                }
+        except (FileNotFoundError, NotADirectoryError):
+            return FolderPage()
+        ordered = sorted(n for n in found if after is None or n > after)
+        page = FolderPage()
+        for name in ordered:
+            if len(page.entries) == limit:
+                page.next_after = page.entries[-1].name
+                break
+            entry = found[name]
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+                if not (is_folder or entry.is_file(follow_symlinks=False)):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # deleted while listing
+                continue
+            page.entries.append(_entry(names.join_key(location, name), st, is_folder))
+        return page
+
+    @classmethod
+    def create_folder(cls, location: str, *, app: Flask | None = None) -> str:
+        location = names.clean_location(location)
+        make_folder(store_root(app_or_current(app)), location)
+        return location
+
+    @classmethod
+    def iter_files(
+        cls, location: str = "", *, app: Flask | None = None
+    ) -> Iterator[StoredFile]:
+        location = names.clean_location(location)
+        root = store_root(app_or_current(app))
+        try:
+            start = confined(root, location)
+        except StoredFileNotFound:
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            relative = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            relative = "" if relative == "." else relative
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(full)
+                except FileNotFoundError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    yield _entry(names.join_key(relative, name), st)

@@ -1,0 +1,26 @@
+"""Signals sent by Flask-Store, from one blinker namespace.
+
+Each is sent with the Flask app as sender::
+
+    from flask_store.signals import file_saved
+
+    @file_saved.connect_via(app)
+    def on_saved(app, provider, **extra):
+        ...
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent after a file is stored under its final name; ``provider`` is the provider.
+file_saved = _signals.signal("file-saved")
+
+#: Sent after a stored file is deleted; ``provider`` is the provider.
+file_deleted = _signals.signal("file-deleted")
+
+#: Sent when a background upload gave up after its retries; ``provider`` is the
+#: provider, ``exception`` the last error and ``spooled_path`` the kept copy.
+upload_failed = _signals.signal("upload-failed")

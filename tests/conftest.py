@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from flask_store import Store
+
+PROVIDERS = {
+    "local": "flask_store.providers.local.LocalProvider",
+    "memory": "flask_store.providers.memory.MemoryProvider",
+}
+
+
+def make_app(tmp_path: Any, **config: Any) -> Flask:
+    """A Flask app whose instance folder is under ``tmp_path``."""
+    app = Flask("testapp", instance_path=str(tmp_path / "instance"))
+    app.config.update(TESTING=True, SECRET_KEY="test-secret", **config)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Iterator[Flask]:
+    app = make_app(tmp_path)
+    Store(app)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(params=sorted(PROVIDERS))
+def storage(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
+    """An app with Store initialised, once per provider."""
+    app = make_app(tmp_path, STORE_PROVIDER=PROVIDERS[request.param])
+    Store(app)
+    with app.app_context():
+        yield app
+
+
+def upload(data: bytes = b"hello", filename: str = "hello.txt") -> Any:
+    """A FileStorage as a form upload would give it."""
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(io.BytesIO(data), filename=filename)
