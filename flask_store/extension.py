@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from .exceptions import NotConfiguredError
-from .providers.base import Provider, store_state
+from .providers.base import Provider as BaseProvider
+from .providers.base import store_state
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
 SERVE_ENDPOINT = "flask.store.file"
 
 
-def import_provider(dotted_path: str) -> type[Provider]:
+def import_provider(dotted_path: str) -> type[BaseProvider]:
     """Import a provider class from ``"package.module.ClassName"``."""
     module_name, _, class_name = str(dotted_path).rpartition(".")
     if not module_name:
@@ -46,7 +47,7 @@ def import_provider(dotted_path: str) -> type[Provider]:
             f"STORE_PROVIDER {dotted_path!r} could not be imported: {exc}"
         ) from exc
     provider = getattr(module, class_name, None)
-    if not (isinstance(provider, type) and issubclass(provider, Provider)):
+    if not (isinstance(provider, type) and issubclass(provider, BaseProvider)):
         raise ImportError(
             f"STORE_PROVIDER {dotted_path!r}: {module_name} has no Provider "
             f"subclass named {class_name}."
@@ -61,7 +62,7 @@ class StoreState:
     files), guarded by ``lock``.
     """
 
-    def __init__(self, store: Store, app: Flask, provider: type[Provider]) -> None:
+    def __init__(self, store: Store, app: Flask, provider: type[BaseProvider]) -> None:
         self.store = store
         self.app = app
         self.provider = provider
@@ -102,11 +103,11 @@ class Store:
         app.cli.add_command(store_cli)
 
     @property
-    def Provider(self) -> type[Provider]:  # noqa: N802 - the 0.0.4 name
+    def Provider(self) -> type[BaseProvider]:
         """The current app's provider class."""
         return store_provider()
 
-    def provider(self, app: Flask) -> type[Provider]:
+    def provider(self, app: Flask) -> type[BaseProvider]:
         """The provider class ``app`` is configured with."""
         state = app.extensions.get("store")
         if isinstance(state, StoreState) and state.store is self:
@@ -140,6 +141,6 @@ class Store:
         app.add_url_rule(rule, SERVE_ENDPOINT, serve, methods=["GET"])
 
 
-def store_provider() -> type[Provider]:
+def store_provider() -> type[BaseProvider]:
     """The current app's provider class (needs an app context)."""
     return store_state(current_app).provider

@@ -151,7 +151,7 @@ def split_stored_path(path: str) -> tuple[str, str]:
 
 def join_key(*parts: str) -> str:
     """Join path parts with ``/``, dropping empty parts and duplicate slashes."""
-    pieces = []
+    pieces: list[str] = []
     for part in parts:
         pieces.extend(p for p in part.split("/") if p)
     return "/".join(pieces)

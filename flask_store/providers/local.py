@@ -9,6 +9,7 @@ final name or absent.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -46,7 +47,7 @@ def _file_mode() -> int:
 
 def store_root(app: Flask) -> str:
     """The real, absolute path of the app's ``STORE_PATH``."""
-    return os.path.realpath(app.config["STORE_PATH"])
+    return os.path.realpath(str(app.config["STORE_PATH"]))
 
 
 def confined(root: str, relative: str) -> str:
@@ -72,10 +73,8 @@ def make_folder(root: str, location: str) -> str:
     path = root
     for part in location.split("/") if location else ():
         path = os.path.join(path, part)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.mkdir(path)
-        except FileExistsError:
-            pass
         real = os.path.realpath(path)
         if os.path.commonpath([root, real]) != root or not os.path.isdir(real):
             raise StorageError(f"{location!r} is not a folder inside STORE_PATH.")
@@ -170,10 +169,8 @@ class LocalProvider(Provider):
                 f"{len(candidates)} attempts."
             )
         finally:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
-            except FileNotFoundError:
-                pass
 
     def _file(self, path: str) -> str:
         """The absolute path of a stored regular file, or StoredFileNotFound."""
@@ -194,7 +191,7 @@ class LocalProvider(Provider):
         return True
 
     def _open(self, path: str) -> IO[bytes]:
-        return open(self._file(path), "rb")  # noqa: SIM115 - the caller closes it
+        return open(self._file(path), "rb")
 
     def _delete(self, path: str) -> None:
         os.unlink(self._file(path))

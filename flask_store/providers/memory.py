@@ -120,7 +120,9 @@ class MemoryProvider(Provider):
             if slash:
                 entries.setdefault(name, StoredFile(path=full, is_folder=True))
             elif blob is not None:
-                entries[name] = StoredFile(full, size=len(blob.data), modified=blob.modified)
+                entries[name] = StoredFile(
+                    full, size=len(blob.data), modified=blob.modified
+                )
         ordered = [entries[n] for n in sorted(entries)]
         more = len(ordered) > limit
         return FolderPage(ordered[:limit], ordered[limit - 1].name if more else None)
