@@ -1,18 +1,483 @@
-"""``flask store ...`` commands for the configured provider."""
+"""``flask store ...``: list, upload, delete, check and clean up stored files.
+
+Every command works on the app's configured provider. Output is for people by
+default and JSON with ``--json``; an error ends the command with a one-line
+message and a non-zero exit status, never a traceback.
+"""
 
 from __future__ import annotations
 
+import functools
+import io
+import json
+import os
+import re
+import secrets
+import shlex
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta, timezone
+from typing import IO, Any, TypeVar
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
+from jinja2.filters import do_filesizeformat
+
+from . import names
+from .exceptions import StoreError
+from .extension import store_provider
+from .providers.base import Provider, StoredFile, store_state
 
 store_cli = AppGroup("store", help="Manage the files in the Flask-Store store.")
 
+#: Entries asked of the provider per listing call.
+PAGE_SIZE = 500
+
+#: Config values ``check`` never prints, only says whether they are set.
+_SECRET_KEY_PARTS = ("SECRET", "PASSWORD", "ACCESS_KEY", "TOKEN")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The errors a command reports as a message: bad input, storage failures."""
+    errors: list[type[BaseException]] = [
+        StoreError,
+        OSError,
+        ValueError,
+        TypeError,
+        NotImplementedError,
+    ]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # the s3 extra is not installed
+        pass
+    else:
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an error for the terminal."""
+    message = " ".join(str(exc).split())
+    return message or type(exc).__name__
+
+
+def reports_errors(command: _F) -> _F:
+    """Turn input and storage errors raised by ``command`` into click errors."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except expected_errors() as exc:
+            raise click.ClickException(describe(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for scripts."
+)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def note(message: str) -> None:
+    """A message for people, on stderr so that stdout stays parseable."""
+    click.echo(message, err=True)
+
+
+def progress(
+    items: Iterable[Any] | None = None, *, length: int | None = None, label: str
+) -> Any:
+    """A progress bar on stderr (only its label when stderr is not a terminal)."""
+    return click.progressbar(
+        items,
+        length=length,
+        label=label,
+        file=click.get_text_stream("stderr"),
+        show_pos=length is None and items is not None,
+    )
+
+
+# -- formatting -----------------------------------------------------------
+
+
+def entry_json(entry: StoredFile) -> dict[str, Any]:
+    """A listing entry as plain JSON types."""
+    return {
+        "path": entry.path,
+        "name": entry.name,
+        "type": "folder" if entry.is_folder else "file",
+        "size": entry.size,
+        "modified": entry.modified.isoformat() if entry.modified else None,
+        "content_type": None if entry.is_folder else entry.content_type,
+    }
+
+
+def entry_line(entry: StoredFile, name: str | None = None) -> str:
+    """``size  date (UTC)  name`` for one listing entry; folders end in ``/``."""
+    size = "-" if entry.size is None else str(do_filesizeformat(entry.size))
+    when = "-"
+    if entry.modified is not None:
+        when = entry.modified.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    shown = entry.name if name is None else name
+    return f"{size:>10}  {when:<16}  {shown}{'/' if entry.is_folder else ''}"
+
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
+_DURATION_UNITS = {
+    "s": "seconds",
+    "m": "minutes",
+    "h": "hours",
+    "d": "days",
+    "w": "weeks",
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``12h``, ``7d``, ``2w`` or a sum such as ``1d12h`` as a timedelta."""
+    compact = text.strip().lower()
+    if not compact or _DURATION_PART.sub("", compact).strip():
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit, "
+            "s, m, h, d or w (30m, 12h, 7d, 1d12h)."
+        )
+    total = timedelta()
+    for amount, unit in _DURATION_PART.findall(compact):
+        total += timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+    return total
+
+
+def duration_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> timedelta | None:
+    """Click callback turning a ``--older-than`` value into a timedelta."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+# -- ls -------------------------------------------------------------------
+
+
+def list_entries(
+    provider: type[Provider],
+    location: str,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> Iterator[StoredFile | str]:
+    """The entries of ``location``, page by page, as the provider lists them.
+
+    When ``limit`` stops the listing early, the last item yielded is the name
+    to pass as ``after`` to continue (a ``str``).
+    """
+    shown = 0
+    while True:
+        want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - shown)
+        page = provider.list_folder(location, after=after, limit=want)
+        yield from page.entries
+        shown += len(page.entries)
+        after = page.next_after
+        if after is None:
+            return
+        if limit is not None and shown >= limit:
+            yield after
+            return
+
 
 @store_cli.command("ls")
-@click.argument("location", default="")
-def list_command(location: str) -> None:
-    """List the folders and files in LOCATION."""
-    from .extension import store_provider
+@click.argument("path", default="")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Show at most this many entries."
+)
+@click.option(
+    "--after", metavar="NAME", help="Start after this name (to continue a listing)."
+)
+@json_option
+@reports_errors
+def list_command(
+    path: str, limit: int | None, after: str | None, as_json: bool
+) -> None:
+    """List the folders and files in PATH (the whole store by default).
 
-    for entry in store_provider().list_folder(location, limit=10_000).entries:
-        click.echo(entry.name + ("/" if entry.is_folder else ""))
+    Sizes and dates (UTC) come from the store. Large folders are listed page by
+    page; with --limit, the command says how to continue.
+    """
+    provider = store_provider()
+    location = names.clean_location(path)
+    entries: list[StoredFile] = []
+    next_after: str | None = None
+    for item in list_entries(provider, location, after=after, limit=limit):
+        if isinstance(item, str):
+            next_after = item
+        elif as_json:
+            entries.append(item)
+        else:
+            entries.append(item)
+            click.echo(entry_line(item))
+    if not entries and location and after is None:
+        single = provider(location)
+        if single.exists():
+            entry = StoredFile(location, size=single.size, modified=single.modified)
+            entries.append(entry)
+            if not as_json:
+                click.echo(entry_line(entry, name=entry.path))
+    if as_json:
+        echo_json(
+            {
+                "location": location,
+                "entries": [entry_json(e) for e in entries],
+                "next_after": next_after,
+            }
+        )
+        return
+    if not entries:
+        note(f"Nothing stored in {location or 'the store'}.")
+    if next_after is not None:
+        command = ["flask", "store", "ls"] + ([path] if path else [])
+        note(
+            "More entries follow: "
+            + shlex.join([*command, "--after", next_after, "--limit", str(limit)])
+        )
+
+
+# -- put ------------------------------------------------------------------
+
+
+class _CountingReader(io.RawIOBase):
+    """Reads a file and moves a progress bar by the bytes read."""
+
+    def __init__(self, raw: IO[bytes], bar: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._bar = bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._bar.update(count or 0)
+        return int(count or 0)
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+
+@store_cli.command("put")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+)
+@click.option("--location", "-l", default="", help="Folder to store the files in.")
+@click.option("--name", help="Store the file under this name (one file only).")
+@json_option
+@reports_errors
+def put_command(
+    files: tuple[str, ...], location: str, name: str | None, as_json: bool
+) -> None:
+    """Store FILES and print the URL of each.
+
+    A name that is already taken gets a short unique suffix: nothing stored is
+    ever overwritten.
+    """
+    if name is not None and len(files) > 1:
+        raise click.UsageError("--name works with one file only.")
+    location = names.clean_location(location)
+    provider_class = store_provider()
+    sizes = {path: os.path.getsize(path) for path in files}
+    stored: list[dict[str, Any]] = []
+    try:
+        with progress(length=sum(sizes.values()), label="Uploading") as bar:
+            for path in files:
+                wanted = name or os.path.basename(path)
+                with open(path, "rb") as raw:
+                    stream = io.BufferedReader(_CountingReader(raw, bar))
+                    provider = provider_class(stream, location, filename=wanted)
+                    provider.save()
+                stored.append(
+                    {
+                        "source": path,
+                        "path": provider.relative_path,
+                        "url": provider.absolute_url,
+                        "size": sizes[path],
+                        "renamed": provider.filename != names.secure_name(wanted),
+                    }
+                )
+    finally:
+        # Whatever happens to the next file, report the ones already stored.
+        if as_json:
+            echo_json({"files": stored})
+        else:
+            for item in stored:
+                if item["renamed"]:
+                    note(f"{item['source']}: name taken, stored as {item['path']}")
+                click.echo(item["url"])
+
+
+# -- rm -------------------------------------------------------------------
+
+
+@store_cli.command("rm")
+@click.argument("paths", nargs=-1, required=True)
+@json_option
+@reports_errors
+def remove_command(paths: tuple[str, ...], as_json: bool) -> None:
+    """Delete the stored files PATHS (relative paths, as ``ls`` shows them)."""
+    provider_class = store_provider()
+    # Build every provider first: one invalid path means nothing is deleted.
+    providers = [provider_class(path) for path in paths]
+    deleted: list[str] = []
+    missing: list[str] = []
+    with progress(providers, label="Deleting") as bar:
+        for provider in bar:
+            try:
+                provider.delete()
+            except FileNotFoundError:
+                missing.append(provider.relative_path)
+            else:
+                deleted.append(provider.relative_path)
+    if as_json:
+        echo_json({"deleted": deleted, "missing": missing})
+    else:
+        for path in deleted:
+            click.echo(f"deleted {path}")
+    if missing:
+        raise click.ClickException("Not stored, nothing deleted: " + ", ".join(missing))
+
+
+# -- check ----------------------------------------------------------------
+
+
+def config_summary(app_config: dict[str, Any]) -> dict[str, Any]:
+    """The ``STORE_*`` settings, with secrets replaced by whether they are set."""
+    summary: dict[str, Any] = {}
+    for key in sorted(k for k in app_config if k.startswith("STORE_")):
+        value = app_config[key]
+        if any(part in key for part in _SECRET_KEY_PARTS):
+            value = "(set)" if value else None
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            value = repr(value)
+        summary[key] = value
+    return summary
+
+
+def run_checks(location: str = "") -> list[dict[str, Any]]:
+    """Check the configuration, then write, read, list and delete a probe file.
+
+    Returns one ``{"check", "ok", "detail"}`` per step. It stops at the first
+    failure, but a probe that was written is always deleted again.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = store_state(app)
+    results: list[dict[str, Any]] = []
+
+    def record(check: str, ok: bool, detail: str) -> list[dict[str, Any]]:
+        results.append({"check": check, "ok": ok, "detail": detail})
+        return results
+
+    # Any exception is a failed check to report: this command exists to say
+    # what is wrong, whatever the backend raises.
+    try:
+        state.store.check_config(app)
+    except Exception as exc:
+        return record("configuration", False, describe(exc))
+    record("configuration", True, f"provider {dotted_name(state.provider)}")
+
+    content = secrets.token_bytes(64)
+    try:
+        probe = state.provider(
+            io.BytesIO(content),
+            location,
+            filename=f"flask-store-check-{secrets.token_hex(6)}.bin",
+        ).save()
+        wait_for_upload(probe)
+    except Exception as exc:
+        return record("write", False, describe(exc))
+    record("write", True, f"stored {probe.relative_path}")
+
+    check = "read"
+    try:
+        if probe.read() != content:
+            raise StoreError("the file read back differs from the file written.")
+        record(check, True, f"read back {len(content)} bytes")
+        check = "list"
+        page = state.provider.list_folder(location, contains=probe.filename)
+        if probe.relative_path not in {entry.path for entry in page.entries}:
+            raise StoreError(f"{probe.relative_path} is missing from the listing.")
+        record(check, True, f"listed {location or 'the store root'}")
+    except Exception as exc:
+        record(check, False, describe(exc))
+
+    try:
+        probe.delete()
+        if probe.exists():
+            raise StoreError(f"{probe.relative_path} is still there after delete.")
+    except Exception as exc:
+        return record("delete", False, describe(exc))
+    return record("delete", True, f"deleted {probe.relative_path}")
+
+
+def dotted_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def wait_for_upload(provider: Provider) -> None:
+    """Wait until a background upload of ``provider`` has finished, if any."""
+    wait = getattr(provider, "wait", None)
+    if callable(wait):
+        wait()
+
+
+@store_cli.command("check")
+@click.option(
+    "--location",
+    "-l",
+    default="",
+    help="Folder to write the probe file in (default: the store root).",
+)
+@json_option
+@reports_errors
+def check_command(location: str, as_json: bool) -> None:
+    """Check the configuration and that files can be written, read and deleted.
+
+    A small probe file is stored, read back, listed and deleted. Exits
+    non-zero, naming what failed, when anything does not work.
+    """
+    location = names.clean_location(location)
+    results = run_checks(location)
+    ok = all(r["ok"] for r in results)
+    settings = config_summary(dict(current_app.config))
+    if as_json:
+        echo_json({"ok": ok, "config": settings, "checks": results})
+    else:
+        click.echo("Settings:")
+        for key, value in settings.items():
+            click.echo(f"  {key} = {value!r}")
+        click.echo("Checks:")
+        for result in results:
+            mark = "ok  " if result["ok"] else "FAIL"
+            click.echo(f"  {mark}  {result['check']}: {result['detail']}")
+    if not ok:
+        failed = next(r for r in results if not r["ok"])
+        raise click.ClickException(
+            f"Flask-Store check failed at {failed['check']}: {failed['detail']}"
+        )
+    if not as_json:
+        click.echo("Flask-Store works: files can be written, read and deleted.")
