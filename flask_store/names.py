@@ -83,12 +83,14 @@ def secure_name(filename: str) -> str:
     """
     name = unicodedata.normalize("NFC", filename)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _clean(name).strip("._ ")
     stem, ext = split_extension(name)
+    stem = _clean(stem).strip("._ ")
+    ext = _clean(ext).rstrip("._ ")
     ext = ext.lower() if ext.isascii() else ext
-    stem = stem.strip("._ ")
+    if len(ext) < 2:
+        ext = ""
     if not stem:
-        return generated_name(ext if len(ext) > 1 else "")
+        return generated_name(ext)
     if stem.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
         stem = "_" + stem
     return _fit(stem, ext)

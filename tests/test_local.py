@@ -1,0 +1,245 @@
+"""The local provider: atomic, exclusive, durable, confined to STORE_PATH."""
+
+from __future__ import annotations
+
+import errno
+import io
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_store import Store, store_provider
+from flask_store.exceptions import StorageError, StoredFileNotFound
+from flask_store.providers.local import LocalProvider
+
+from .conftest import make_app, upload
+
+
+def stored(app: Flask) -> Path:
+    return Path(app.config["STORE_PATH"])
+
+
+def test_file_lands_in_instance_uploads(app: Flask) -> None:
+    saved = store_provider()(upload(b"data", "a.txt"), location="x").save()
+    path = Path(app.instance_path) / "uploads" / "x" / "a.txt"
+    assert saved.absolute_path == str(path)
+    assert path.read_bytes() == b"data"
+
+
+def test_no_temporary_file_is_left_after_success_or_error(app: Flask) -> None:
+    store_provider()(upload(b"ok", "ok.txt")).save()
+
+    class Failing(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            raise OSError("client went away")
+
+    with pytest.raises(OSError):
+        store_provider()(Failing(), filename="bad.txt").save()
+    assert sorted(os.listdir(stored(app))) == ["ok.txt"]
+
+
+def test_saved_file_is_fsynced(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    store_provider()(upload()).save()
+    assert len(synced) == 2  # the file, then its folder entry
+    app.config["STORE_FSYNC"] = False
+    synced.clear()
+    store_provider()(upload()).save()
+    assert synced == []
+
+
+def test_file_mode_follows_the_umask(app: Flask) -> None:
+    saved = store_provider()(upload()).save()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(saved.absolute_path).st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_concurrent_threads_saving_one_name_all_keep_their_bytes(app: Flask) -> None:
+    barrier = threading.Barrier(12)
+    results: list[str] = []
+
+    def save(i: int) -> None:
+        with app.app_context():
+            provider = store_provider()(io.BytesIO(b"%d" % i * 1000), filename="r.pdf")
+            barrier.wait()
+            results.append(provider.save().filename)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 12
+    contents = {(stored(app) / name).read_bytes() for name in results}
+    assert contents == {b"%d" % i * 1000 for i in range(12)}
+
+
+def _save_in_process(instance: str, i: int, start: Any, queue: Any) -> None:
+    app = Flask("worker", instance_path=instance)
+    Store(app)
+    with app.app_context():
+        provider = store_provider()(io.BytesIO(b"%d" % i * 5000), filename="same.pdf")
+        start.wait()
+        queue.put(provider.save().filename)
+
+
+def test_concurrent_processes_saving_one_name_all_keep_their_bytes(
+    tmp_path: Path,
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    start, queue = ctx.Event(), ctx.Queue()
+    instance = str(tmp_path / "instance")
+    procs = [
+        ctx.Process(target=_save_in_process, args=(instance, i, start, queue))
+        for i in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    time.sleep(0.5)
+    start.set()
+    names = [queue.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert len(set(names)) == 4
+    folder = Path(instance) / "uploads"
+    assert {(folder / n).read_bytes() for n in names} == {
+        b"%d" % i * 5000 for i in range(4)
+    }
+
+
+def test_works_without_hard_links(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = store_provider()(upload(b"one", "n.txt")).save()
+    second = store_provider()(upload(b"two", "n.txt")).save()
+    assert first.read() == b"one" and second.read() == b"two"
+    assert second.filename != "n.txt"
+    assert sorted(os.listdir(stored(app))) == sorted(["n.txt", second.filename])
+
+
+def test_symlink_out_of_the_root_is_never_written_through(
+    app: Flask, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    stored(app).mkdir(parents=True)
+    (stored(app) / "evil").symlink_to(outside)
+    with pytest.raises(StorageError):
+        store_provider()(upload(), location="evil/deeper").save()
+    with pytest.raises(StorageError):
+        store_provider()(upload(), location="evil").save()
+    assert list(outside.iterdir()) == []
+
+
+def test_symlink_out_of_the_root_is_never_read_or_deleted(
+    app: Flask, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    stored(app).mkdir(parents=True)
+    (stored(app) / "link.txt").symlink_to(secret)
+    provider = store_provider()("link.txt")
+    assert not provider.exists()
+    with pytest.raises(StoredFileNotFound):
+        provider.open()
+    with pytest.raises(StoredFileNotFound):
+        provider.delete()
+    assert secret.read_text() == "top secret"
+
+
+def test_listing_hides_dotfiles_and_temporary_files(app: Flask) -> None:
+    store_provider()(upload(b"x", "shown.txt")).save()
+    (stored(app) / ".flask-store-abc.part").write_bytes(b"partial")
+    (stored(app) / ".hidden").write_bytes(b"h")
+    assert [e.name for e in LocalProvider.list_folder().entries] == ["shown.txt"]
+    assert [f.path for f in LocalProvider.iter_files()] == ["shown.txt"]
+
+
+class Zeros(io.RawIOBase):
+    """A stream of ``size`` zero bytes that never holds them all in memory."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def test_large_save_uses_bounded_memory(app: Flask) -> None:
+    size = 256 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        saved = store_provider()(Zeros(size), filename="big.bin").save()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert saved.size == size
+    assert peak < 8 * 1024 * 1024
+
+
+def test_killed_mid_save_leaves_no_file_under_the_final_name(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    script = textwrap.dedent(
+        f"""
+        import io, sys, time
+        from flask import Flask
+        from flask_store import Store, store_provider
+
+        class Slow(io.RawIOBase):
+            sent = 0
+            def readable(self):
+                return True
+            def readinto(self, buffer):
+                if self.sent > 4 * 1024 * 1024:
+                    print("writing", flush=True)
+                    time.sleep(60)
+                n = min(len(buffer), 65536)
+                buffer[:n] = bytes(n)
+                self.sent += n
+                return n
+
+        app = Flask("victim", instance_path={str(instance)!r})
+        Store(app)
+        with app.app_context():
+            store_provider()(Slow(), filename="big.bin").save()
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    folder = instance / "uploads"
+    assert not (folder / "big.bin").exists()
+    app = make_app(tmp_path)
+    Store(app)
+    with app.app_context():
+        assert list(LocalProvider.iter_files()) == []

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import pytest
+
+from flask_store import names
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("My Report (final).PDF", "My_Report_(final).pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\system.ini", "system.ini"),
+        ("/absolute/path/photo.jpg", "photo.jpg"),
+        ("C:\\Users\\me\\photo.jpg", "photo.jpg"),
+        ("nul\x00byte.txt", "nulbyte.txt"),
+        ("tab\tnew\nline.txt", "tab_new_line.txt"),
+        ('what?<>:"|*.txt', "what.txt"),
+        ("#hash&amp;%20.txt", "hashamp20.txt"),
+        ("Ünïcödé façade.txt", "Ünïcödé_façade.txt"),
+        ("日本語のファイル.png", "日本語のファイル.png"),
+        (".htaccess", "htaccess"),
+        ("trailing dots...", "trailing_dots"),
+        ("CON.txt", "_CON.txt"),
+        ("lpt1", "_lpt1"),
+        ("com¹.tar.gz", "_com¹.tar.gz"),
+        ("console.txt", "console.txt"),
+    ],
+)
+def test_secure_name(given: str, expected: str) -> None:
+    assert names.secure_name(given) == expected
+
+
+def test_secure_name_normalises_to_nfc() -> None:
+    decomposed = "cafe\u0301.txt"
+    assert names.secure_name(decomposed) == "caf\u00e9.txt"
+
+
+@pytest.mark.parametrize(
+    "given", ["", "..", "../..", "\x00\x01", "???", "/", ". .", "."]
+)
+def test_secure_name_generates_a_name_when_nothing_is_left(given: str) -> None:
+    name = names.secure_name(given)
+    assert name.startswith("file-")
+    assert names.secure_name(given) != name  # each one is fresh
+
+
+def test_secure_name_keeps_extension_of_empty_stem() -> None:
+    name = names.secure_name("???.jpg")
+    assert name.startswith("file-") and name.endswith(".jpg")
+
+
+def test_secure_name_caps_length_in_bytes_keeping_the_extension() -> None:
+    name = names.secure_name("é" * 300 + ".jpeg")
+    assert len(name.encode()) <= 255
+    assert name.endswith(".jpeg")
+    assert name.startswith("é")
+
+
+def test_with_suffix_keeps_extension_and_length() -> None:
+    assert names.with_suffix("report.pdf", "abc123") == "report_abc123.pdf"
+    long = "a" * 251 + ".pdf"
+    assert len(names.with_suffix(long).encode()) <= 255
+    assert names.with_suffix(long).endswith(".pdf")
+
+
+def test_candidate_names_are_distinct() -> None:
+    candidates = names.candidate_names("a.txt")
+    assert candidates[0] == "a.txt"
+    assert len(set(candidates)) == len(candidates)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, ""),
+        ("", ""),
+        ("a", "a"),
+        ("a/b/", "a/b"),
+        ("./a//b", "a/b"),
+        ("x.y", "x.y"),
+    ],
+)
+def test_clean_location(given: str | None, expected: str) -> None:
+    assert names.clean_location(given) == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "/etc",
+        "..",
+        "a/../b",
+        "a/..",
+        "a\\b",
+        "C:stuff",
+        "c:/x",
+        "a\x00b",
+        "a\nb",
+        "\x7f",
+    ],
+)
+def test_clean_location_refuses_escapes(bad: str) -> None:
+    with pytest.raises(ValueError):
+        names.clean_location(bad)
+
+
+def test_clean_location_refuses_non_strings() -> None:
+    with pytest.raises(TypeError):
+        names.clean_location(b"bytes")  # type: ignore[arg-type]
+
+
+def test_split_stored_path() -> None:
+    assert names.split_stored_path("a/b/c.txt") == ("a/b", "c.txt")
+    assert names.split_stored_path("c.txt") == ("", "c.txt")
+    for bad in ["", "/", "a/..", "../c.txt", "/etc/passwd", "a\\b.txt", "a\x00.txt"]:
+        with pytest.raises(ValueError):
+            names.split_stored_path(bad)
+
+
+def test_url_path_percent_encodes() -> None:
+    assert (
+        names.url_path("/uploads/", "a b/ü#?.txt") == "/uploads/a%20b/%C3%BC%23%3F.txt"
+    )
+    assert names.url_path("", "x.txt") == "/x.txt"
+
+
+def test_join_url() -> None:
+    assert names.join_url("http://cdn.example.com/", "/a.txt") == (
+        "http://cdn.example.com/a.txt"
+    )
+    assert names.join_url("https://h/static", "/a.txt") == "https://h/static/a.txt"
