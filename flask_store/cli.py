@@ -359,7 +359,7 @@ def remove_command(paths: tuple[str, ...], as_json: bool) -> None:
         for path in deleted:
             click.echo(f"deleted {path}")
     if missing:
-        raise click.ClickException("Not stored, nothing deleted: " + ", ".join(missing))
+        raise click.ClickException("Not stored, so not deleted: " + ", ".join(missing))
 
 
 # -- check ----------------------------------------------------------------

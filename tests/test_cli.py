@@ -1,0 +1,431 @@
+"""``flask store ...`` commands, run through Flask's CLI runner for every provider."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from click.testing import Result
+from flask import Flask
+
+from flask_store import Store
+from flask_store import cli as store_cli_module
+from flask_store.cli import parse_duration
+from flask_store.exceptions import StorageError
+from flask_store.providers.base import FolderPage
+from flask_store.providers.memory import MemoryProvider
+
+from .conftest import make_app
+
+
+def run(app: Flask, *args: str) -> Result:
+    """Run ``flask store ARGS`` against ``app``."""
+    return app.test_cli_runner().invoke(args=["store", *args])
+
+
+def stored(app: Flask) -> dict[str, bytes]:
+    """Every stored file and its content, whatever the provider."""
+    provider = app.extensions["store"].provider
+    return {
+        entry.path: provider(entry.path, app=app).read()
+        for entry in provider.iter_files(app=app)
+    }
+
+
+def assert_failed(result: Result, message: str) -> None:
+    """A clean failure: non-zero exit, the message on stderr, no traceback."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    folder = tmp_path / "to-upload"
+    folder.mkdir()
+    (folder / "report.txt").write_bytes(b"quarterly numbers")
+    (folder / "photo.png").write_bytes(b"\x89PNG fake image" * 100)
+    return folder
+
+
+# -- put --------------------------------------------------------------------
+
+
+def test_put_stores_the_file_and_prints_its_url(storage: Flask, files: Path) -> None:
+    result = run(storage, "put", str(files / "report.txt"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "/uploads/report.txt\n"
+    assert stored(storage) == {"report.txt": b"quarterly numbers"}
+
+
+def test_put_uses_store_domain_for_the_url(tmp_path: Path, files: Path) -> None:
+    app = make_app(tmp_path, STORE_DOMAIN="https://files.example.com")
+    Store(app)
+    result = run(app, "put", str(files / "report.txt"))
+    assert result.stdout == "https://files.example.com/uploads/report.txt\n"
+
+
+def test_put_several_files_into_a_location_as_json(storage: Flask, files: Path) -> None:
+    result = run(
+        storage,
+        "put",
+        str(files / "report.txt"),
+        str(files / "photo.png"),
+        "--location",
+        "docs/2026",
+        "--json",
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(f["path"], f["url"], f["size"]) for f in data["files"]] == [
+        ("docs/2026/report.txt", "/uploads/docs/2026/report.txt", 17),
+        ("docs/2026/photo.png", "/uploads/docs/2026/photo.png", 1500),
+    ]
+    assert set(stored(storage)) == {"docs/2026/report.txt", "docs/2026/photo.png"}
+    assert "Uploading" in result.stderr
+
+
+def test_put_never_overwrites_a_taken_name(storage: Flask, files: Path) -> None:
+    first = run(storage, "put", str(files / "report.txt"))
+    (files / "report.txt").write_bytes(b"revised numbers")
+    second = run(storage, "put", str(files / "report.txt"), "--json")
+
+    assert first.exit_code == second.exit_code == 0
+    [again] = json.loads(second.stdout)["files"]
+    assert again["renamed"] is True
+    assert again["path"].startswith("report_") and again["path"].endswith(".txt")
+    assert stored(storage) == {
+        "report.txt": b"quarterly numbers",
+        again["path"]: b"revised numbers",
+    }
+    human = run(storage, "put", str(files / "report.txt"))
+    assert "name taken, stored as report_" in human.stderr
+
+
+def test_put_with_a_name(storage: Flask, files: Path) -> None:
+    result = run(storage, "put", str(files / "report.txt"), "--name", "Q3 report.txt")
+    assert result.stdout == "/uploads/Q3_report.txt\n"
+    assert stored(storage) == {"Q3_report.txt": b"quarterly numbers"}
+
+
+def test_put_refuses_a_name_for_several_files(storage: Flask, files: Path) -> None:
+    result = run(
+        storage,
+        "put",
+        str(files / "report.txt"),
+        str(files / "photo.png"),
+        "--name",
+        "x",
+    )
+    assert result.exit_code == 2
+    assert "--name works with one file only" in result.stderr
+    assert stored(storage) == {}
+
+
+@pytest.mark.parametrize("location", ["../outside", "/etc", "a\\b", "bad\x00"])
+def test_put_refuses_a_bad_location_and_stores_nothing(
+    storage: Flask, files: Path, location: str
+) -> None:
+    result = run(storage, "put", str(files / "report.txt"), "--location", location)
+    assert_failed(result, "Location")
+    assert stored(storage) == {}
+
+
+def test_put_a_missing_file(storage: Flask, tmp_path: Path) -> None:
+    result = run(storage, "put", str(tmp_path / "nope.txt"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert stored(storage) == {}
+
+
+# -- ls ---------------------------------------------------------------------
+
+
+def put(app: Flask, data: bytes, filename: str, location: str = "") -> str:
+    provider = app.extensions["store"].provider
+    return str(
+        provider(io.BytesIO(data), location, filename=filename, app=app)
+        .save()
+        .relative_path
+    )
+
+
+def test_ls_shows_folders_files_sizes_and_dates(storage: Flask) -> None:
+    put(storage, b"x" * 2048, "big.bin")
+    put(storage, b"hi", "note.txt", "docs")
+
+    result = run(storage, "ls")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[0:2] == ["2.0", "kB"]
+    assert lines[0].endswith("  big.bin")
+    assert lines[1].endswith("  docs/")
+    assert run(storage, "ls", "docs").stdout.split()[0:2] == ["2", "Bytes"]
+
+
+def test_ls_json(storage: Flask) -> None:
+    put(storage, b"hi", "note.txt", "docs")
+    data = json.loads(run(storage, "ls", "docs", "--json").stdout)
+    [entry] = data["entries"]
+    assert data["location"] == "docs"
+    assert data["next_after"] is None
+    assert entry["path"] == "docs/note.txt"
+    assert entry["type"] == "file"
+    assert entry["size"] == 2
+    assert entry["content_type"] == "text/plain"
+    assert entry["modified"].startswith("20")
+
+    root = json.loads(run(storage, "ls", "--json").stdout)
+    assert [(e["path"], e["type"]) for e in root["entries"]] == [("docs", "folder")]
+
+
+def test_ls_of_a_file_shows_that_file(storage: Flask) -> None:
+    put(storage, b"hi", "note.txt", "docs")
+    result = run(storage, "ls", "docs/note.txt")
+    assert result.stdout.rstrip().endswith("docs/note.txt")
+    data = json.loads(run(storage, "ls", "docs/note.txt", "--json").stdout)
+    assert [e["path"] for e in data["entries"]] == ["docs/note.txt"]
+
+
+def test_ls_of_an_empty_store(storage: Flask) -> None:
+    result = run(storage, "ls")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "Nothing stored in the store" in result.stderr
+    assert json.loads(run(storage, "ls", "--json").stdout)["entries"] == []
+
+
+def test_ls_limit_and_after_page_through_a_folder(storage: Flask) -> None:
+    for name in "abcde":
+        put(storage, name.encode(), f"{name}.txt")
+
+    first = run(storage, "ls", "--limit", "2")
+    assert [line.split()[-1] for line in first.stdout.splitlines()] == [
+        "a.txt",
+        "b.txt",
+    ]
+    assert "flask store ls --after b.txt --limit 2" in first.stderr
+
+    page = json.loads(
+        run(storage, "ls", "--limit", "2", "--after", "b.txt", "--json").stdout
+    )
+    assert [e["name"] for e in page["entries"]] == ["c.txt", "d.txt"]
+    assert page["next_after"] == "d.txt"
+
+    last = json.loads(
+        run(storage, "ls", "--limit", "2", "--after", "d.txt", "--json").stdout
+    )
+    assert [e["name"] for e in last["entries"]] == ["e.txt"]
+    assert last["next_after"] is None
+
+
+def test_ls_fetches_every_page(storage: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in "abcde":
+        put(storage, name.encode(), f"{name}.txt")
+    monkeypatch.setattr(store_cli_module, "PAGE_SIZE", 2)
+    data = json.loads(run(storage, "ls", "--json").stdout)
+    assert [e["name"] for e in data["entries"]] == [f"{n}.txt" for n in "abcde"]
+    assert data["next_after"] is None
+
+
+def test_ls_refuses_a_path_outside_the_store(storage: Flask) -> None:
+    assert_failed(run(storage, "ls", "../etc"), "may not contain '..'")
+    assert_failed(run(storage, "ls", "/etc"), "must be relative")
+
+
+def test_ls_limit_must_be_positive(storage: Flask) -> None:
+    result = run(storage, "ls", "--limit", "0")
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr
+
+
+# -- rm ---------------------------------------------------------------------
+
+
+def test_rm_deletes_files(storage: Flask) -> None:
+    put(storage, b"1", "one.txt", "docs")
+    put(storage, b"2", "two.txt")
+    put(storage, b"3", "three.txt")
+
+    result = run(storage, "rm", "docs/one.txt", "two.txt")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "deleted docs/one.txt\ndeleted two.txt\n"
+    assert stored(storage) == {"three.txt": b"3"}
+
+
+def test_rm_json_reports_missing_files_and_fails(storage: Flask) -> None:
+    put(storage, b"1", "one.txt")
+
+    result = run(storage, "rm", "nope.txt", "one.txt", "--json")
+
+    assert_failed(result, "Not stored, so not deleted: nope.txt")
+    assert json.loads(result.stdout) == {
+        "deleted": ["one.txt"],
+        "missing": ["nope.txt"],
+    }
+    assert stored(storage) == {}
+
+
+def test_rm_with_a_bad_path_deletes_nothing(storage: Flask) -> None:
+    put(storage, b"1", "one.txt")
+    assert_failed(run(storage, "rm", "one.txt", "../one.txt"), "'..'")
+    assert stored(storage) == {"one.txt": b"1"}
+
+
+def test_rm_a_folder_is_refused(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    Store(app)
+    put(app, b"1", "one.txt", "docs")
+    assert_failed(run(app, "rm", "docs"), "docs")
+    assert stored(app) == {"docs/one.txt": b"1"}
+
+
+# -- check ------------------------------------------------------------------
+
+
+def test_check_passes_and_leaves_nothing_behind(storage: Flask) -> None:
+    put(storage, b"keep", "keep.txt")
+
+    result = run(storage, "check")
+
+    assert result.exit_code == 0, result.output
+    assert "Flask-Store works" in result.stdout
+    for check in ("configuration", "write", "read", "list", "delete"):
+        assert f"ok    {check}:" in result.stdout
+    assert stored(storage) == {"keep.txt": b"keep"}
+
+
+def test_check_json(storage: Flask) -> None:
+    storage.config["STORE_S3_SECRET_KEY"] = "hunter2"
+    result = run(storage, "check", "--json", "--location", "probes")
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    assert [c["check"] for c in data["checks"]] == [
+        "configuration",
+        "write",
+        "read",
+        "list",
+        "delete",
+    ]
+    assert all(c["ok"] for c in data["checks"])
+    assert "probes/flask-store-check-" in data["checks"][1]["detail"]
+    assert data["config"]["STORE_PROVIDER"] == storage.config["STORE_PROVIDER"]
+    # Secrets are never printed, only whether they are set.
+    assert data["config"]["STORE_S3_SECRET_KEY"] == "(set)"
+    assert "hunter2" not in result.output
+    assert stored(storage) == {}
+
+
+def test_check_fails_when_store_path_is_not_a_folder(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("I am a file")
+    app = make_app(tmp_path, STORE_PATH=str(not_a_folder))
+    Store(app)
+
+    result = run(app, "check")
+
+    assert_failed(result, "Flask-Store check failed at write")
+    assert "FAIL  write:" in result.stdout
+    assert not_a_folder.read_text() == "I am a file"
+
+
+def test_check_fails_on_missing_configuration(tmp_path: Path) -> None:
+    app = provider_app(tmp_path, NeedsConfigProvider, STORE_WIDGET_URL="x")
+    app.config["STORE_WIDGET_URL"] = ""
+    result = run(app, "check", "--json")
+    assert_failed(result, "STORE_WIDGET_URL")
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert [c["check"] for c in data["checks"]] == ["configuration"]
+
+
+class NeedsConfigProvider(MemoryProvider):
+    REQUIRED_CONFIGURATION = ("STORE_WIDGET_URL",)
+
+
+class CorruptingProvider(MemoryProvider):
+    """Reads back something else than was written."""
+
+    def _open(self, path: str) -> IO[bytes]:
+        return io.BytesIO(b"not what was written")
+
+
+class UndeletableProvider(MemoryProvider):
+    def _delete(self, path: str) -> None:
+        raise StorageError("permission denied by the backend")
+
+
+class UnlistableProvider(MemoryProvider):
+    @classmethod
+    def list_folder(cls, location: str = "", **kwargs: Any) -> FolderPage:
+        raise StorageError("listing is forbidden for these credentials")
+
+
+def provider_app(tmp_path: Path, provider: type, **config: Any) -> Flask:
+    app = make_app(tmp_path, STORE_PROVIDER=f"{__name__}.{provider.__name__}", **config)
+    Store(app)
+    return app
+
+
+def test_check_reports_a_read_mismatch_and_still_deletes_the_probe(
+    tmp_path: Path,
+) -> None:
+    app = provider_app(tmp_path, CorruptingProvider)
+    result = run(app, "check", "--json")
+    assert_failed(result, "at read: the file read back differs")
+    checks = json.loads(result.stdout)["checks"]
+    assert [(c["check"], c["ok"]) for c in checks] == [
+        ("configuration", True),
+        ("write", True),
+        ("read", False),
+        ("delete", True),
+    ]
+    assert stored(app) == {}
+
+
+def test_check_reports_a_failed_delete(tmp_path: Path) -> None:
+    app = provider_app(tmp_path, UndeletableProvider)
+    result = run(app, "check")
+    assert_failed(result, "at delete: permission denied by the backend")
+
+
+def test_storage_errors_are_clean_messages(tmp_path: Path) -> None:
+    app = provider_app(tmp_path, UnlistableProvider)
+    assert_failed(run(app, "ls"), "Error: listing is forbidden for these credentials")
+    result = run(app, "check")
+    assert_failed(result, "at list: listing is forbidden")
+
+
+# -- durations --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("12h", timedelta(hours=12)),
+        ("7d", timedelta(days=7)),
+        ("2w", timedelta(weeks=2)),
+        ("45s", timedelta(seconds=45)),
+        ("1d12h", timedelta(days=1, hours=12)),
+        (" 3D ", timedelta(days=3)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "7", "d", "7 days", "-1d", "1.5h", "7y"])
+def test_parse_duration_refuses_nonsense(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
