@@ -25,7 +25,7 @@ _WINDOWS_RESERVED = frozenset(
     + [f"{dev}{n}" for dev in ("COM", "LPT") for n in "0123456789¹²³"]
 )
 
-_UNDERSCORES = re.compile(r"_{2,}")
+_RUNS = re.compile(r"_{2,}|\.{2,}")
 
 
 def _keep(char: str) -> bool:
@@ -34,23 +34,26 @@ def _keep(char: str) -> bool:
 
 
 def _clean(name: str) -> str:
-    """Keep letters, digits, marks and safe punctuation; spaces become ``_``."""
+    """Keep letters, digits, marks and safe punctuation; spaces become ``_``.
+
+    Runs of ``_`` or ``.`` shrink to one, so no name contains ``..``.
+    """
     chars = []
     for char in name:
         if char.isspace():
             chars.append("_")
         elif _keep(char):
             chars.append(char)
-    return _UNDERSCORES.sub("_", "".join(chars))
+    return _RUNS.sub(lambda run: run.group()[0], "".join(chars))
 
 
 def split_extension(name: str) -> tuple[str, str]:
     """Split ``name`` into stem and extension (with its dot).
 
-    A dot at the start, or an extension too long to be one, does not count.
+    An extension too long to be one does not count.
     """
     stem, dot, ext = name.rpartition(".")
-    if not dot or not stem or len(ext.encode()) > _MAX_EXTENSION_BYTES:
+    if not dot or len(ext.encode()) > _MAX_EXTENSION_BYTES:
         return name, ""
     return stem, "." + ext
 
@@ -83,9 +86,9 @@ def secure_name(filename: str) -> str:
     """
     name = unicodedata.normalize("NFC", filename)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem, ext = split_extension(name)
-    stem = _clean(stem).strip("._ ")
-    ext = _clean(ext).rstrip("._ ")
+    stem, ext = split_extension(_clean(name).rstrip("._ "))
+    stem = stem.strip("._ ")
+    ext = ext.rstrip("._ ")
     ext = ext.lower() if ext.isascii() else ext
     if len(ext) < 2:
         ext = ""
