@@ -98,6 +98,11 @@ class Store:
         if provider.register_route:
             self.register_route(app)
 
+        from .assets import register_assets
+
+        # Templates and static files for the upload macro and the admin.
+        register_assets(app)
+
         from .cli import store_cli
 
         app.cli.add_command(store_cli)

@@ -1,0 +1,396 @@
+"""What the admin blueprint does, apart from HTTP: access, listing pages,
+cursors, breadcrumbs, redirect targets and saving uploads.
+
+Everything here can be called, and tested, without a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+
+from . import names
+from .providers.base import FolderPage, Provider, StoredFile
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+#: Page sizes offered on the browse page; the first one is the default.
+PAGE_SIZES = (50, 25, 100, 200, 500)
+
+#: The largest page size a client may ask for.
+MAX_PAGE_SIZE = 1000
+
+#: Previous-page cursors are carried in the URL; beyond this many characters
+#: the oldest are dropped (the "first page" link still works).
+MAX_BACK_CHARS = 2000
+
+#: Image types the browser can preview in an ``<img>`` without running code.
+PREVIEW_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"}
+)
+
+
+class AdminAccessDenied(Forbidden):
+    """The admin is closed to this request (``STORE_ADMIN_ACCESS``)."""
+
+    description = (
+        "Access to the file admin is refused. Set STORE_ADMIN_ACCESS in the "
+        "app's config to a function that returns True for the users who may "
+        "manage files."
+    )
+
+
+def admin_allowed(setting: Any) -> bool:
+    """Whether ``STORE_ADMIN_ACCESS`` lets the current request in.
+
+    ``True`` opens the admin to everyone, a callable decides per request,
+    anything else (``None``, the default) refuses everyone.
+    """
+    if setting is True:
+        return True
+    if callable(setting):
+        return bool(setting())
+    return False
+
+
+def check_access(app: Flask) -> None:
+    """Raise :class:`AdminAccessDenied` unless ``STORE_ADMIN_ACCESS`` allows."""
+    if not admin_allowed(app.config.get("STORE_ADMIN_ACCESS")):
+        raise AdminAccessDenied()
+
+
+# -- listing ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrowseQuery:
+    """What the browse page was asked to show.
+
+    ``after`` is the listing cursor of this page (``None`` on the first page)
+    and ``back`` the cursors of the pages before it, oldest first (``""``
+    stands for the first page).
+    """
+
+    folder: str = ""
+    after: str | None = None
+    back: tuple[str, ...] = ()
+    per_page: int = PAGE_SIZES[0]
+    contains: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str]) -> BrowseQuery:
+        """Parse query arguments; :class:`BadRequest` with a message when bad."""
+        try:
+            folder = names.clean_location(args.get("folder", ""))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        raw_size = args.get("per_page", "") or str(PAGE_SIZES[0])
+        if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+            raise BadRequest(
+                f"per_page must be a whole number from 1 to {MAX_PAGE_SIZE}, "
+                f"not {raw_size!r}."
+            )
+        return cls(
+            folder=folder,
+            after=args.get("after") or None,
+            back=tuple(args.getlist("back")),
+            per_page=int(raw_size),
+            contains=args.get("q", "").strip(),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """URL arguments for this query with ``changes``, defaults left out."""
+        values = {
+            "folder": self.folder,
+            "after": self.after,
+            "back": list(self.back),
+            "per_page": self.per_page,
+            "q": self.contains,
+        }
+        values.update(changes)
+        if values["per_page"] == PAGE_SIZES[0]:
+            values["per_page"] = None
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+
+@dataclass
+class Browse:
+    """One page of the browse view, ready to render."""
+
+    query: BrowseQuery
+    page: FolderPage
+    #: URL arguments of the next and previous pages (``None`` when there is none).
+    next_args: dict[str, Any] | None = None
+    prev_args: dict[str, Any] | None = None
+    #: Whether a first-page link is needed (previous cursors were dropped).
+    first_args: dict[str, Any] | None = None
+    #: Rows that use each file: path to ``[(FileColumn, row), ...]``.
+    usage: Mapping[str, Sequence[tuple[Any, object]]] = field(default_factory=dict)
+
+
+def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ...]:
+    """Drop the oldest cursors until they fit in ``limit`` characters."""
+    kept = list(back)
+    while kept and sum(len(c) + 6 for c in kept) > limit:
+        kept.pop(0)
+    return tuple(kept)
+
+
+def browse(provider: type[Provider], query: BrowseQuery, *, app: Flask) -> Browse:
+    """List one page of ``query.folder`` and work out the page links."""
+    page = provider.list_folder(
+        query.folder,
+        after=query.after,
+        limit=query.per_page,
+        contains=query.contains or None,
+        app=app,
+    )
+    result = Browse(query, page)
+    if page.next_after is not None:
+        back = trim_back([*query.back, query.after or ""])
+        result.next_args = query.args(after=page.next_after, back=list(back))
+    if query.after is not None:
+        if query.back:
+            result.prev_args = query.args(
+                after=query.back[-1] or None, back=list(query.back[:-1])
+            )
+        if query.back != ("",):
+            # The previous page is not the first one (or is unknown, when old
+            # cursors were dropped): offer a way back to the start.
+            result.first_args = query.args(after=None, back=[])
+    return result
+
+
+def breadcrumbs(folder: str) -> list[tuple[str, str]]:
+    """``[(label, folder), ...]`` from the root down to ``folder``."""
+    crumbs = [("Files", "")]
+    parts = folder.split("/") if folder else []
+    for index, part in enumerate(parts):
+        crumbs.append((part, "/".join(parts[: index + 1])))
+    return crumbs
+
+
+def parent_folder(path: str) -> str:
+    """The folder a stored path is in."""
+    return path.rpartition("/")[0]
+
+
+def is_previewable(entry: StoredFile | Provider) -> bool:
+    """Whether a thumbnail can be shown for this file."""
+    return entry.content_type in PREVIEW_TYPES
+
+
+# -- changes ----------------------------------------------------------------
+
+
+def save_uploads(
+    provider: type[Provider],
+    uploads: Sequence[FileStorage],
+    location: str = "",
+    *,
+    app: Flask,
+) -> list[Provider]:
+    """Save validated uploads into ``location``; return their providers."""
+    return [provider(upload, location=location, app=app).save() for upload in uploads]
+
+
+def uploaded_json(saved: Sequence[Provider]) -> dict[str, Any]:
+    """The JSON body describing saved files."""
+    return {
+        "files": [
+            {
+                "name": p.filename,
+                "path": p.relative_path,
+                "url": p.absolute_url,
+                "size": p.size,
+            }
+            for p in saved
+        ]
+    }
+
+
+def join_folder(location: str, name: str) -> str:
+    """The folder ``name`` inside ``location``, validated."""
+    return names.clean_location(names.join_key(location, name))
+
+
+def stored_provider(provider: type[Provider], path: str, *, app: Flask) -> Provider:
+    """A provider for a stored path a client sent; :class:`NotFound` when bad.
+
+    Hidden names (a part starting with a dot) are never offered: they are the
+    store's own temporary files.
+    """
+    try:
+        location, filename = names.split_stored_path(path)
+    except (TypeError, ValueError):
+        raise NotFound(f"{path} is not a stored file.") from None
+    parts = [*location.split("/"), filename] if location else [filename]
+    if any(part.startswith(".") for part in parts):
+        raise NotFound(f"{path} is not a stored file.")
+    return provider(path, app=app)
+
+
+def safe_next(target: str | None, host: str) -> str | None:
+    """``target`` when it is a URL on this site (``host``), else ``None``.
+
+    Only paths and URLs on the same host pass, so a crafted ``next`` cannot
+    send a user to another site.
+    """
+    if not target:
+        return None
+    if any(c in target for c in "\\\r\n\t") or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != host:
+            return None
+        return target
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+# -- SQLAlchemy models --------------------------------------------------------
+
+
+def _sqla() -> Any:
+    """:mod:`flask_store.sqla`, or ``None`` when SQLAlchemy support is missing.
+
+    Imported lazily so the admin works in apps without SQLAlchemy models.
+    """
+    try:
+        return import_module("flask_store.sqla")
+    except ImportError:
+        return None
+
+
+def has_sqla() -> bool:
+    """Whether Flask-Store's SQLAlchemy support can be imported."""
+    return _sqla() is not None
+
+
+def file_columns() -> list[Any]:
+    """Every mapped ``FlaskStoreType`` column (``FileColumn`` tuples)."""
+    sqla = _sqla()
+    return [] if sqla is None else list(sqla.file_columns())
+
+
+def _session(app: Flask) -> Any:
+    sqla = _sqla()
+    return None if sqla is None else sqla.get_session(app)
+
+
+def file_usage(
+    app: Flask, paths: Sequence[str]
+) -> Mapping[str, Sequence[tuple[Any, object]]]:
+    """Which rows use each of ``paths``: path to ``[(FileColumn, row), ...]``."""
+    if not paths or not file_columns():
+        return {}
+    session = _session(app)
+    if session is None:
+        return {}
+    usage: Mapping[str, Sequence[tuple[Any, object]]] = _sqla().rows_using(
+        session, list(paths)
+    )
+    return usage
+
+
+def row_key(row: object) -> str:
+    """A row's primary key as text (``3``, or ``3, en`` for composite keys)."""
+    identity = sa_inspect(row).identity
+    if identity is None:
+        return "new"
+    return ", ".join(str(value) for value in identity)
+
+
+def row_anchor(row: object) -> str:
+    """The HTML id of a row on the models page."""
+    key = "-".join(str(value) for value in sa_inspect(row).identity or ("new",))
+    return f"{type(row).__name__}-{key}"
+
+
+def row_label(row: object) -> str:
+    """How a row is named in the admin: ``Document #3``."""
+    return f"{type(row).__name__} #{row_key(row)}"
+
+
+@dataclass
+class ModelRows:
+    """One model with file columns, and one page of its rows."""
+
+    model: type[Any]
+    columns: list[Any]
+    rows: list[object]
+    page: int
+    has_next: bool
+
+    @property
+    def name(self) -> str:
+        return self.model.__name__
+
+    def files(self, row: object) -> list[tuple[Any, Provider | None]]:
+        """``(column, value)`` for each file column of ``row``."""
+        return [(column, getattr(row, column.attribute)) for column in self.columns]
+
+
+def model_rows(
+    session: Any, model: type[Any], columns: list[Any], *, page: int, per_page: int
+) -> ModelRows:
+    """One page of ``model``'s rows in primary key order."""
+    order = sa_inspect(model).primary_key
+    statement = (
+        select(model).order_by(*order).offset((page - 1) * per_page).limit(per_page + 1)
+    )
+    rows = list(session.execute(statement).scalars())
+    return ModelRows(model, columns, rows[:per_page], page, len(rows) > per_page)
+
+
+def parse_page(raw: str | None) -> int:
+    """A 1-based page number from a query argument; :class:`BadRequest` if bad."""
+    if raw is None or raw == "":
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"page must be a whole number from 1, not {raw!r}.")
+    return int(raw)
+
+
+def model_listing(
+    app: Flask,
+    *,
+    model: str | None = None,
+    page: str | None = None,
+    per_page: int = 25,
+) -> list[ModelRows]:
+    """Every model with file columns and a page of its rows.
+
+    ``model`` names the model ``page`` applies to; the others show page 1.
+    """
+    wanted = parse_page(page)
+    columns = file_columns()
+    by_model: dict[type[Any], list[Any]] = {}
+    for column in columns:
+        by_model.setdefault(column.model, []).append(column)
+    if model is not None and model not in {m.__name__ for m in by_model}:
+        raise NotFound(f"No model named {model} has file columns.")
+    session = _session(app) if by_model else None
+    if session is None:
+        return []
+    return [
+        model_rows(
+            session,
+            cls,
+            cols,
+            page=wanted if cls.__name__ == model else 1,
+            per_page=per_page,
+        )
+        for cls, cols in sorted(by_model.items(), key=lambda item: item[0].__name__)
+    ]
