@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from flask_store import Store
 PROVIDERS = {
     "local": "flask_store.providers.local.LocalProvider",
     "memory": "flask_store.providers.memory.MemoryProvider",
+    "s3": "flask_store.providers.s3.S3Provider",
 }
 
 
@@ -39,10 +41,18 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture(params=sorted(PROVIDERS))
 def storage(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
     """An app with Store initialised, once per provider."""
-    app = make_app(tmp_path, STORE_PROVIDER=PROVIDERS[request.param])
-    Store(app)
-    with app.app_context():
-        yield app
+    with contextlib.ExitStack() as stack:
+        config: dict[str, Any] = {}
+        if request.param == "s3":  # a bucket in moto's in-process mock
+            from .s3_support import mocked_bucket
+
+            config = stack.enter_context(mocked_bucket())
+        app = make_app(
+            tmp_path, **{"STORE_PROVIDER": PROVIDERS[request.param], **config}
+        )
+        Store(app)
+        with app.app_context():
+            yield app
 
 
 def upload(data: bytes = b"hello", filename: str = "hello.txt") -> Any:

@@ -1,0 +1,207 @@
+"""S3 test support: moto in-process and as a real HTTP server, plus faults.
+
+Fault injection uses botocore's ``before-send`` event on the app's client:
+handlers there may answer a request instead of the network. Under
+``mock_aws`` moto answers through the same event after ours, so a faked
+answer also points the request at an address moto does not serve.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
+from flask import Flask
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from flask_store import Store
+from flask_store.providers.s3 import s3_client
+
+from .conftest import make_app
+
+REGION = "eu-west-1"
+S3 = "flask_store.providers.s3.S3Provider"
+S3_GEVENT = "flask_store.providers.s3.S3GeventProvider"
+
+
+def s3_config(bucket: str, endpoint_url: str | None = None) -> dict[str, Any]:
+    """App config for ``bucket``, with explicit (fake) credentials."""
+    return {
+        "STORE_PROVIDER": S3,
+        "STORE_S3_BUCKET": bucket,
+        "STORE_S3_REGION": REGION,
+        "STORE_S3_ACCESS_KEY": "testing-key",
+        "STORE_S3_SECRET_KEY": "testing-secret",
+        "STORE_S3_ENDPOINT_URL": endpoint_url,
+    }
+
+
+def create_bucket(bucket: str, endpoint_url: str | None = None) -> Any:
+    """Create ``bucket`` with a client of its own; return that client."""
+    client = boto3.session.Session().client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing-key",
+        aws_secret_access_key="testing-secret",
+    )
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return client
+
+
+@contextmanager
+def mocked_bucket() -> Iterator[dict[str, Any]]:
+    """Config for a fresh bucket in moto's in-process mock (active meanwhile)."""
+    with mock_aws():
+        create_bucket("test-bucket")
+        yield s3_config("test-bucket")
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """The endpoint URL of a real HTTP S3 server on the loopback interface."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["mock", "server"])
+def s3_endpoint(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None under moto's in-process mock, or the HTTP server's endpoint URL."""
+    if request.param == "mock":
+        with mock_aws():
+            yield None
+    else:
+        request.applymarker(pytest.mark.s3server)
+        yield request.getfixturevalue("moto_server")
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str | None) -> str:
+    """A new, empty bucket (unique, as the HTTP server outlives tests)."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    create_bucket(name, s3_endpoint)
+    return name
+
+
+@pytest.fixture
+def raw(bucket: str, s3_endpoint: str | None) -> Any:
+    """A plain boto3 client on the same S3, to look behind the provider."""
+    return boto3.session.Session().client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing-key",
+        aws_secret_access_key="testing-secret",
+    )
+
+
+def s3_app(tmp_path: Any, bucket: str, endpoint: str | None, **config: Any) -> Flask:
+    app = make_app(tmp_path, **{**s3_config(bucket, endpoint), **config})
+    Store(app)
+    return app
+
+
+@pytest.fixture
+def s3app(tmp_path: Any, bucket: str, s3_endpoint: str | None) -> Iterator[Flask]:
+    """An S3 app on a fresh bucket, in mock and HTTP server variants."""
+    app = s3_app(tmp_path, bucket, s3_endpoint)
+    with app.app_context():
+        yield app
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+class Requests:
+    """Records the S3 operation of every HTTP request the app's client sends.
+
+    Retries count: each attempt is a request.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.sent: list[str] = []
+        self.params: list[tuple[str, Any]] = []
+        events = s3_client(app).meta.events
+        events.register("before-send.s3", self._record, unique_id=f"rec-{id(self)}")
+        events.register(
+            "before-call.s3", self._record_params, unique_id=f"par-{id(self)}"
+        )
+
+    def _record(self, request: Any, event_name: str, **_: Any) -> None:
+        self.sent.append(event_name.rsplit(".", 1)[-1])
+
+    def _record_params(self, params: Any, event_name: str, **_: Any) -> None:
+        self.params.append((event_name.rsplit(".", 1)[-1], params))
+
+
+class Faults:
+    """Makes the next ``times`` requests of an operation fail.
+
+    ``status`` answers with that HTTP error; ``drop`` fails as a connection
+    closed before any reply, so the request never reaches the server.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.events = s3_client(app).meta.events
+        self.stack = ExitStack()
+
+    def fail(
+        self,
+        operation: str,
+        times: int,
+        status: int = 503,
+        code: str = "SlowDown",
+    ) -> None:
+        remaining = [times]
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><Error>'
+            f"<Code>{code}</Code><Message>Injected fault</Message></Error>"
+        ).encode()
+
+        def answer(request: Any, **_: Any) -> AWSResponse | None:
+            if remaining[0] == 0:
+                return None
+            remaining[0] -= 1
+            response = AWSResponse(request.url, status, {}, _Raw(body))
+            request.url = "http://fault-injected.invalid/"  # moto: not ours
+            return response
+
+        self.events.register_first(f"before-send.s3.{operation}", answer)
+
+    def drop(self, operation: str, times: int) -> None:
+        remaining = [times]
+
+        def drop(request: Any, **_: Any) -> None:
+            if remaining[0] > 0:
+                remaining[0] -= 1
+                raise ConnectionClosedError(endpoint_url=request.url)
+
+        self.events.register_first(f"before-send.s3.{operation}", drop)
+
+
+def object_keys(raw: Any, bucket: str) -> list[str]:
+    """Every key in ``bucket``."""
+    return [o["Key"] for o in raw.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def pending_multipart_uploads(raw: Any, bucket: str) -> list[Any]:
+    return list(raw.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
