@@ -14,7 +14,9 @@ import os
 import re
 import secrets
 import shlex
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta, timezone
 from typing import IO, Any, TypeVar
 
@@ -24,9 +26,10 @@ from flask.cli import AppGroup
 from jinja2.filters import do_filesizeformat
 
 from . import names
-from .exceptions import StoreError
+from .exceptions import StoreError, UploadFailed
 from .extension import store_provider
 from .providers.base import Provider, StoredFile, store_state
+from .signals import upload_failed
 
 store_cli = AppGroup("store", help="Manage the files in the Flask-Store store.")
 
@@ -303,8 +306,12 @@ def put_command(
     provider_class = store_provider()
     sizes = {path: os.path.getsize(path) for path in files}
     stored: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
     try:
-        with progress(length=sum(sizes.values()), label="Uploading") as bar:
+        with (
+            background_uploads(failed),
+            progress(length=sum(sizes.values()), label="Uploading") as bar,
+        ):
             for path in files:
                 wanted = name or os.path.basename(path)
                 with open(path, "rb") as raw:
@@ -322,6 +329,7 @@ def put_command(
                 )
     finally:
         # Whatever happens to the next file, report the ones already stored.
+        stored = [item for item in stored if item["path"] not in failed]
         if as_json:
             echo_json({"files": stored})
         else:
@@ -329,6 +337,11 @@ def put_command(
                 if item["renamed"]:
                     note(f"{item['source']}: name taken, stored as {item['path']}")
                 click.echo(item["url"])
+    if failed:
+        raise click.ClickException(
+            "Upload failed: "
+            + "; ".join(f"{path}: {error}" for path, error in failed.items())
+        )
 
 
 # -- rm -------------------------------------------------------------------
@@ -401,13 +414,16 @@ def run_checks(location: str = "") -> list[dict[str, Any]]:
     record("configuration", True, f"provider {dotted_name(state.provider)}")
 
     content = secrets.token_bytes(64)
+    failed: dict[str, str] = {}
     try:
-        probe = state.provider(
-            io.BytesIO(content),
-            location,
-            filename=f"flask-store-check-{secrets.token_hex(6)}.bin",
-        ).save()
-        wait_for_upload(probe)
+        with background_uploads(failed):
+            probe = state.provider(
+                io.BytesIO(content),
+                location,
+                filename=f"flask-store-check-{secrets.token_hex(6)}.bin",
+            ).save()
+        if failed:
+            raise UploadFailed(next(iter(failed.values())))
     except Exception as exc:
         return record("write", False, describe(exc))
     record("write", True, f"stored {probe.relative_path}")
@@ -438,11 +454,28 @@ def dotted_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def wait_for_upload(provider: Provider) -> None:
-    """Wait until a background upload of ``provider`` has finished, if any."""
-    wait = getattr(provider, "wait", None)
-    if callable(wait):
-        wait()
+@contextmanager
+def background_uploads(failed: dict[str, str]) -> Iterator[None]:
+    """Wait for background uploads on exit; collect failed ones in ``failed``.
+
+    A provider that uploads in the background (``S3GeventProvider``) returns
+    from ``save()`` at once. A command must not exit before its uploads ended,
+    and must report the ones that failed, which only a signal tells.
+    """
+
+    def on_failure(
+        sender: Any, provider: Provider, exception: Exception, **_: Any
+    ) -> None:
+        failed[provider.relative_path] = describe(exception)
+
+    with upload_failed.connected_to(on_failure):
+        try:
+            yield
+        finally:
+            # Loaded only when the app uses an S3 provider.
+            s3 = sys.modules.get("flask_store.providers.s3")
+            if s3 is not None:
+                s3.wait_for_uploads()
 
 
 @store_cli.command("check")

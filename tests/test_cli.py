@@ -19,6 +19,7 @@ from flask_store.exceptions import StorageError
 from flask_store.providers.base import FolderPage
 from flask_store.providers.memory import MemoryProvider
 
+from . import s3_support
 from .conftest import make_app
 
 
@@ -34,6 +35,11 @@ def stored(app: Flask) -> dict[str, bytes]:
         entry.path: provider(entry.path, app=app).read()
         for entry in provider.iter_files(app=app)
     }
+
+
+def url_of(app: Flask, path: str) -> str:
+    """The URL the configured provider gives a stored path."""
+    return str(app.extensions["store"].provider(path, app=app).absolute_url)
 
 
 def assert_failed(result: Result, message: str) -> None:
@@ -60,7 +66,7 @@ def test_put_stores_the_file_and_prints_its_url(storage: Flask, files: Path) -> 
     result = run(storage, "put", str(files / "report.txt"))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "/uploads/report.txt\n"
+    assert result.stdout == url_of(storage, "report.txt") + "\n"
     assert stored(storage) == {"report.txt": b"quarterly numbers"}
 
 
@@ -85,8 +91,8 @@ def test_put_several_files_into_a_location_as_json(storage: Flask, files: Path) 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [(f["path"], f["url"], f["size"]) for f in data["files"]] == [
-        ("docs/2026/report.txt", "/uploads/docs/2026/report.txt", 17),
-        ("docs/2026/photo.png", "/uploads/docs/2026/photo.png", 1500),
+        ("docs/2026/report.txt", url_of(storage, "docs/2026/report.txt"), 17),
+        ("docs/2026/photo.png", url_of(storage, "docs/2026/photo.png"), 1500),
     ]
     assert set(stored(storage)) == {"docs/2026/report.txt", "docs/2026/photo.png"}
     assert "Uploading" in result.stderr
@@ -111,7 +117,7 @@ def test_put_never_overwrites_a_taken_name(storage: Flask, files: Path) -> None:
 
 def test_put_with_a_name(storage: Flask, files: Path) -> None:
     result = run(storage, "put", str(files / "report.txt"), "--name", "Q3 report.txt")
-    assert result.stdout == "/uploads/Q3_report.txt\n"
+    assert result.stdout == url_of(storage, "Q3_report.txt") + "\n"
     assert stored(storage) == {"Q3_report.txt": b"quarterly numbers"}
 
 
@@ -429,3 +435,87 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
 def test_parse_duration_refuses_nonsense(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+# -- S3: a real HTTP server, background uploads, S3 errors -------------------
+
+# The S3 fixtures, made available to this module's tests.
+bucket = s3_support.bucket
+moto_server = s3_support.moto_server
+s3_endpoint = s3_support.s3_endpoint
+s3app = s3_support.s3app
+
+
+def test_s3_commands_round_trip(s3app: Flask, files: Path) -> None:
+    """put, ls, check and rm against moto, in-process and over HTTP."""
+    put_result = run(s3app, "put", str(files / "report.txt"), "-l", "docs", "--json")
+    assert put_result.exit_code == 0, put_result.output
+    [item] = json.loads(put_result.stdout)["files"]
+    assert item["path"] == "docs/report.txt"
+
+    listing = json.loads(run(s3app, "ls", "docs", "--json").stdout)
+    assert [(e["path"], e["size"]) for e in listing["entries"]] == [
+        ("docs/report.txt", 17)
+    ]
+    assert run(s3app, "check").exit_code == 0
+    assert run(s3app, "rm", "docs/report.txt").exit_code == 0
+    assert stored(s3app) == {}
+
+
+def test_s3_check_names_a_missing_bucket(
+    tmp_path: Path, s3_endpoint: str | None
+) -> None:
+    app = s3_support.s3_app(tmp_path, "no-such-bucket-here", s3_endpoint)
+    result = run(app, "check")
+    assert_failed(result, "Flask-Store check failed at write")
+    assert "NoSuchBucket" in result.stderr or "does not exist" in result.stderr
+
+
+def test_s3_ls_reports_errors_cleanly(tmp_path: Path, s3_endpoint: str | None) -> None:
+    app = s3_support.s3_app(tmp_path, "no-such-bucket-here", s3_endpoint)
+    result = run(app, "ls")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: ")
+
+
+def test_gevent_put_waits_for_the_upload(
+    tmp_path: Path, bucket: str, s3_endpoint: str | None, files: Path
+) -> None:
+    pytest.importorskip("gevent")
+    app = s3_support.s3_app(
+        tmp_path,
+        bucket,
+        s3_endpoint,
+        STORE_PROVIDER=s3_support.S3_GEVENT,
+        STORE_S3_SPOOL_PATH=str(tmp_path / "spool"),
+    )
+    result = run(app, "put", str(files / "photo.png"))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert stored(app) == {"photo.png": (files / "photo.png").read_bytes()}
+    assert run(app, "check").exit_code == 0
+
+
+def test_gevent_put_reports_a_failed_background_upload(
+    tmp_path: Path, bucket: str, s3_endpoint: str | None, files: Path
+) -> None:
+    pytest.importorskip("gevent")
+    app = s3_support.s3_app(
+        tmp_path,
+        bucket,
+        s3_endpoint,
+        STORE_PROVIDER=s3_support.S3_GEVENT,
+        STORE_S3_SPOOL_PATH=str(tmp_path / "spool"),
+        STORE_S3_BACKGROUND_ATTEMPTS=1,
+    )
+    with app.app_context():
+        s3_support.Faults(app).fail(
+            "PutObject", times=10, status=403, code="AccessDenied"
+        )
+        result = run(app, "put", str(files / "report.txt"), "--json")
+        assert_failed(result, "Upload failed: report.txt")
+        assert json.loads(result.stdout) == {"files": []}
+        assert stored(app) == {}
+        check = run(app, "check", "--json")
+        assert_failed(check, "check failed at write")
