@@ -514,3 +514,93 @@ def check_command(location: str, as_json: bool) -> None:
         )
     if not as_json:
         click.echo("Flask-Store works: files can be written, read and deleted.")
+
+
+# -- orphans --------------------------------------------------------------
+
+
+@store_cli.command("orphans")
+@click.option(
+    "--older-than",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    callback=duration_option,
+    help="Only files last written this long ago (30m, 12h, 7d; 0s for all). "
+    "Newer files may belong to a transaction still in progress.",
+)
+@click.option("--delete", is_flag=True, help="Delete the orphaned files.")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking first.")
+@json_option
+@reports_errors
+def orphans_command(
+    older_than: timedelta, delete: bool, yes: bool, as_json: bool
+) -> None:
+    """List (or delete) stored files that no FlaskStoreType column references."""
+    from . import sqla
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with progress(
+            sqla.find_orphans(app, older_than=older_than), label="Scanning"
+        ) as scan:
+            orphans = list(scan)
+    except RuntimeError as exc:  # no session or no file columns: nothing to compare
+        raise click.ClickException(describe(exc)) from exc
+    total = sum(entry.size or 0 for entry in orphans)
+    if not as_json:
+        for entry in orphans:
+            click.echo(entry_line(entry, name=entry.path))
+        note(
+            f"{len(orphans)} orphaned file{'' if len(orphans) == 1 else 's'}"
+            f" ({do_filesizeformat(total)}) older than {older_than}."
+        )
+    deleted: list[str] | None = None
+    if delete and orphans:
+        if not yes:
+            click.confirm(
+                f"Delete {len(orphans)} file{'' if len(orphans) == 1 else 's'}?",
+                abort=True,
+                err=True,
+            )
+        deleted = delete_unused(app, [entry.path for entry in orphans])
+        if not as_json:
+            for path in deleted:
+                click.echo(f"deleted {path}")
+    if as_json:
+        echo_json(
+            {
+                "orphans": [entry_json(entry) for entry in orphans],
+                "total_size": total,
+                "deleted": deleted if delete else None,
+            }
+        )
+
+
+def delete_unused(app: Any, paths: list[str]) -> list[str]:
+    """Delete ``paths`` that still no row uses; return the ones deleted.
+
+    The references are checked again right before deleting: a row may have
+    started to use a file while the user read the list.
+    """
+    from . import sqla
+
+    session = sqla.get_session(app)
+    used = (
+        {path for path, rows in sqla.rows_using(session, paths).items() if rows}
+        if session is not None
+        else set()
+    )
+    provider_class = store_state(app).provider
+    deleted: list[str] = []
+    with progress(paths, label="Deleting") as bar:
+        for path in bar:
+            if path in used:
+                note(f"kept {path}: a row uses it now")
+                continue
+            try:
+                provider_class(path, app=app).delete()
+            except FileNotFoundError:  # already gone: nothing to do
+                continue
+            deleted.append(path)
+    return deleted

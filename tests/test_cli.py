@@ -8,9 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
+import click
 import pytest
 from click.testing import Result
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flask_store import Store
 from flask_store import cli as store_cli_module
@@ -18,9 +21,10 @@ from flask_store.cli import parse_duration
 from flask_store.exceptions import StorageError
 from flask_store.providers.base import FolderPage
 from flask_store.providers.memory import MemoryProvider
+from flask_store.sqla import FlaskStoreType
 
 from . import s3_support
-from .conftest import make_app
+from .conftest import make_app, upload
 
 
 def run(app: Flask, *args: str) -> Result:
@@ -410,6 +414,118 @@ def test_storage_errors_are_clean_messages(tmp_path: Path) -> None:
     assert_failed(run(app, "ls"), "Error: listing is forbidden for these credentials")
     result = run(app, "check")
     assert_failed(result, "at list: listing is forbidden")
+
+
+# -- orphans ----------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Invoice(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "cli_invoice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan: Mapped[Any] = mapped_column(FlaskStoreType(128, location="scans"))
+
+
+@pytest.fixture
+def with_db(storage: Flask, tmp_path: Path) -> Flask:
+    """``storage`` with a database: one invoice using scans/used.pdf, one orphan."""
+    storage.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db.init_app(storage)
+    db.create_all()
+    db.session.add(Invoice(scan=upload(b"used", "used.pdf")))
+    db.session.commit()
+    put(storage, b"orphan", "orphan.pdf", "scans")
+    return storage
+
+
+def test_orphans_lists_unreferenced_files(with_db: Flask) -> None:
+    result = run(with_db, "orphans", "--older-than", "0s")
+
+    assert result.exit_code == 0, result.output
+    assert [line.split()[-1] for line in result.stdout.splitlines()] == [
+        "scans/orphan.pdf"
+    ]
+    assert "1 orphaned file (6 Bytes)" in result.stderr
+    assert set(stored(with_db)) == {"scans/used.pdf", "scans/orphan.pdf"}
+
+
+def test_orphans_json(with_db: Flask) -> None:
+    data = json.loads(run(with_db, "orphans", "--older-than", "0s", "--json").stdout)
+    assert [e["path"] for e in data["orphans"]] == ["scans/orphan.pdf"]
+    assert data["total_size"] == 6
+    assert data["deleted"] is None
+
+
+def test_orphans_spares_recent_files_by_default(with_db: Flask) -> None:
+    data = json.loads(run(with_db, "orphans", "--json").stdout)
+    assert data["orphans"] == []
+    assert (
+        json.loads(run(with_db, "orphans", "--older-than", "1d", "--json").stdout)[
+            "orphans"
+        ]
+        == []
+    )
+
+
+def test_orphans_delete_with_yes(with_db: Flask) -> None:
+    result = run(
+        with_db, "orphans", "--older-than", "0s", "--delete", "--yes", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["deleted"] == ["scans/orphan.pdf"]
+    assert stored(with_db) == {"scans/used.pdf": b"used"}
+
+
+def test_orphans_delete_asks_first(with_db: Flask) -> None:
+    runner = with_db.test_cli_runner()
+    args = ["store", "orphans", "--older-than", "0s", "--delete"]
+
+    refused = runner.invoke(args=args, input="n\n")
+    assert refused.exit_code == 1
+    assert "Delete 1 file?" in refused.stderr
+    assert "Aborted" in refused.stderr
+    assert "scans/orphan.pdf" in stored(with_db)
+
+    accepted = runner.invoke(args=args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert "deleted scans/orphan.pdf" in accepted.stdout
+    assert stored(with_db) == {"scans/used.pdf": b"used"}
+
+
+def test_orphans_keeps_a_file_a_row_started_using(with_db: Flask) -> None:
+    """A file referenced after the listing, before the deletion, is kept."""
+    runner = with_db.test_cli_runner()
+    args = ["store", "orphans", "--older-than", "0s", "--delete"]
+
+    original_confirm = click.confirm
+
+    def confirm_after_a_row_uses_it(*a: Any, **kw: Any) -> bool:
+        db.session.add(Invoice(scan="scans/orphan.pdf"))
+        db.session.commit()
+        return bool(original_confirm(*a, **kw))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(click, "confirm", confirm_after_a_row_uses_it)
+        result = runner.invoke(args=args, input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "kept scans/orphan.pdf: a row uses it now" in result.stderr
+    assert set(stored(with_db)) == {"scans/used.pdf", "scans/orphan.pdf"}
+
+
+def test_orphans_refuses_a_bad_duration(with_db: Flask) -> None:
+    result = run(with_db, "orphans", "--older-than", "soon")
+    assert result.exit_code == 2
+    assert "'soon' is not a duration" in result.stderr
+
+
+def test_orphans_without_a_database_is_a_clean_error(storage: Flask) -> None:
+    assert_failed(run(storage, "orphans"), "no SQLAlchemy session")
 
 
 # -- durations --------------------------------------------------------------
