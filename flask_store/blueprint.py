@@ -241,6 +241,8 @@ def download(path: str) -> ResponseReturnValue:
     provider = admin.stored_provider(store_provider(), path, app=current_app)
     presigned = getattr(provider, "presigned_url", None)
     if callable(presigned):
+        if not provider.exists():
+            raise NotFound(f"{path} is not stored.")
         return redirect(presigned())
     try:
         stream = provider.open()
