@@ -155,6 +155,17 @@ def parse_duration(text: str) -> timedelta:
     return total
 
 
+def format_duration(duration: timedelta) -> str:
+    """A timedelta the way :func:`parse_duration` reads it: ``1d12h``, ``0s``."""
+    seconds = int(duration.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts) or "0s"
+
+
 def duration_option(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> timedelta | None:
@@ -553,7 +564,7 @@ def orphans_command(
             click.echo(entry_line(entry, name=entry.path))
         note(
             f"{len(orphans)} orphaned file{'' if len(orphans) == 1 else 's'}"
-            f" ({do_filesizeformat(total)}) older than {older_than}."
+            f" ({do_filesizeformat(total)}) older than {format_duration(older_than)}."
         )
     deleted: list[str] | None = None
     if delete and orphans:

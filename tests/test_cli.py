@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flask_store import Store
 from flask_store import cli as store_cli_module
-from flask_store.cli import parse_duration
+from flask_store.cli import format_duration, parse_duration
 from flask_store.exceptions import StorageError
 from flask_store.providers.base import FolderPage
 from flask_store.providers.memory import MemoryProvider
@@ -451,7 +451,7 @@ def test_orphans_lists_unreferenced_files(with_db: Flask) -> None:
     assert [line.split()[-1] for line in result.stdout.splitlines()] == [
         "scans/orphan.pdf"
     ]
-    assert "1 orphaned file (6 Bytes)" in result.stderr
+    assert "1 orphaned file (6 Bytes) older than 0s." in result.stderr
     assert set(stored(with_db)) == {"scans/used.pdf", "scans/orphan.pdf"}
 
 
@@ -545,6 +545,11 @@ def test_orphans_without_a_database_is_a_clean_error(storage: Flask) -> None:
 )
 def test_parse_duration(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["30m", "12h", "7d", "1d12h", "0s", "1h30m5s"])
+def test_format_duration_reads_back(text: str) -> None:
+    assert format_duration(parse_duration(text)) == text
 
 
 @pytest.mark.parametrize("text", ["", "7", "d", "7 days", "-1d", "1.5h", "7y"])
