@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING
 
 from .. import names
 from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
+from ..spool import SpooledUpload
 from .base import CHUNK_SIZE, FolderPage, Provider, StoredFile, app_or_current, matches
 
 if TYPE_CHECKING:
@@ -108,6 +109,46 @@ def _publish(temp: str, final: str) -> bool:
     return True
 
 
+def _link_spooled(
+    upload: SpooledUpload, folder: str, candidates: list[str], fsync: bool
+) -> str | None:
+    """Publish an upload spooled inside the store by hard-linking its file.
+
+    Nothing is copied. Returns the path used, or ``None`` when the file cannot
+    be linked (another filesystem, no hard links, already moved), so the
+    caller copies it instead.
+    """
+    if upload.closed or upload.tell() != 0:
+        return None
+    upload.flush()
+    fd = upload.fileno()
+    try:
+        if os.stat(upload.path).st_ino != os.fstat(fd).st_ino:
+            return None
+    except FileNotFoundError:
+        return None
+    os.fchmod(fd, _file_mode())
+    if fsync:
+        os.fsync(fd)
+    for candidate in candidates:
+        final = os.path.join(folder, candidate.rpartition("/")[2])
+        try:
+            os.link(upload.path, final)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                return None
+            raise
+        if fsync:
+            _fsync_dir(folder)
+        return candidate
+    raise UploadFailed(
+        f"Could not find a free name for {candidates[0]!r} after "
+        f"{len(candidates)} attempts."
+    )
+
+
 def _entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
     return StoredFile(
         path=path,
@@ -150,6 +191,10 @@ class LocalProvider(Provider):
         location = candidates[0].rpartition("/")[0]
         folder = make_folder(self.root, location)
         fsync = self.config.get("STORE_FSYNC", True)
+        if isinstance(stream, SpooledUpload):
+            linked = _link_spooled(stream, folder, candidates, fsync)
+            if linked is not None:
+                return linked
         fd, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:

@@ -1,0 +1,116 @@
+"""Opt-in spooling of uploads inside ``STORE_PATH``, so saving one is a link.
+
+Werkzeug parses a large upload into a temporary file in the system's temp
+folder, and the local provider then copies every byte of it into
+``STORE_PATH``. With :class:`StoreRequest` as the app's request class, uploads
+are spooled into a hidden folder inside ``STORE_PATH`` instead, on the same
+filesystem, and :class:`~flask_store.providers.local.LocalProvider` publishes
+the spooled file under its final name with a hard link: nothing is copied.
+
+::
+
+    from flask_store.spool import StoreRequest
+
+    app.request_class = StoreRequest
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from functools import cached_property
+from typing import IO
+
+from flask import Request, current_app, has_app_context
+
+#: Hidden folder inside ``STORE_PATH`` that uploads are spooled to. Names
+#: starting with a dot are never listed or served.
+SPOOL_FOLDER = ".flask-store-spool"
+
+#: Uploads whose whole request is at most this size stay in memory, as they
+#: do with Werkzeug's own parser: a file on disk would only cost a syscall.
+MEMORY_LIMIT = 500 * 1024
+
+
+class SpooledUpload(io.BufferedRandom):
+    """An upload spooled to a file in ``path``, removed when it is closed.
+
+    The local provider recognises it and links ``path`` into place instead of
+    copying it.
+    """
+
+    def __init__(self, path: str, fd: int) -> None:
+        super().__init__(io.FileIO(fd, "r+b"))
+        self.path = path
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+def spool_folder(root: str) -> str:
+    """The spool folder under the store root ``root``, created when missing."""
+    folder = os.path.join(root, SPOOL_FOLDER)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
+
+
+def spool_file(root: str) -> SpooledUpload:
+    """A new, empty spooled upload in the spool folder of ``root``."""
+    from .providers.local import TEMP_PREFIX
+
+    fd, path = tempfile.mkstemp(
+        dir=spool_folder(root), prefix=TEMP_PREFIX, suffix=".upload"
+    )
+    return SpooledUpload(path, fd)
+
+
+class StoreRequest(Request):
+    """A request class that spools file uploads into ``STORE_PATH``.
+
+    Only with the local provider (or a subclass); with any other provider, or
+    for small requests, uploads are parsed as Flask does by default.
+    """
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        from .providers.local import LocalProvider, store_root
+
+        state = current_app.extensions.get("store") if has_app_context() else None
+        provider = getattr(state, "provider", None)
+        small = (
+            total_content_length is not None and total_content_length <= MEMORY_LIMIT
+        )
+        if small or not (
+            isinstance(provider, type) and issubclass(provider, LocalProvider)
+        ):
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        upload = spool_file(store_root(current_app))
+        # The parser leaves its files open when a request breaks off midway;
+        # close() removes them whatever happened.
+        self._spooled.append(upload)
+        return upload
+
+    @cached_property
+    def _spooled(self) -> list[SpooledUpload]:
+        return []
+
+    def close(self) -> None:
+        """Close the request's files and remove everything it spooled."""
+        try:
+            super().close()
+        finally:
+            for upload in self.__dict__.pop("_spooled", ()):
+                upload.close()

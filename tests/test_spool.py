@@ -1,0 +1,202 @@
+"""The opt-in request class that spools uploads inside STORE_PATH."""
+
+from __future__ import annotations
+
+import errno
+import gc
+import io
+import os
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from flask_store import Store
+from flask_store.providers.local import LocalProvider
+from flask_store.spool import MEMORY_LIMIT, SPOOL_FOLDER, SpooledUpload, StoreRequest
+
+from .conftest import PROVIDERS, make_app
+
+BIG = os.urandom(MEMORY_LIMIT + 4096)
+
+
+def spool_app(tmp_path: Any, **config: Any) -> Flask:
+    app = make_app(tmp_path, **config)
+    app.request_class = StoreRequest
+    Store(app)
+
+    @app.post("/upload")
+    def upload() -> ResponseReturnValue:
+        upload = request.files["file"]
+        provider = app.extensions["store"].provider(
+            upload, location=request.form.get("location")
+        )
+        provider.save()
+        stream = upload.stream
+        linked = isinstance(stream, SpooledUpload) and (
+            os.fstat(stream.fileno()).st_ino == os.stat(provider.absolute_path).st_ino
+        )
+        return jsonify(
+            path=provider.relative_path,
+            spooled=isinstance(stream, SpooledUpload),
+            linked=linked,
+        )
+
+    return app
+
+
+def spooled_leftovers(app: Flask) -> list[str]:
+    gc.collect()
+    folder = os.path.join(app.config["STORE_PATH"], SPOOL_FOLDER)
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+def post(app: Flask, data: bytes, filename: str = "big.bin", **form: str) -> Any:
+    response = app.test_client().post(
+        "/upload", data={"file": (io.BytesIO(data), filename), **form}
+    )
+    close_body(response)
+    return response
+
+
+def close_body(response: Any) -> None:
+    """Close the temporary file the test client encoded a large body into."""
+    response.close()
+    response.request.input_stream.close()
+
+
+def stored(app: Flask, path: str) -> bytes:
+    with open(os.path.join(app.config["STORE_PATH"], path), "rb") as f:
+        return f.read()
+
+
+def test_large_upload_is_linked_not_copied(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    response = post(app, BIG, location="docs")
+    assert response.status_code == 200
+    assert response.json == {"path": "docs/big.bin", "spooled": True, "linked": True}
+    assert stored(app, "docs/big.bin") == BIG
+    st = os.stat(os.path.join(app.config["STORE_PATH"], "docs", "big.bin"))
+    assert st.st_nlink == 1  # the spooled name is gone after the request
+    assert st.st_mode & 0o777 == 0o666 & ~_umask()
+    assert spooled_leftovers(app) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_small_upload_stays_in_memory(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    response = post(app, b"small", filename="small.txt")
+    assert response.json == {"path": "small.txt", "spooled": False, "linked": False}
+    assert stored(app, "small.txt") == b"small"
+
+
+def test_taken_name_gets_suffix_and_existing_file_is_kept(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    first = post(app, BIG).json["path"]
+    second_data = BIG[::-1]
+    second = post(app, second_data).json["path"]
+    assert first == "big.bin"
+    assert second != first and second.startswith("big_") and second.endswith(".bin")
+    assert stored(app, first) == BIG
+    assert stored(app, second) == second_data
+
+
+def test_same_upload_saved_twice(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+
+    @app.post("/twice")
+    def twice() -> ResponseReturnValue:
+        upload = request.files["file"]
+        a = LocalProvider(upload).save()
+        b = LocalProvider(upload).save()
+        return jsonify([a.relative_path, b.relative_path])
+
+    response = app.test_client().post(
+        "/twice", data={"file": (io.BytesIO(BIG), "twice.bin")}
+    )
+    close_body(response)
+    a, b = response.json
+    assert a != b
+    assert stored(app, a) == stored(app, b) == BIG
+
+
+def test_without_fsync(tmp_path: Any) -> None:
+    app = spool_app(tmp_path, STORE_FSYNC=False)
+    assert post(app, BIG).json["linked"] is True
+    assert stored(app, "big.bin") == BIG
+
+
+def test_copies_when_linking_is_impossible(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = spool_app(tmp_path)
+
+    def no_link(src: str, dst: str) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)
+    response = post(app, BIG)
+    assert response.json == {"path": "big.bin", "spooled": True, "linked": False}
+    assert stored(app, "big.bin") == BIG
+    assert spooled_leftovers(app) == []
+
+
+def test_spool_folder_is_neither_listed_nor_served(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    post(app, BIG)
+    os.makedirs(os.path.join(app.config["STORE_PATH"], SPOOL_FOLDER), exist_ok=True)
+    with open(
+        os.path.join(app.config["STORE_PATH"], SPOOL_FOLDER, "stale.upload"), "wb"
+    ) as f:
+        f.write(b"x")
+    with app.app_context():
+        page = LocalProvider.list_folder("")
+        files = list(LocalProvider.iter_files(""))
+    assert [e.path for e in page.entries] == ["big.bin"]
+    assert [f.path for f in files] == ["big.bin"]
+    client = app.test_client()
+    assert client.get(f"/uploads/{SPOOL_FOLDER}/stale.upload").status_code == 404
+
+
+def test_truncated_upload_is_refused_and_leaves_nothing(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    boundary = "x" * 16
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="cut.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body = head + BIG  # the closing boundary never arrives
+    response = app.test_client().post(
+        "/upload",
+        input_stream=io.BytesIO(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Content-Length": str(len(body) + 1000)},
+    )
+    assert response.status_code == 400
+    assert not os.path.exists(os.path.join(app.config["STORE_PATH"], "cut.bin"))
+    assert spooled_leftovers(app) == []
+
+
+def test_other_providers_parse_as_usual(tmp_path: Any) -> None:
+    app = spool_app(tmp_path, STORE_PROVIDER=PROVIDERS["memory"])
+    response = post(app, BIG)
+    assert response.json == {"path": "big.bin", "spooled": False, "linked": False}
+    assert not os.path.exists(os.path.join(app.instance_path, "uploads"))
+
+
+def test_spooled_upload_removes_its_file_when_closed(tmp_path: Any) -> None:
+    from flask_store.spool import spool_file
+
+    upload = spool_file(str(tmp_path))
+    upload.write(b"data")
+    assert os.path.dirname(upload.path) == str(tmp_path / SPOOL_FOLDER)
+    assert os.path.exists(upload.path)
+    upload.close()
+    assert not os.path.exists(upload.path)
