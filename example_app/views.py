@@ -1,0 +1,228 @@
+"""Pages of the example app: the document list, upload, detail, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from wtforms import Field, StringField
+from wtforms.validators import DataRequired, Length
+
+from flask_store.exceptions import StoreError
+from flask_store.forms import StoreFileRules, UploadForm
+from flask_store.providers import Provider
+from flask_store.providers.base import guess_type
+
+from .auth import login_required
+from .models import Document, db
+
+bp = Blueprint("documents", __name__)
+
+IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "webp")
+
+#: Text files up to this many bytes are shown on the detail page.
+PREVIEW_BYTES = 4096
+
+
+def if_uploaded(check: Any) -> Any:
+    """Run ``check`` only when a file was chosen (the fields are optional)."""
+
+    def validator(form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, FileStorage) and field.data.filename:
+            check(form, field)
+
+    return validator
+
+
+class DocumentForm(FlaskForm):  # type: ignore[misc]
+    """Edit a document: its title, and optionally a new attachment or image."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    attachment = FileField(
+        "Replace the attachment", validators=[if_uploaded(StoreFileRules())]
+    )
+    image = FileField(
+        "Replace the image",
+        validators=[
+            if_uploaded(
+                FileAllowed(IMAGE_EXTENSIONS, "Choose a PNG, JPEG, GIF or WebP image.")
+            ),
+            if_uploaded(StoreFileRules()),
+        ],
+    )
+
+
+class DeleteForm(FlaskForm):  # type: ignore[misc]
+    """Deleting changes state, so it is a POST with a CSRF token."""
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def file_url(provider: Provider) -> str:
+    """A URL a browser can fetch: presigned for private S3 objects."""
+    presigned = getattr(provider, "presigned_url", None)
+    return str(presigned()) if callable(presigned) else provider.absolute_url
+
+
+def file_info(provider: Provider | None) -> dict[str, Any] | None:
+    """What the detail page shows about a stored file (one stat, maybe a read)."""
+    if provider is None:
+        return None
+    info: dict[str, Any] = {
+        "name": provider.filename,
+        "path": provider.relative_path,
+        "content_type": provider.content_type,
+        "is_image": provider.content_type.startswith("image/"),
+        "missing": False,
+        "preview": None,
+    }
+    try:
+        info["size"] = provider.size
+        info["url"] = file_url(provider)
+        if info["content_type"] in ("text/plain", "text/markdown", "text/csv"):
+            with provider.open() as stream:
+                head = stream.read(PREVIEW_BYTES + 1)
+            info["preview"] = head[:PREVIEW_BYTES].decode(errors="replace")
+            info["truncated"] = len(head) > PREVIEW_BYTES
+    except FileNotFoundError:
+        info["missing"] = True
+    return info
+
+
+def document_from_upload(upload: FileStorage) -> Document:
+    """A new document holding ``upload``: as its image or as its attachment."""
+    name = upload.filename or "upload"
+    title = name.rsplit(".", 1)[0].replace("_", " ").strip() or name
+    if guess_type(name).startswith("image/"):
+        return Document(title=title, image=upload)
+    return Document(title=title, attachment=upload)
+
+
+def upload_json(document: Document) -> dict[str, Any]:
+    """A created document, in the shape the upload macro's script reads."""
+    provider = document.image or document.attachment
+    return {
+        "name": provider.filename if provider else document.title,
+        "path": provider.relative_path if provider else None,
+        "url": url_for(".detail", doc_id=document.id),
+        "document": {"id": document.id, "title": document.title},
+    }
+
+
+def render_index(upload_form: UploadForm, status: int = 200) -> ResponseReturnValue:
+    page = db.paginate(
+        select(Document).order_by(Document.created.desc(), Document.id.desc()),
+        per_page=12,
+        error_out=False,
+    )
+    return (
+        render_template("index.html", page=page, form=upload_form),
+        status,
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_index(UploadForm(formdata=None))
+
+
+@bp.post("/documents")
+@login_required
+def upload() -> ResponseReturnValue:
+    """Make one document per uploaded file (the form is Flask-Store's macro)."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        if wants_json():
+            messages = [m for errors in form.errors.values() for m in errors]
+            files = [
+                {"name": name, "errors": errors}
+                for name, errors in form.file_errors.items()
+            ]
+            return jsonify(error=messages[0], errors=form.errors, files=files), 400
+        return render_index(form, status=400)
+    documents = [document_from_upload(upload) for upload in form.file.data]
+    db.session.add_all(documents)
+    db.session.commit()
+    if wants_json():
+        return jsonify(files=[upload_json(d) for d in documents]), 201
+    flash(
+        f"Added {len(documents)} document{'s' if len(documents) > 1 else ''}.",
+        "success",
+    )
+    if len(documents) == 1:
+        return redirect(url_for(".detail", doc_id=documents[0].id))
+    return redirect(url_for(".index"))
+
+
+@bp.get("/documents/<int:doc_id>")
+def detail(doc_id: int) -> ResponseReturnValue:
+    document = db.get_or_404(Document, doc_id)
+    return render_detail(document, DocumentForm(formdata=None, obj=document))
+
+
+def render_detail(
+    document: Document, form: DocumentForm, status: int = 200
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "detail.html",
+            document=document,
+            form=form,
+            delete_form=DeleteForm(),
+            attachment=file_info(document.attachment),
+            image=file_info(document.image),
+        ),
+        status,
+    )
+
+
+@bp.post("/documents/<int:doc_id>")
+@login_required
+def edit(doc_id: int) -> ResponseReturnValue:
+    """Rename a document, or replace its files (old files go after the commit)."""
+    document = db.get_or_404(Document, doc_id)
+    form = DocumentForm()
+    if not form.validate_on_submit():
+        return render_detail(document, form, status=400)
+    document.title = form.title.data
+    for field in (form.attachment, form.image):
+        if isinstance(field.data, FileStorage) and field.data.filename:
+            setattr(document, field.name, field.data)
+    try:
+        db.session.commit()
+    except StoreError as exc:
+        db.session.rollback()
+        flash(f"The file could not be stored: {exc}", "error")
+        return render_detail(document, form, status=502)
+    flash("Saved.", "success")
+    return redirect(url_for(".detail", doc_id=document.id))
+
+
+@bp.post("/documents/<int:doc_id>/delete")
+@login_required
+def delete(doc_id: int) -> ResponseReturnValue:
+    document = db.get_or_404(Document, doc_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash("The page had expired, so nothing was deleted: try again.", "error")
+        return redirect(url_for(".detail", doc_id=doc_id))
+    db.session.delete(document)
+    db.session.commit()
+    flash(f"Deleted {document.title}.", "success")
+    return redirect(url_for(".index"))
