@@ -105,7 +105,12 @@
         }
         if (xhr.status >= 200 && xhr.status < 300) {
           ui.done();
-          resolve({ ok: true, json: json, url: xhr.responseURL });
+          resolve({
+            ok: true,
+            json: json,
+            url: xhr.responseURL,
+            html: json ? null : xhr.responseText
+          });
         } else {
           ui.fail(errorFrom(xhr, json));
           resolve({ ok: false });
@@ -158,8 +163,15 @@
       if (form.hasAttribute("data-reload")) {
         window.setTimeout(function () { window.location.reload(); }, 400);
       } else if (!last.json && last.url) {
-        // The form's view answered with a page (a redirect): go there.
-        window.location.assign(last.url);
+        if (last.url !== form.action) {
+          // The form's view redirected, as views do after a change: follow.
+          window.location.assign(last.url);
+        } else {
+          // It answered with a page (its form with messages): show that page.
+          document.open();
+          document.write(last.html);
+          document.close();
+        }
       }
     }
 
