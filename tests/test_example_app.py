@@ -1,0 +1,531 @@
+"""The example app, driven like a user would: pages, login, uploads, admin."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from moto import mock_aws
+
+from example_app import create_app, settings
+from example_app.models import Document, db
+from flask_store.providers.memory import MemoryProvider
+
+from . import s3_support
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
+    b"\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01"
+    b"\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests set the environment they need; nothing leaks in from outside."""
+    for key in list(os.environ):
+        if key.startswith(("STORE_", "EXAMPLE_", "FLASK_")):
+            monkeypatch.delenv(key)
+
+
+def example(tmp_path: Path, **config: Any) -> Flask:
+    return create_app(
+        {"TESTING": True, **config}, instance_path=str(tmp_path / "instance")
+    )
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    # No app context is kept pushed: requests must each get their own ``g``,
+    # as they do in a server (Flask-WTF keeps the CSRF token there).
+    return example(tmp_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, password: str = settings.DEV_PASSWORD) -> Any:
+    token = csrf_token(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"csrf_token": token, "username": "admin", "password": password},
+    )
+
+
+def upload_files(client: FlaskClient, *files: tuple[bytes, str], **headers: str) -> Any:
+    """Post files through the upload form embedded on the home page."""
+    token = csrf_token(client.get("/").text)
+    return client.post(
+        "/documents",
+        data={
+            "csrf_token": token,
+            "file": [(io.BytesIO(data), name) for data, name in files],
+        },
+        headers=headers,
+    )
+
+
+def stored_paths(app: Flask) -> set[str]:
+    provider = app.extensions["store"].provider
+    return {entry.path for entry in provider.iter_files(app=app)}
+
+
+def documents(app: Flask) -> list[dict[str, Any]]:
+    """Every document's title and the stored paths of its files."""
+    with app.app_context():
+        return [
+            {
+                "title": doc.title,
+                "attachment": doc.attachment and doc.attachment.relative_path,
+                "image": doc.image and doc.image.relative_path,
+            }
+            for doc in db.session.scalars(db.select(Document).order_by(Document.id))
+        ]
+
+
+# -- first run ------------------------------------------------------------------
+
+
+def test_first_run_creates_its_database_and_folders(tmp_path: Path) -> None:
+    app = example(tmp_path)
+    instance = tmp_path / "instance"
+    assert (instance / "example.sqlite").is_file()
+    assert app.config["STORE_PATH"] == str(instance / "uploads")
+    page = app.test_client().get("/")
+    assert page.status_code == 200
+    assert "No documents yet." in page.text
+    assert "Log in to add documents" in page.text
+
+
+def test_start_announces_the_development_login(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_app(instance_path=str(tmp_path / "instance"))
+    err = capsys.readouterr().err
+    assert "log in as admin / flask-store" in err
+    assert "development SECRET_KEY" in err
+
+
+def test_start_keeps_real_credentials_quiet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXAMPLE_PASSWORD", "correct horse")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "a-real-secret")
+    app = create_app(instance_path=str(tmp_path / "instance"))
+    err = capsys.readouterr().err
+    assert "correct horse" not in err
+    assert "log in as" not in err
+    assert "SECRET_KEY" not in err
+    assert app.config["SECRET_KEY"] == "a-real-secret"
+    assert app.config["EXAMPLE_PASSWORD"] == "correct horse"
+
+
+# -- configuration from the environment -------------------------------------------
+
+
+def test_store_settings_from_the_environment() -> None:
+    config = settings.from_environment(
+        {
+            "STORE_PROVIDER": "s3",
+            "STORE_S3_BUCKET": "2026",
+            "STORE_FSYNC": "off",
+            "STORE_DELETE_ORPHANS": "true",
+            "STORE_MAX_SIZE": "1048576",
+            "STORE_ALLOWED_EXTENSIONS": "PDF, .png,,txt",
+            "STORE_ADMIN_ACCESS": "true",
+            "EXAMPLE_USERNAME": "ada",
+            "HOME": "/root",
+        }
+    )
+    assert config == {
+        "STORE_PROVIDER": "flask_store.providers.s3.S3Provider",
+        "STORE_S3_BUCKET": "2026",  # stays a string, unlike from_prefixed_env
+        "STORE_FSYNC": False,
+        "STORE_DELETE_ORPHANS": True,
+        "STORE_MAX_SIZE": 1048576,
+        "STORE_ALLOWED_EXTENSIONS": {"pdf", "png", "txt"},
+        "EXAMPLE_USERNAME": "ada",
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("STORE_FSYNC", "maybe", "use true or false"),
+        ("STORE_MAX_SIZE", "10MB", "use a number of bytes"),
+    ],
+)
+def test_bad_environment_values_are_named(key: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"{key}='{value}': {message}"):
+        settings.from_environment({key: value})
+
+
+def test_environment_picks_the_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORE_PROVIDER", "memory")
+    app = example(tmp_path)
+    assert app.extensions["store"].provider is MemoryProvider
+
+
+# -- login ----------------------------------------------------------------------
+
+
+def test_login_with_the_wrong_password(client: FlaskClient) -> None:
+    response = log_in(client, password="guess")
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+    assert "Log out" not in client.get("/").text
+
+
+def test_login_returns_to_next_but_never_off_site(client: FlaskClient) -> None:
+    def log_in_to(target: str) -> str:
+        token = csrf_token(client.get("/login").text)
+        response = client.post(
+            "/login",
+            data={
+                "csrf_token": token,
+                "username": "admin",
+                "password": settings.DEV_PASSWORD,
+                "next": target,
+            },
+        )
+        assert response.status_code == 302
+        return response.headers["Location"]
+
+    assert log_in_to("/documents/7") == "/documents/7"
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        assert log_in_to(target) == "/"
+
+
+def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post(
+        "/login", data={"username": "admin", "password": settings.DEV_PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "Log out" not in client.get("/").text
+
+
+def test_logout(client: FlaskClient) -> None:
+    log_in(client)
+    page = client.get("/").text
+    assert "Log out admin" in page
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert "Log out" not in client.get("/").text
+
+
+# -- the file admin ---------------------------------------------------------------
+
+
+def test_admin_is_behind_the_login(client: FlaskClient) -> None:
+    response = client.get("/admin/files/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/admin/files/"
+
+    log_in(client)
+    upload_files(client, (b"hello", "notes.txt"))
+    admin = client.get("/admin/files/", query_string={"folder": "documents"})
+    assert admin.status_code == 200
+    assert "notes.txt" in admin.text
+
+
+def test_admin_posts_are_behind_the_login(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/admin/files/upload", data={})
+    assert response.status_code == 302
+    assert stored_paths(app) == set()
+
+
+# -- uploads through the embedded macro ---------------------------------------------
+
+
+def test_home_page_embeds_the_upload_macro(client: FlaskClient) -> None:
+    log_in(client)
+    page = client.get("/").text
+    assert 'class="fs-upload"' in page
+    assert 'action="/documents"' in page
+    assert 'enctype="multipart/form-data"' in page
+    assert "data-flask-store-upload" in page
+    assert "/_flask_store/static/flask_store.js" in page
+
+
+def test_upload_makes_one_document_per_file(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    response = upload_files(client, (b"hello world", "notes.txt"), (PNG, "dot.png"))
+
+    assert response.status_code == 302
+    assert documents(app) == [
+        {"title": "notes", "attachment": "documents/notes.txt", "image": None},
+        {"title": "dot", "attachment": None, "image": "images/dot.png"},
+    ]
+    assert stored_paths(app) == {"documents/notes.txt", "images/dot.png"}
+    listing = client.get("/").text
+    assert "notes" in listing and "http://localhost/uploads/images/dot.png" in listing
+
+
+def test_upload_as_json_like_the_macro_script(client: FlaskClient) -> None:
+    log_in(client)
+    response = upload_files(
+        client, (b"a,b\n1,2\n", "table.csv"), Accept="application/json"
+    )
+    assert response.status_code == 201
+    [item] = response.json["files"]
+    assert item["path"] == "documents/table.csv"
+    assert client.get(item["url"]).status_code == 200
+
+
+def test_refused_upload_stores_nothing(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    page = upload_files(client, (b"MZ...", "setup.exe"))
+    assert page.status_code == 400
+    assert "setup.exe is not an allowed type" in page.text
+
+    as_json = upload_files(client, (b"MZ...", "setup.exe"), Accept="application/json")
+    assert as_json.status_code == 400
+    assert "setup.exe is not an allowed type" in as_json.json["error"]
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
+def test_too_large_upload_stores_nothing(tmp_path: Path) -> None:
+    app = example(tmp_path, STORE_MAX_SIZE=10)
+    client = app.test_client()
+    log_in(client)
+    response = upload_files(client, (b"x" * 11, "big.txt"))
+    assert response.status_code == 400
+    assert "big.txt is larger than" in response.text
+    with app.app_context():
+        assert documents(app) == []
+        assert stored_paths(app) == set()
+
+
+def test_upload_needs_csrf_and_login(app: Flask, client: FlaskClient) -> None:
+    anonymous = client.post("/documents", data={"file": [(io.BytesIO(b"x"), "a.txt")]})
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login")
+
+    log_in(client)
+    forged = client.post(
+        "/documents",
+        data={"file": [(io.BytesIO(b"x"), "a.txt")]},
+        headers={"Accept": "application/json"},
+    )
+    assert forged.status_code == 400
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
+# -- the detail page ---------------------------------------------------------------
+
+
+def test_detail_shows_the_image(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    upload_files(client, (PNG, "dot.png"))
+    page = client.get("/documents/1").text
+
+    src = re.search(r'<img src="([^"]+)" alt="dot">', page)
+    assert src and src.group(1) == "http://localhost/uploads/images/dot.png"
+    with client.get(src.group(1)) as image:
+        assert image.status_code == 200
+        assert image.data == PNG
+        assert image.mimetype == "image/png"
+
+
+def test_detail_shows_the_attachment(app: Flask, client: FlaskClient) -> None:
+    upload = (b"line one\nline <two>\n", "notes.txt")
+    log_in(client)
+    upload_files(client, upload)
+    page = client.get("/documents/1").text
+
+    assert "Download notes.txt" in page
+    assert "20 Bytes" in page
+    assert "text/plain" in page
+    assert "line one\nline &lt;two&gt;" in page  # a preview, escaped
+    link = re.search(r'<a class="button" href="([^"]+)" download>', page)
+    assert link
+    with client.get(link.group(1)) as download:
+        assert download.data == upload[0]
+
+
+def test_detail_is_public_but_editing_is_not(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    upload_files(client, (b"x", "a.txt"))
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").text)})
+
+    page = client.get("/documents/1")
+    assert page.status_code == 200
+    assert "Download a.txt" in page.text
+    assert "Edit" not in page.text
+    assert client.post("/documents/1/delete").status_code == 302
+    assert len(documents(app)) == 1
+
+
+def test_detail_of_a_file_deleted_behind_the_apps_back(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"x", "a.txt"))
+    os.unlink(os.path.join(app.config["STORE_PATH"], "documents", "a.txt"))
+    page = client.get("/documents/1")
+    assert page.status_code == 200
+    assert "documents/a.txt is no longer in the store." in page.text
+
+
+def test_unknown_document(client: FlaskClient) -> None:
+    page = client.get("/documents/99")
+    assert page.status_code == 404
+    assert "Back to the documents" in page.text
+    as_json = client.get("/documents/99", headers={"Accept": "application/json"})
+    assert as_json.status_code == 404
+    assert as_json.json["status"] == 404
+
+
+# -- editing and deleting -------------------------------------------------------------
+
+
+def test_replacing_a_file_deletes_the_old_one_after_commit(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"first", "notes.txt"))
+    token = csrf_token(client.get("/documents/1").text)
+
+    response = client.post(
+        "/documents/1",
+        data={
+            "csrf_token": token,
+            "title": "Meeting notes",
+            "attachment": (io.BytesIO(b"second"), "minutes.txt"),
+            "image": (io.BytesIO(PNG), "cover.png"),
+        },
+    )
+
+    assert response.status_code == 302
+    assert documents(app) == [
+        {
+            "title": "Meeting notes",
+            "attachment": "documents/minutes.txt",
+            "image": "images/cover.png",
+        }
+    ]
+    with client.get("/uploads/documents/minutes.txt") as minutes:
+        assert minutes.data == b"second"
+    assert stored_paths(app) == {"documents/minutes.txt", "images/cover.png"}
+
+
+def test_edit_refuses_a_non_image_as_image(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    upload_files(client, (b"first", "notes.txt"))
+    token = csrf_token(client.get("/documents/1").text)
+    response = client.post(
+        "/documents/1",
+        data={
+            "csrf_token": token,
+            "title": "x",
+            "image": (io.BytesIO(b"%PDF"), "paper.pdf"),
+        },
+    )
+    assert response.status_code == 400
+    assert "Choose a PNG, JPEG, GIF or WebP image." in response.text
+    assert documents(app)[0]["title"] == "notes"
+    assert stored_paths(app) == {"documents/notes.txt"}
+
+
+def test_delete_removes_the_document_and_its_files(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (PNG, "dot.png"))
+    token = csrf_token(client.get("/documents/1").text)
+
+    without_token = client.post("/documents/1/delete")
+    assert without_token.status_code == 302
+    assert len(documents(app)) == 1
+
+    client.post("/documents/1/delete", data={"csrf_token": token})
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
+# -- the commands on the example app ------------------------------------------------
+
+
+def test_flask_store_commands_work_on_the_example_app(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"kept", "kept.txt"))
+    runner = app.test_cli_runner()
+    put = runner.invoke(args=["store", "put", __file__, "-l", "documents"])
+    assert put.exit_code == 0, put.output
+
+    orphans = runner.invoke(args=["store", "orphans", "--older-than", "0s"])
+
+    assert orphans.exit_code == 0, orphans.output
+    assert orphans.stdout.split()[-1] == "documents/test_example_app.py"
+
+
+# -- S3 ------------------------------------------------------------------------------
+
+
+def test_the_s3_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STORE_* variables move the files to S3; images are shown presigned."""
+    with s3_support.mocked_bucket() as config:
+        for key, value in config.items():
+            if value is not None:
+                monkeypatch.setenv(key, value)
+        monkeypatch.setenv("STORE_PROVIDER", "s3")
+        app = example(tmp_path)
+        client = app.test_client()
+        log_in(client)
+        upload_files(client, (PNG, "dot.png"))
+        page = client.get("/documents/1").text
+        keys = s3_support.object_keys(
+            boto3.client("s3", region_name=s3_support.REGION),
+            config["STORE_S3_BUCKET"],
+        )
+
+    assert keys == ["images/dot.png"]
+    src = re.search(r'<img src="([^"]+)" alt="dot">', page)
+    assert src and "images/dot.png" in src.group(1)
+    assert "Signature=" in src.group(1) or "X-Amz-Signature=" in src.group(1)
+
+
+def test_make_bucket_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with mock_aws():
+        config = s3_support.s3_config("fresh-bucket")
+        # The bucket does not exist yet, so Store must not need it to start.
+        app = example(
+            tmp_path, **{k: v for k, v in config.items() if k != "STORE_PROVIDER"}
+        )
+        runner = app.test_cli_runner()
+        first = runner.invoke(args=["make-bucket"])
+        second = runner.invoke(args=["make-bucket"])
+        client = boto3.client("s3", region_name=s3_support.REGION)
+        buckets = [b["Name"] for b in client.list_buckets()["Buckets"]]
+
+    assert first.exit_code == 0, first.output
+    assert "Created bucket fresh-bucket." in first.output
+    assert second.exit_code == 0
+    assert "already exists" in second.output
+    assert buckets == ["fresh-bucket"]
+
+
+def test_make_bucket_needs_a_bucket(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["make-bucket"])
+    assert result.exit_code == 1
+    assert "Set STORE_PROVIDER=s3 and STORE_S3_BUCKET first." in result.stderr
