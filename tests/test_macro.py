@@ -37,7 +37,7 @@ def readme_example(marker: str) -> str:
 @pytest.fixture
 def example(tmp_path: Any) -> Flask:
     namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(readme_example("upload_form(form"), namespace)  # noqa: S102
+    exec(readme_example("upload_form(form"), namespace)
     app: Flask = namespace["app"]
     # Keep the example's files under the test's temporary folder.
     app.config["STORE_PATH"] = str(tmp_path / "uploads")
