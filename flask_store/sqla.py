@@ -310,12 +310,21 @@ def _file_attributes(mapper: Mapper[Any]) -> tuple[tuple[str, FlaskStoreType], .
     return found
 
 
-def file_columns() -> list[FileColumn]:
+def file_columns(*, app: Flask | None = None) -> list[FileColumn]:
     """Every mapped attribute typed FlaskStoreType, in every declarative registry.
 
     Sorted by model name, then attribute. An attribute a subclass inherits is
-    listed once, on the class that defines it.
+    listed once, on the class that defines it. With ``app``, only the columns
+    whose tables are in the database of ``get_session(app)``: models of other
+    apps or databases in the same process are left out.
     """
+    if app is None:
+        return _all_file_columns()
+    session = get_session(app)
+    return [] if session is None else _bound_columns(session, app)
+
+
+def _all_file_columns() -> list[FileColumn]:
     configure_mappers()
     found: list[FileColumn] = []
     for model, attributes in list(_models.items()):
@@ -553,9 +562,9 @@ def get_session(app: Flask) -> Session | None:
 _Executor = Callable[[type, Select[Any]], Iterable[Any]]
 
 
-def _batches(items: Iterable[_T], size: int = BATCH_SIZE) -> Iterator[list[_T]]:
+def _batches(items: Iterable[_T]) -> Iterator[list[_T]]:
     iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    while batch := list(islice(iterator, BATCH_SIZE)):
         yield batch
 
 
@@ -569,7 +578,7 @@ def _bound_columns(session: Session, app: Flask | None) -> list[FileColumn]:
     db = app.extensions.get("sqlalchemy") if app is not None else None
     found = []
     inspectors: dict[Any, Any] = {}
-    for column in file_columns():
+    for column in _all_file_columns():
         owner = getattr(column.model, "__fsa__", None)
         if owner is not None and owner is not db:
             continue

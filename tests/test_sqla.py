@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, Unicode, create_engine, event, select, type_coerce
+from sqlalchemy import (
+    Engine,
+    String,
+    Unicode,
+    create_engine,
+    event,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -82,6 +90,13 @@ class Orm:
     Attachment: Any
     factory: sessionmaker[Session] | None = None
 
+    @property
+    def engine(self) -> Engine:
+        if self.factory is not None:
+            engine: Engine = self.factory.kw["bind"]
+            return engine
+        return db.engine
+
     def other_session(self) -> Session:
         """A separate session, to see what was committed."""
         if self.factory is not None:
@@ -142,7 +157,9 @@ def orm(request: pytest.FixtureRequest, storage: Flask, tmp_path: Any) -> Iterat
 @pytest.fixture(params=FLAVOURS)
 def memory_orm(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Orm]:
     """Every ORM flavour on the in-memory provider."""
-    app = make_app(tmp_path, STORE_PROVIDER="flask_store.providers.memory.MemoryProvider")
+    app = make_app(
+        tmp_path, STORE_PROVIDER="flask_store.providers.memory.MemoryProvider"
+    )
     Store(app)
     with app.app_context():
         yield from attach(app, request.param, tmp_path)
@@ -344,7 +361,9 @@ def test_released_savepoint_then_commit_keeps_everything(memory_orm: Orm) -> Non
     assert orm.stored() == {"documents/outer.txt", "documents/inner.txt"}
 
 
-def test_expire_on_commit_off_still_reads_a_provider(storage: Flask, tmp_path: Any) -> None:
+def test_expire_on_commit_off_still_reads_a_provider(
+    storage: Flask, tmp_path: Any
+) -> None:
     for orm in attach(storage, "sqlalchemy", tmp_path, expire_on_commit=False):
         doc = orm.Document(file=upload(b"x", "a.txt"))
         path = orm.Attachment(file="elsewhere/b.txt")
