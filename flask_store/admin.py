@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,10 @@ from .providers.base import FolderPage, Provider, StoredFile
 
 if TYPE_CHECKING:
     from flask import Flask
+    from sqlalchemy.orm import Session
     from werkzeug.datastructures import FileStorage, MultiDict
+
+    from .sqla import FileColumn
 
 #: Page sizes offered on the browse page; the first one is the default.
 PAGE_SIZES = (50, 25, 100, 200, 500)
@@ -134,7 +136,9 @@ class Browse:
     #: Whether a first-page link is needed (previous cursors were dropped).
     first_args: dict[str, Any] | None = None
     #: Rows that use each file: path to ``[(FileColumn, row), ...]``.
-    usage: Mapping[str, Sequence[tuple[Any, object]]] = field(default_factory=dict)
+    usage: Mapping[str, Sequence[tuple[FileColumn, object]]] = field(
+        default_factory=dict
+    )
 
 
 def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ...]:
@@ -262,46 +266,29 @@ def safe_next(target: str | None, host: str) -> str | None:
 # -- SQLAlchemy models --------------------------------------------------------
 
 
-def _sqla() -> Any:
-    """:mod:`flask_store.sqla`, or ``None`` when SQLAlchemy support is missing.
+def file_columns(app: Flask) -> list[FileColumn]:
+    """Every ``FlaskStoreType`` column in ``app``'s database.
 
-    Imported lazily so the admin works in apps without SQLAlchemy models.
+    :mod:`flask_store.sqla` is imported here, not at the top, so the admin
+    costs nothing in apps without SQLAlchemy models.
     """
-    try:
-        return import_module("flask_store.sqla")
-    except ImportError:
-        return None
+    from . import sqla
 
-
-def has_sqla() -> bool:
-    """Whether Flask-Store's SQLAlchemy support can be imported."""
-    return _sqla() is not None
-
-
-def file_columns() -> list[Any]:
-    """Every mapped ``FlaskStoreType`` column (``FileColumn`` tuples)."""
-    sqla = _sqla()
-    return [] if sqla is None else list(sqla.file_columns())
-
-
-def _session(app: Flask) -> Any:
-    sqla = _sqla()
-    return None if sqla is None else sqla.get_session(app)
+    return sqla.file_columns(app=app)
 
 
 def file_usage(
     app: Flask, paths: Sequence[str]
-) -> Mapping[str, Sequence[tuple[Any, object]]]:
+) -> Mapping[str, Sequence[tuple[FileColumn, object]]]:
     """Which rows use each of ``paths``: path to ``[(FileColumn, row), ...]``."""
-    if not paths or not file_columns():
+    from . import sqla
+
+    if not paths or not file_columns(app):
         return {}
-    session = _session(app)
+    session = sqla.get_session(app)
     if session is None:
         return {}
-    usage: Mapping[str, Sequence[tuple[Any, object]]] = _sqla().rows_using(
-        session, list(paths)
-    )
-    return usage
+    return sqla.rows_using(session, paths)
 
 
 def row_key(row: object) -> str:
@@ -328,7 +315,7 @@ class ModelRows:
     """One model with file columns, and one page of its rows."""
 
     model: type[Any]
-    columns: list[Any]
+    columns: list[FileColumn]
     rows: list[object]
     page: int
     has_next: bool
@@ -337,13 +324,18 @@ class ModelRows:
     def name(self) -> str:
         return self.model.__name__
 
-    def files(self, row: object) -> list[tuple[Any, Provider | None]]:
+    def files(self, row: object) -> list[tuple[FileColumn, Provider | None]]:
         """``(column, value)`` for each file column of ``row``."""
         return [(column, getattr(row, column.attribute)) for column in self.columns]
 
 
 def model_rows(
-    session: Any, model: type[Any], columns: list[Any], *, page: int, per_page: int
+    session: Session,
+    model: type[Any],
+    columns: list[FileColumn],
+    *,
+    page: int,
+    per_page: int,
 ) -> ModelRows:
     """One page of ``model``'s rows in primary key order."""
     order = sa_inspect(model).primary_key
@@ -374,14 +366,15 @@ def model_listing(
 
     ``model`` names the model ``page`` applies to; the others show page 1.
     """
+    from . import sqla
+
     wanted = parse_page(page)
-    columns = file_columns()
-    by_model: dict[type[Any], list[Any]] = {}
-    for column in columns:
+    by_model: dict[type[Any], list[FileColumn]] = {}
+    for column in file_columns(app):
         by_model.setdefault(column.model, []).append(column)
     if model is not None and model not in {m.__name__ for m in by_model}:
         raise NotFound(f"No model named {model} has file columns.")
-    session = _session(app) if by_model else None
+    session = sqla.get_session(app) if by_model else None
     if session is None:
         return []
     return [

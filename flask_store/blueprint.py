@@ -269,6 +269,4 @@ def models() -> ResponseReturnValue:
     listing = admin.model_listing(
         current_app, model=request.args.get("model"), page=request.args.get("page")
     )
-    return render_template(
-        "flask_store/models.html", listing=listing, has_sqla=admin.has_sqla()
-    )
+    return render_template("flask_store/models.html", listing=listing)
