@@ -1,0 +1,108 @@
+"""``python -m benchmarks``: run benchmark groups and write the report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import import_module
+
+from . import machine, report
+from .core import Section, Settings
+
+#: Group name to module; each module has ``run(settings) -> Section``.
+GROUPS = {
+    "local": "local_save",
+    "http": "http_upload",
+    "serving": "serving",
+    "s3": "s3",
+    "sqla": "sqla",
+    "admin": "admin",
+}
+
+
+def run_groups(
+    names: list[str], settings: Settings, log: Callable[[str], object] = print
+) -> list[Section]:
+    """Run the named groups in order; a group that fails is reported, not fatal."""
+    sections = []
+    for name in names:
+        log(f"[{time.strftime('%H:%M:%S')}] {name} ...")
+        started = time.perf_counter()
+        module = import_module(f".{GROUPS[name]}", __package__)
+        section: Section = module.run(settings)
+        section.seconds = time.perf_counter() - started
+        log(f"[{time.strftime('%H:%M:%S')}] {name} done in {section.seconds:.1f} s")
+        sections.append(section)
+    return sections
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes and one repeat (smoke run)"
+    )
+    parser.add_argument(
+        "--groups",
+        default=",".join(GROUPS),
+        help=f"comma-separated groups to run (default: all of {', '.join(GROUPS)})",
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per case")
+    parser.add_argument(
+        "--output",
+        help="where to write the Markdown report (default: docs/benchmarks.md, "
+        "or standard output with --quick)",
+    )
+    parser.add_argument(
+        "--workdir",
+        help="folder for temporary files, removed afterwards (default: a new "
+        "folder in the system temporary folder)",
+    )
+    args = parser.parse_args(argv)
+    args.groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s): {', '.join(unknown)}")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    workdir = tempfile.mkdtemp(prefix="flask-store-bench-", dir=args.workdir)
+    started = time.perf_counter()
+    try:
+        settings = Settings(workdir=workdir, quick=args.quick, repeats=args.repeats)
+        sections = run_groups(
+            args.groups, settings, log=lambda m: print(m, file=sys.stderr)
+        )
+        text = report.render(
+            sections,
+            machine.describe(workdir),
+            command=" ".join(
+                ["python -m benchmarks", *map(shlex.quote, argv or sys.argv[1:])]
+            ),
+            seconds=time.perf_counter() - started,
+            quick=args.quick,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    output = args.output or (None if args.quick else "docs/benchmarks.md")
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(output, "w") as f:
+            f.write(text)
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
