@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from flask_store import Store
 from flask_store.blueprint import blueprint as store_admin
+from flask_store.providers.local import LocalProvider
 
 from . import settings
 from .auth import LogoutForm, logged_in, login_url
@@ -64,6 +65,8 @@ def create_app(
 
     with app.app_context():
         db.create_all()
+        if issubclass(store.provider(app), LocalProvider):
+            LocalProvider.create_folder("", app=app)
     if should_announce(app):
         announce(app)
     return app

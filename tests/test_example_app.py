@@ -105,6 +105,7 @@ def test_first_run_creates_its_database_and_folders(tmp_path: Path) -> None:
     app = example(tmp_path)
     instance = tmp_path / "instance"
     assert (instance / "example.sqlite").is_file()
+    assert (instance / "uploads").is_dir()
     assert app.config["STORE_PATH"] == str(instance / "uploads")
     page = app.test_client().get("/")
     assert page.status_code == 200
