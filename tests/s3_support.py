@@ -132,25 +132,37 @@ class _Raw:
 
 
 class Requests:
-    """Records the S3 operation of every HTTP request the app's client sends.
+    """Records what the app's S3 client does.
 
-    Retries count: each attempt is a request.
+    ``sent``: the operation of every HTTP request (retries count, each
+    attempt is a request); ``lengths``: each request's Content-Length;
+    ``params``: the parameters of every API call, as the provider made it.
     """
 
     def __init__(self, app: Flask) -> None:
         self.sent: list[str] = []
+        self.lengths: list[tuple[str, int]] = []
         self.params: list[tuple[str, Any]] = []
         events = s3_client(app).meta.events
         events.register("before-send.s3", self._record, unique_id=f"rec-{id(self)}")
         events.register(
-            "before-call.s3", self._record_params, unique_id=f"par-{id(self)}"
+            "before-parameter-build.s3",
+            self._record_params,
+            unique_id=f"par-{id(self)}",
         )
 
     def _record(self, request: Any, event_name: str, **_: Any) -> None:
-        self.sent.append(event_name.rsplit(".", 1)[-1])
+        operation = event_name.rsplit(".", 1)[-1]
+        self.sent.append(operation)
+        # Bodies sent with a trailing checksum give their length separately.
+        headers = request.headers
+        length = headers.get("X-Amz-Decoded-Content-Length") or headers.get(
+            "Content-Length", 0
+        )
+        self.lengths.append((operation, int(length)))
 
     def _record_params(self, params: Any, event_name: str, **_: Any) -> None:
-        self.params.append((event_name.rsplit(".", 1)[-1], params))
+        self.params.append((event_name.rsplit(".", 1)[-1], dict(params)))
 
 
 class Faults:

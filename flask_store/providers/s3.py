@@ -129,6 +129,7 @@ def _make_client(config: Config) -> S3Client:
                 "max_attempts": int(config["STORE_S3_MAX_ATTEMPTS"]),
             },
             s3={"addressing_style": "path" if endpoint else "auto"},
+            signature_version="s3v4",
         ),
     )
     # Every object this client creates is a conditional write: it never
