@@ -1,0 +1,178 @@
+"""The README's examples, run as they are written there.
+
+A code block marked ``<!-- example: NAME -->`` in README.md is read from the
+README itself, so the documentation and these tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from moto import mock_aws
+
+from flask_store.exceptions import NotConfiguredError, StoredFileNotFound
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_example(name: str) -> str:
+    """The code of the README block marked ``<!-- example: name -->``."""
+    text = README.read_text(encoding="utf-8")
+    pattern = rf"<!-- example: {re.escape(name)} -->\n```python\n(.*?)```"
+    match = re.search(pattern, text, re.DOTALL)
+    assert match, f"README.md has no example named {name!r}"
+    return match.group(1)
+
+
+def run_example(name: str, module_name: str) -> types.ModuleType:
+    """Run a README example as the module ``module_name``."""
+    module = types.ModuleType(module_name)
+    sys.modules[module_name] = module
+    exec(compile(readme_example(name), f"README.md:{name}", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def provider_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """The README's SQLite provider in ``storage`` and the app that serves it."""
+    monkeypatch.chdir(tmp_path)  # the example app's instance folder goes here
+    run_example("sqlite-provider", "storage")
+    app_module = run_example("sqlite-provider-app", "readme_app")
+    app: Flask = app_module.app
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(autouse=True)
+def forget_example_modules() -> Iterator[None]:
+    """The examples run as modules; remove them again after each test."""
+    yield
+    for name in ("storage", "readme_app", "readme_migration"):
+        sys.modules.pop(name, None)
+
+
+def save(app: Flask, data: bytes, filename: str, location: str = "") -> Any:
+    with app.app_context():
+        return (
+            app.extensions["store"]
+            .provider(io.BytesIO(data), location, filename=filename)
+            .save()
+        )
+
+
+# -- writing your own provider ----------------------------------------------------
+
+
+def test_sqlite_provider_saves_reads_and_deletes(provider_app: Flask) -> None:
+    first = save(provider_app, b"first", "report.txt", "docs")
+    second = save(provider_app, b"second", "report.txt", "docs")
+
+    with provider_app.app_context():
+        Provider = provider_app.extensions["store"].provider
+        assert type(first).__name__ == "SQLiteProvider"
+        assert first.relative_path == "docs/report.txt"
+        # A taken name is never overwritten.
+        assert second.relative_path.startswith("docs/report_")
+        stored = Provider("docs/report.txt")
+        assert stored.exists()
+        assert stored.read() == b"first"
+        assert stored.size == 5
+        assert stored.modified is not None
+        assert stored.relative_url == "/files/docs/report.txt"
+        stored.delete()
+        assert not stored.exists()
+        with pytest.raises(StoredFileNotFound):
+            stored.delete()
+        with pytest.raises(StoredFileNotFound):
+            stored.open()
+        assert Provider(second.relative_path).read() == b"second"
+
+
+def test_sqlite_provider_lists_folders(provider_app: Flask) -> None:
+    for name in ("b.txt", "a.txt", "c.txt"):
+        save(provider_app, name.encode(), name, "docs")
+    save(provider_app, b"deep", "deep.txt", "docs/2026")
+    save(provider_app, b"top", "top.txt")
+
+    with provider_app.app_context():
+        Provider = provider_app.extensions["store"].provider
+        page = Provider.list_folder("docs", limit=2)
+        assert [(e.name, e.is_folder) for e in page.entries] == [
+            ("2026", True),
+            ("a.txt", False),
+        ]
+        rest = Provider.list_folder("docs", after=page.next_after, limit=2)
+        assert [e.name for e in rest.entries] == ["b.txt", "c.txt"]
+        assert rest.next_after is None
+        assert [e.path for e in Provider.list_folder("docs", contains="B").entries] == [
+            "docs/b.txt"
+        ]
+        assert [e.path for e in Provider.iter_files("docs")] == [
+            "docs/2026/deep.txt",
+            "docs/a.txt",
+            "docs/b.txt",
+            "docs/c.txt",
+        ]
+
+
+def test_sqlite_provider_passes_flask_store_check(provider_app: Flask) -> None:
+    result = provider_app.test_cli_runner().invoke(args=["store", "check", "--json"])
+    assert result.exit_code == 0, result.output
+    put = provider_app.test_cli_runner().invoke(args=["store", "put", __file__])
+    assert put.exit_code == 0, put.output
+    assert put.stdout.strip() == "/files/test_readme_examples.py"
+
+
+def test_sqlite_provider_app_serves_files_safely(provider_app: Flask) -> None:
+    save(provider_app, b"\x89PNG...", "dot.png", "images")
+    save(provider_app, b"<script>alert(1)</script>", "page.html")
+    client = provider_app.test_client()
+
+    with client.get("/files/images/dot.png") as image:
+        assert image.status_code == 200
+        assert image.data == b"\x89PNG..."
+        assert image.mimetype == "image/png"
+        assert image.headers["X-Content-Type-Options"] == "nosniff"
+        assert "attachment" not in image.headers.get("Content-Disposition", "")
+
+    with client.get("/files/page.html") as page:
+        assert page.status_code == 200
+        assert page.headers["Content-Disposition"].startswith("attachment")
+        assert page.headers["Content-Security-Policy"] == "sandbox"
+
+    assert client.get("/files/missing.txt").status_code == 404
+    assert client.get("/files/../etc/passwd").status_code == 404
+
+
+def test_sqlite_provider_names_its_missing_setting(tmp_path: Path) -> None:
+    from flask_store import Store
+
+    run_example("sqlite-provider", "storage")
+    app = Flask("needs_config", instance_path=str(tmp_path))
+    app.config["STORE_PROVIDER"] = "storage.SQLiteProvider"
+    with pytest.raises(NotConfiguredError, match="STORE_SQLITE_PATH"):
+        Store(app)
+
+
+# -- upgrading from 0.0.x ------------------------------------------------------------
+
+
+def test_migration_example_configures_s3() -> None:
+    with mock_aws():
+        module = run_example("migration", "readme_migration")
+        app: Flask = module.app
+        with app.app_context():
+            from flask_store.providers.s3 import S3Provider
+
+            assert module.store.Provider is S3Provider
+            assert module.Provider("a.txt").relative_path == "a.txt"
+            assert app.config["STORE_S3_ACL"] == "public-read"
+            assert module.FlaskStoreType is not None
