@@ -27,6 +27,16 @@ _WINDOWS_RESERVED = frozenset(
 
 _RUNS = re.compile(r"_{2,}|\.{2,}")
 
+#: Exactly Unicode category Cc, as one regex: stored paths are checked for every
+#: row a FlaskStoreType column loads, so this check must be cheap.
+_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+#: A stored path that needs no checking: parts of safe ASCII, none starting
+#: with a dot. Database rows hold such paths, and loading many rows stays fast.
+_PLAIN_PATH = re.compile(
+    r"(?:[\w\-~+,()][\w.\-~+,()]*/)*[\w\-~+,()][\w.\-~+,()]*", re.ASCII
+)
+
 
 def _keep(char: str) -> bool:
     category = unicodedata.category(char)
@@ -114,7 +124,7 @@ def candidate_names(name: str, attempts: int = 16) -> list[str]:
 def _check_part(part: str, what: str, value: str) -> None:
     if part == "..":
         raise ValueError(f"{what} {value!r} may not contain '..'.")
-    if any(unicodedata.category(c) == "Cc" for c in part):
+    if _CONTROL_CHARS.search(part):
         raise ValueError(f"{what} {value!r} may not contain control characters.")
 
 
@@ -140,10 +150,23 @@ def clean_location(location: str | None) -> str:
     return "/".join(unicodedata.normalize("NFC", p) for p in parts)
 
 
+def is_plain_path(path: str) -> bool:
+    """Whether ``path`` is a stored path that needs no cleaning or checks.
+
+    True for parts of ASCII letters, digits and ``_-~+,().``, none empty and
+    none starting with a dot: what ``secure_name`` and ``clean_location``
+    produce for ordinary names. Such a path splits at its last ``/``.
+    """
+    return _PLAIN_PATH.fullmatch(path) is not None
+
+
 def split_stored_path(path: str) -> tuple[str, str]:
     """Validate the relative path of a stored file; return (location, filename)."""
     if not isinstance(path, str):
         raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
+    if is_plain_path(path):
+        location, _, filename = path.rpartition("/")
+        return location, filename
     location, _, filename = path.rstrip("/").rpartition("/")
     location = clean_location(location) if location else ""
     if not filename or filename in (".", ".."):

@@ -142,13 +142,14 @@ class FlaskStoreType(TypeDecorator[Provider]):
         # Runs once per row: a dict lookup and a constructor, no storage I/O.
         if value is None:
             return None
-        if not has_app_context():
+        try:
+            app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        except RuntimeError:
             raise RuntimeError(
                 "Reading a FlaskStoreType column gives a provider of the current "
                 "app: run the query inside 'with app.app_context():'."
-            )
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        return store_state(app).provider(value, app=app)
+            ) from None
+        return store_state(app).provider.from_stored_path(value, app=app)
 
     def compare_values(self, x: Any, y: Any) -> bool:
         # Tells SQLAlchemy whether an assignment changes the row: a path and a

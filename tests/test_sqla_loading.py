@@ -1,0 +1,146 @@
+"""Loading rows with FlaskStoreType columns: cheap, and no storage I/O."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Unicode, create_engine, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from flask_store import Store, names
+from flask_store.providers import Provider
+from flask_store.providers.memory import MemoryProvider
+from flask_store.sqla import FlaskStoreType
+
+from .conftest import make_app
+
+ROWS = 20_000
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlainRow(Base):
+    __tablename__ = "sqla_plain_row"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Unicode(256))
+
+
+class FileRow(Base):
+    __tablename__ = "sqla_file_row"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[Provider] = mapped_column(FlaskStoreType())
+
+
+@pytest.fixture
+def memory_app(tmp_path: Any) -> Any:
+    app = make_app(
+        tmp_path, STORE_PROVIDER="flask_store.providers.memory.MemoryProvider"
+    )
+    Store(app)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def rows() -> Any:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    values = [{"path": f"documents/2026/report_{i}.pdf"} for i in range(ROWS)]
+    with engine.begin() as connection:
+        connection.execute(insert(PlainRow), values)
+        connection.execute(insert(FileRow.__table__), values)
+    yield engine
+    engine.dispose()
+
+
+def load_time(engine: Any, model: type) -> float:
+    """The best CPU time of three full loads of ``model``'s rows."""
+    best = float("inf")
+    for _ in range(3):
+        with Session(engine) as session:
+            start = time.process_time()
+            loaded = session.scalars(select(model)).all()
+            best = min(best, time.process_time() - start)
+            assert len(loaded) == ROWS
+    return best
+
+
+def test_loading_rows_does_no_storage_io(
+    memory_app: Flask, rows: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_io(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("storage I/O while loading rows")
+
+    for primitive in ("_write", "_exists", "_open", "_delete", "_stat"):
+        monkeypatch.setattr(MemoryProvider, primitive, no_io)
+    monkeypatch.setattr(MemoryProvider, "iter_files", no_io)
+    with Session(rows) as session:
+        loaded = session.scalars(select(FileRow).order_by(FileRow.id)).all()
+    assert isinstance(loaded[7].path, MemoryProvider)
+    assert loaded[7].path.relative_path == "documents/2026/report_7.pdf"
+    assert loaded[7].path.relative_url == "/uploads/documents/2026/report_7.pdf"
+
+
+def test_loading_rows_costs_about_a_string_column(memory_app: Flask, rows: Any) -> None:
+    plain = load_time(rows, PlainRow)
+    files = load_time(rows, FileRow)
+    assert files < plain * 2, f"{ROWS} rows: {files:.3f}s against {plain:.3f}s"
+
+
+# -- the fast construction is the constructor's twin ------------------------------
+
+PATH_PARTS = st.sampled_from(
+    [
+        "a",
+        "b.txt",
+        "é",
+        "e\u0301",
+        ".",
+        "..",
+        ".hidden",
+        "",
+        " ",
+        "\\",
+        ":",
+        "C:",
+        "\x00",
+    ]
+)
+
+
+@given(st.lists(PATH_PARTS, min_size=1, max_size=5).map("/".join))
+def test_from_stored_path_matches_the_constructor(path: str) -> None:
+    app = Flask("fast")
+    app.config["STORE_PROVIDER"] = "flask_store.providers.memory.MemoryProvider"
+    Store(app)
+    try:
+        slow = MemoryProvider(path, app=app)
+    except ValueError:
+        with pytest.raises(ValueError):
+            MemoryProvider.from_stored_path(path, app=app)
+        return
+    fast = MemoryProvider.from_stored_path(path, app=app)
+    assert (fast.location, fast.filename, fast.fp) == (
+        slow.location,
+        slow.filename,
+        None,
+    )
+    assert fast == slow
+    if names.is_plain_path(path):
+        assert names.split_stored_path(path) == (slow.location, slow.filename)
+
+
+def test_a_provider_with_its_own_constructor_is_constructed(memory_app: Flask) -> None:
+    class Custom(MemoryProvider):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.extra = "set"
+
+    assert Custom.from_stored_path("a/b.txt", app=memory_app).extra == "set"
