@@ -43,15 +43,20 @@ def s3_config(bucket: str, endpoint_url: str | None = None) -> dict[str, Any]:
     }
 
 
-def create_bucket(bucket: str, endpoint_url: str | None = None) -> Any:
-    """Create ``bucket`` with a client of its own; return that client."""
-    client = boto3.session.Session().client(
+def raw_client(endpoint_url: str | None = None) -> Any:
+    """A plain boto3 client of its own, to look behind the provider."""
+    return boto3.session.Session().client(
         "s3",
         region_name=REGION,
         endpoint_url=endpoint_url,
         aws_access_key_id="testing-key",
         aws_secret_access_key="testing-secret",
     )
+
+
+def create_bucket(bucket: str, endpoint_url: str | None = None) -> Any:
+    """Create ``bucket`` with a client of its own; return that client."""
+    client = raw_client(endpoint_url)
     client.create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
@@ -100,13 +105,7 @@ def bucket(s3_endpoint: str | None) -> str:
 @pytest.fixture
 def raw(bucket: str, s3_endpoint: str | None) -> Any:
     """A plain boto3 client on the same S3, to look behind the provider."""
-    return boto3.session.Session().client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing-key",
-        aws_secret_access_key="testing-secret",
-    )
+    return raw_client(s3_endpoint)
 
 
 def s3_app(tmp_path: Any, bucket: str, endpoint: str | None, **config: Any) -> Flask:

@@ -415,6 +415,7 @@ def test_missing_bucket_is_an_upload_failure(
 
 
 def test_exists_only_treats_404_as_missing(s3app: Flask) -> None:
+    s3app.config["STORE_S3_MAX_ATTEMPTS"] = 2  # the client is made on first use
     S3Provider(upload(b"x", "here.txt")).save()
     assert S3Provider("here.txt").exists()
     assert not S3Provider("gone.txt").exists()
