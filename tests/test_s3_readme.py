@@ -1,0 +1,97 @@
+"""The README's S3 examples, run as written against a local S3 server."""
+
+from __future__ import annotations
+
+import atexit
+import io
+import logging
+import os
+import re
+import runpy
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flask_store import Store
+from flask_store.providers.s3 import S3GeventProvider, wait_for_uploads
+
+from . import s3_support
+from .conftest import make_app
+from .s3_support import S3_GEVENT, Faults
+
+moto_server = s3_support.moto_server
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def s3_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- section:s3 -->")
+    return text[start : text.index("<!-- /section:s3 -->", start)]
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", s3_section(), flags=re.DOTALL)
+
+
+@pytest.mark.s3server
+def test_app_example_against_a_local_server(
+    moto_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "STORE_S3_ENDPOINT_URL": moto_server,
+        "STORE_S3_BUCKET": f"readme-{uuid.uuid4().hex[:8]}",
+        "STORE_S3_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    # The shell steps: the server runs already; create the bucket as shown.
+    (create,) = [
+        line for line in blocks("sh")[1].splitlines() if "create_bucket" in line
+    ]
+    subprocess.run(create, shell=True, check=True, env=os.environ, timeout=60)
+
+    (tmp_path / "app.py").write_text(blocks("python")[0])
+    app = runpy.run_path(str(tmp_path / "app.py"))["app"]
+    response = app.test_client().post(
+        "/upload", data={"afile": (io.BytesIO(b"jpeg bytes"), "photo.jpg")}
+    )
+    assert response.status_code == 200
+    assert response.json["key"] == "incoming/photo.jpg"
+    with urllib.request.urlopen(response.json["url"]) as fetched:
+        assert fetched.read() == b"jpeg bytes"
+        assert fetched.headers["Content-Type"] == "image/jpeg"
+
+
+def test_failed_upload_listener_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    registered: list[Any] = []
+    monkeypatch.setattr(atexit, "register", lambda *a, **kw: registered.append(a))
+    with s3_support.mocked_bucket() as config:
+        app = make_app(
+            tmp_path,
+            **{
+                **config,
+                "STORE_PROVIDER": S3_GEVENT,
+                "STORE_S3_MAX_ATTEMPTS": 1,
+                "STORE_S3_BACKGROUND_ATTEMPTS": 1,
+                "STORE_S3_SPOOL_PATH": str(tmp_path / "spool"),
+            },
+        )
+        Store(app)
+        exec(blocks("python")[-1], {"app": app})
+        assert registered == [(wait_for_uploads,)]
+        Faults(app).fail("PutObject", times=10, status=500, code="InternalError")
+        with caplog.at_level(logging.ERROR):
+            S3GeventProvider(io.BytesIO(b"x"), filename="a.txt", app=app).save()
+            assert wait_for_uploads(timeout=30)
+    messages = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert len(messages) == 1 and messages[0].startswith("a.txt is not on S3")
+    assert str(tmp_path / "spool") in messages[0]
