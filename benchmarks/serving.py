@@ -12,8 +12,8 @@ from flask import Flask, send_from_directory
 from flask_store import Store
 
 from .core import (
-    MiB,
     Measure,
+    MiB,
     Row,
     Section,
     Settings,
