@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -108,5 +107,14 @@ def test_screenshots(chromium: Any, live_app: tuple[Flask, str], tmp_path: Any) 
             assert target.stat().st_size > 10_000
         finally:
             context.close()
-    if keep:
-        shutil.copy(shots / "browse-desktop.png", shots / "latest.png")
+    # The page a refused user sees.
+    app.config["STORE_ADMIN_ACCESS"] = None
+    context = chromium.new_context(viewport={"width": 1024, "height": 640})
+    try:
+        page = context.new_page()
+        response = page.goto(base + "/admin/files/")
+        assert response.status == 403
+        assert "STORE_ADMIN_ACCESS" in page.inner_text("main")
+        page.screenshot(path=str(shots / "access-denied.png"))
+    finally:
+        context.close()
