@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 import urllib.request
 from typing import Any
@@ -532,3 +536,46 @@ def test_iter_files_follows_pages(s3app: Flask) -> None:
     files = {f.path: f.size for f in S3Provider.iter_files("deep")}
     assert files == {"deep/er/0.txt": 0, "deep/er/1.txt": 1, "deep/er/2.txt": 2}
     assert requests.sent.count("ListObjectsV2") == 1
+
+
+def test_upload_memory_is_bounded(moto_server: str, tmp_path: Any) -> None:
+    # A separate process, so only the uploading side's memory is measured
+    # (the server keeps the object in this one).
+    bucket = "memory-bound"
+    create_bucket(bucket, moto_server)
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as out:
+        for i in range(80):
+            out.write(bytes([i]) * MiB)
+    script = tmp_path / "measure.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import io, json, tracemalloc
+            from flask import Flask
+            from flask_store import Store
+            from flask_store.providers.s3 import S3Provider
+
+            app = Flask("measure")
+            app.config.update({s3_config(bucket, moto_server)!r})
+            app.config["STORE_S3_MULTIPART_THRESHOLD"] = 5 * 1024 * 1024
+            Store(app)
+            with app.app_context():
+                S3Provider(io.BytesIO(b"x"), filename="warm.txt").save()
+                tracemalloc.start()
+                with open({str(big)!r}, "rb") as source:
+                    saved = S3Provider(source, filename="big.bin").save()
+                peak = tracemalloc.get_traced_memory()[1]
+            print(json.dumps({{"peak": peak, "size": saved.size}}))
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["size"] == 80 * MiB
+    # A few 5 MiB parts at a time (four waiting, some being sent), never
+    # anything like the whole 80 MiB file.
+    assert report["peak"] < 40 * MiB, report

@@ -665,7 +665,11 @@ class S3GeventProvider(S3Provider):
         spooled = self._spool(stream)
         try:
             candidate = self._claim(candidates)
-            _uploads.start(partial(self._upload_spooled, spooled, candidate))
+            try:
+                _uploads.start(partial(self._upload_spooled, spooled, candidate))
+            except BaseException:
+                _uploads.release(self.bucket, self.key(candidate))
+                raise
         except BaseException:
             os.unlink(spooled)
             raise
@@ -709,40 +713,46 @@ class S3GeventProvider(S3Provider):
 
     def _upload_spooled(self, spooled: str, candidate: str) -> None:
         """Upload the spooled file, retrying; runs in a greenlet, never raises."""
-        gevent = _gevent()
         key = self.key(candidate)
-        attempts = int(self.config["STORE_S3_BACKGROUND_ATTEMPTS"])
         try:
-            for attempt in range(1, attempts + 1):
-                try:
-                    with open(spooled, "rb") as source:
-                        uploaded = self._upload(source, key)
-                except UploadFailed as exc:
-                    if attempt == attempts:
-                        return self._give_up(key, spooled, exc, attempts)
-                    gevent.sleep(min(2 ** (attempt - 1), 30))
-                    continue
-                if not uploaded:
-                    taken = UploadFailed(
-                        f"{key!r} was taken by another writer before the "
-                        "background upload reached S3; nothing was overwritten."
-                    )
-                    return self._give_up(key, spooled, taken, attempt)
-                os.unlink(spooled)
-                return None
+            error = self._upload_with_retries(spooled, key)
         except Exception as exc:  # a bug or a lost spool file: still report it
-            return self._give_up(key, spooled, exc, attempts)
+            error = exc
         finally:
             _uploads.release(self.bucket, key)
-        return None
+        if error is not None:
+            self._give_up(key, spooled, error)
+            return
+        try:
+            os.unlink(spooled)
+        except OSError as exc:  # uploaded all the same
+            log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
 
-    def _give_up(self, key: str, spooled: str, exc: Exception, attempts: int) -> None:
+    def _upload_with_retries(self, spooled: str, key: str) -> Exception | None:
+        """None once uploaded, else the error that ended the attempts."""
+        gevent = _gevent()
+        error: Exception | None = None
+        for attempt in range(int(self.config["STORE_S3_BACKGROUND_ATTEMPTS"])):
+            if attempt:
+                gevent.sleep(min(2 ** (attempt - 1), 30))
+            try:
+                with open(spooled, "rb") as source:
+                    if self._upload(source, key):
+                        return None
+            except UploadFailed as exc:
+                error = exc
+                continue
+            return UploadFailed(
+                f"{key!r} was taken by another writer before the background "
+                "upload reached S3; nothing was overwritten."
+            )
+        return error
+
+    def _give_up(self, key: str, spooled: str, exc: Exception) -> None:
         log.error(
-            "Background upload of %r to bucket %r failed after %d attempt(s); "
-            "the file is kept at %s",
+            "Background upload of %r to bucket %r failed; the file is kept at %s",
             key,
             self.bucket,
-            attempts,
             spooled,
             exc_info=exc,
         )
