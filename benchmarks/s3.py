@@ -1,0 +1,246 @@
+"""S3: uploads against raw boto3, requests per save, and the gevent provider."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from typing import IO, Any
+
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+
+from flask_store import Store
+
+from .core import (
+    GiB,
+    Measure,
+    MiB,
+    Row,
+    Section,
+    Settings,
+    Variant,
+    compare,
+    size_label,
+    write_random,
+)
+from .motoserver import create_bucket, moto_server, s3_config
+
+METHOD = """\
+Against moto's `ThreadedMotoServer` on 127.0.0.1, run in its own process.
+*Ours* is `S3Provider(upload).save()` (one managed upload with ACL,
+Content-Type, metadata and a conditional write; parts of
+`STORE_S3_MULTIPART_THRESHOLD`, 8 MiB); the baseline is raw boto3
+`upload_fileobj` of the same open file with boto3's defaults, on a client of
+its own. Both clients are warmed up first. HTTP requests are counted with a
+botocore `before-send` hook. For the gevent provider, every request to S3 is
+delayed by 300 ms (a `before-send` hook that sleeps), and the time is how long
+`save()` takes to return; the background upload is awaited outside the timing."""
+
+LATENCY = 0.3
+
+
+def make_app(workdir: str, endpoint: str, bucket: str, provider: str) -> Flask:
+    app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
+    app.config.update(s3_config(endpoint, bucket, provider))
+    app.config["STORE_S3_SPOOL_PATH"] = os.path.join(workdir, "spool")
+    Store(app)
+    return app
+
+
+def client_of(app: Flask) -> Any:
+    from flask_store.providers.s3 import s3_client
+
+    return s3_client(app)
+
+
+def counter(client: Any) -> list[str]:
+    """Record every HTTP request ``client`` sends (its operation name)."""
+    sent: list[str] = []
+
+    def record(request: Any, **kwargs: Any) -> None:
+        sent.append(request.method)
+
+    client.meta.events.register("before-send.s3", record)
+    return sent
+
+
+def delay(client: Any) -> None:
+    """Make every request ``client`` sends wait ``LATENCY`` seconds first."""
+
+    def sleep(**kwargs: Any) -> None:
+        time.sleep(LATENCY)
+
+    client.meta.events.register("before-send.s3", sleep)
+
+
+class _Uploads:
+    def __init__(self, app: Flask, raw: Any, bucket: str, source: str) -> None:
+        self.app, self.raw, self.bucket, self.source = app, raw, bucket, source
+        self.stream: IO[bytes] | None = None
+        self.keys: list[str] = []
+
+    def open(self) -> None:
+        self.stream = open(self.source, "rb")  # noqa: SIM115 - closed in cleanup
+
+    def cleanup(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        for key in self.keys:
+            self.raw.delete_object(Bucket=self.bucket, Key=key)
+        self.keys.clear()
+
+    def ours(self) -> None:
+        assert self.stream is not None
+        provider = self.app.extensions["store"].provider
+        saved = provider(
+            FileStorage(self.stream, filename="upload.bin"), app=self.app
+        ).save()
+        self.keys.append(saved.absolute_path)
+
+    def boto3(self) -> None:
+        assert self.stream is not None
+        key = f"raw/{uuid.uuid4().hex}.bin"
+        self.raw.upload_fileobj(self.stream, self.bucket, key)
+        self.keys.append(key)
+
+    def variants(self) -> list[Variant]:
+        return [
+            Variant("ours", self.ours, setup=self.open, teardown=self.cleanup),
+            Variant(
+                "boto3 upload_fileobj",
+                self.boto3,
+                setup=self.open,
+                teardown=self.cleanup,
+            ),
+        ]
+
+
+def upload_rows(settings: Settings, workdir: str, endpoint: str) -> list[Row]:
+    bucket = "bench-uploads"
+    raw = create_bucket(endpoint, bucket)
+    app = make_app(workdir, endpoint, bucket, "S3Provider")
+    rows = []
+    for size in (settings.size(64 * MiB, MiB), settings.size(GiB, 9 * MiB)):
+        source = write_random(os.path.join(workdir, "source.bin"), size)
+        uploads = _Uploads(app, raw, bucket, source)
+        compare(uploads.variants(), 1)  # warm up clients and connections
+        samples = compare(
+            uploads.variants(), settings.times(3 if size >= GiB else None)
+        )
+        os.unlink(source)
+        m = {label: Measure(label, s, "s") for label, s in samples.items()}
+        rows.append(
+            Row(
+                f"upload {size_label(size)}", m["ours"], m["boto3 upload_fileobj"]
+            ).within(1.10)
+        )
+    return rows
+
+
+def request_rows(workdir: str, endpoint: str) -> list[Row]:
+    bucket = "bench-requests"
+    raw = create_bucket(endpoint, bucket)
+    app = make_app(workdir, endpoint, bucket, "S3Provider")
+    provider = app.extensions["store"].provider
+    ours_sent = counter(client_of(app))
+    raw_sent = counter(raw)
+    data = os.urandom(1024)
+
+    def ours(name: str) -> int:
+        ours_sent.clear()
+        provider(FileStorage(io.BytesIO(data), filename=name), app=app).save()
+        return len(ours_sent)
+
+    def boto3(key: str) -> int:
+        raw_sent.clear()
+        raw.upload_fileobj(io.BytesIO(data), bucket, key)
+        return len(raw_sent)
+
+    fresh = ours("fresh.txt")
+    taken = ours("fresh.txt")
+    baseline = boto3("raw/fresh.txt")
+    return [
+        Row(
+            "HTTP requests per 1 KiB save",
+            Measure("ours", [fresh], "requests"),
+            Measure("boto3 upload_fileobj", [baseline], "requests"),
+        ).under(2, "≤ 2"),
+        Row(
+            "HTTP requests per 1 KiB save, name taken",
+            Measure("ours", [taken], "requests"),
+            Measure("boto3 upload_fileobj", [baseline], "requests"),
+            note="one refused conditional write, then the suffixed name",
+        ).under(2, "≤ 2"),
+    ]
+
+
+def gevent_rows(settings: Settings, workdir: str, endpoint: str) -> list[Row]:
+    bucket = "bench-gevent"
+    raw = create_bucket(endpoint, bucket)
+    apps = {
+        name: make_app(os.path.join(workdir, name), endpoint, bucket, name)
+        for name in ("S3Provider", "S3GeventProvider")
+    }
+    for app in apps.values():
+        client_of(app).list_objects_v2(Bucket=bucket, MaxKeys=1)  # connect first
+        delay(client_of(app))
+    rows = []
+    for size in (1024, settings.size(64 * MiB, MiB)):
+        source = write_random(os.path.join(workdir, "source.bin"), size)
+        samples = compare(
+            _latency_variants(apps, raw, bucket, source), settings.times(3)
+        )
+        os.unlink(source)
+        rows.append(
+            Row(
+                f"save() latency, {size_label(size)}, 300 ms per S3 request",
+                Measure("S3GeventProvider", samples["S3GeventProvider"], "s"),
+                Measure("S3Provider", samples["S3Provider"], "s"),
+            )
+        )
+    return rows
+
+
+def _latency_variants(
+    apps: dict[str, Flask], raw: Any, bucket: str, source: str
+) -> list[Variant]:
+    """Saves of ``source`` per app; background uploads are awaited untimed."""
+    from flask_store.providers.s3 import wait_for_uploads
+
+    keys: list[str] = []
+
+    def saver(app: Flask) -> Callable[[], None]:
+        def save() -> None:
+            provider = app.extensions["store"].provider
+            with open(source, "rb") as f:
+                saved = provider(FileStorage(f, filename="upload.bin"), app=app).save()
+            keys.append(saved.absolute_path)
+
+        return save
+
+    def settle() -> None:
+        if not wait_for_uploads(timeout=600):
+            raise RuntimeError("background uploads did not finish")
+        while keys:
+            raw.delete_object(Bucket=bucket, Key=keys.pop())
+
+    return [Variant(name, saver(app), teardown=settle) for name, app in apps.items()]
+
+
+def run(settings: Settings) -> Section:
+    section = Section("s3", "S3", METHOD)
+    workdir = os.path.join(settings.workdir, "s3")
+    os.makedirs(workdir)
+    try:
+        with moto_server() as endpoint:
+            section.rows += upload_rows(settings, workdir, endpoint)
+            section.rows += request_rows(workdir, endpoint)
+            section.rows += gevent_rows(settings, workdir, endpoint)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return section
