@@ -191,11 +191,13 @@ def delete() -> ResponseReturnValue:
     form = DeleteForm()
     if not form.validate_on_submit():
         raise BadRequest(first_error(form))
-    provider = store_provider()(form.path.data)
+    provider = admin.stored_provider(store_provider(), form.path.data, app=current_app)
     if not provider.exists():
         raise NotFound(f"{form.path.data} is not stored (was it already deleted?).")
     folder = admin.parent_folder(provider.relative_path)
     if form.confirmed.data != "yes":
+        if wants_json():
+            raise BadRequest("Send confirmed=yes to delete the file.")
         return render_template(
             "flask_store/confirm_delete.html",
             form=form,

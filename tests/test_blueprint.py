@@ -368,8 +368,13 @@ def test_delete_asks_for_confirmation_first(admin: Flask, browser: FlaskClient) 
 
 def test_delete_json_and_missing_file(admin: Flask, browser: FlaskClient) -> None:
     path = save(admin, "a.txt")
-    data = {"csrf_token": csrf_token(browser), "path": path, "confirmed": "yes"}
+    data = {"csrf_token": csrf_token(browser), "path": path}
     json = {"Accept": "application/json"}
+    response = browser.post(PREFIX + "/delete", data=data, headers=json)
+    assert response.status_code == 400
+    assert response.json["error"] == "Send confirmed=yes to delete the file."
+    assert stored(admin) == ["a.txt"]
+    data["confirmed"] = "yes"
     response = browser.post(PREFIX + "/delete", data=data, headers=json)
     assert response.status_code == 200
     assert response.json == {"deleted": "a.txt"}
@@ -601,3 +606,26 @@ def test_download_redirects_to_presigned_urls(tmp_path: Any) -> None:
     response = app.test_client().get(PREFIX + "/file/a.png")
     assert response.status_code == 302
     assert response.headers["Location"] == "https://bucket.example/a.png?signed=1"
+
+
+def test_hidden_files_are_never_deleted(admin: Flask, browser: FlaskClient) -> None:
+    data = {"csrf_token": csrf_token(browser), "path": ".flask-store-x.part"}
+    data["confirmed"] = "yes"
+    response = browser.post(PREFIX + "/delete", data=data)
+    assert response.status_code == 404
+    assert ".flask-store-x.part is not a stored file." in text(response)
+
+
+def test_new_folder_json(admin: Flask, browser: FlaskClient) -> None:
+    token = csrf_token(browser)
+    json = {"Accept": "application/json"}
+    response = browser.post(
+        PREFIX + "/folder", data={"csrf_token": token, "name": "inbox"}, headers=json
+    )
+    assert response.status_code == 201
+    assert response.json == {"folder": "inbox"}
+    response = browser.post(
+        PREFIX + "/folder", data={"csrf_token": token, "name": "a/b"}, headers=json
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "A folder name may not contain slashes."
