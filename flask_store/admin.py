@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from . import names
 from .providers.base import FolderPage, Provider, StoredFile
@@ -151,13 +152,19 @@ def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ..
 
 def browse(provider: type[Provider], query: BrowseQuery, *, app: Flask) -> Browse:
     """List one page of ``query.folder`` and work out the page links."""
-    page = provider.list_folder(
-        query.folder,
-        after=query.after,
-        limit=query.per_page,
-        contains=query.contains or None,
-        app=app,
-    )
+    try:
+        page = provider.list_folder(
+            query.folder,
+            after=query.after,
+            limit=query.per_page,
+            contains=query.contains or None,
+            app=app,
+        )
+    except NotImplementedError:
+        raise HTTPNotImplemented(
+            f"{provider.__name__} cannot list folders: the admin needs a provider "
+            "that defines list_folder."
+        ) from None
     result = Browse(query, page)
     if page.next_after is not None:
         back = trim_back([*query.back, query.after or ""])

@@ -629,3 +629,22 @@ def test_new_folder_json(admin: Flask, browser: FlaskClient) -> None:
     )
     assert response.status_code == 400
     assert response.json["error"] == "A folder name may not contain slashes."
+
+
+class UnlistableProvider(MemoryProvider):
+    @classmethod
+    def list_folder(cls, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+def test_a_provider_that_cannot_list(tmp_path: Any) -> None:
+    app = make_app(
+        tmp_path,
+        STORE_PROVIDER=f"{__name__}.UnlistableProvider",
+        STORE_ADMIN_ACCESS=True,
+    )
+    Store(app)
+    app.register_blueprint(blueprint, url_prefix=PREFIX)
+    response = app.test_client().get(PREFIX + "/")
+    assert response.status_code == 501
+    assert "UnlistableProvider cannot list folders" in text(response)
