@@ -1,11 +1,13 @@
-"""What the admin blueprint does, apart from HTTP: access, listing pages,
-cursors, breadcrumbs, redirect targets and saving uploads.
+"""What the admin blueprint does, apart from HTTP: access, listing pages and
+their cursors, breadcrumbs, redirect targets, uploads, and the SQLAlchemy rows
+that use files.
 
 Everything here can be called, and tested, without a request.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -134,7 +136,7 @@ class Browse:
     #: URL arguments of the next and previous pages (``None`` when there is none).
     next_args: dict[str, Any] | None = None
     prev_args: dict[str, Any] | None = None
-    #: Whether a first-page link is needed (previous cursors were dropped).
+    #: URL arguments of the first page, when the previous page is not it.
     first_args: dict[str, Any] | None = None
     #: Rows that use each file: path to ``[(FileColumn, row), ...]``.
     usage: Mapping[str, Sequence[tuple[FileColumn, object]]] = field(
@@ -214,17 +216,34 @@ def save_uploads(
     return [provider(upload, location=location, app=app).save() for upload in uploads]
 
 
-def uploaded_json(saved: Sequence[Provider]) -> dict[str, Any]:
-    """The JSON body describing saved files."""
+def stream_size(upload: FileStorage) -> int | None:
+    """The size of an upload's stream, without reading it."""
+    stream = upload.stream
+    if not stream.seekable():
+        return None
+    position = stream.tell()
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(position)
+    return size
+
+
+def uploaded_json(
+    saved: Sequence[Provider], uploads: Sequence[FileStorage]
+) -> dict[str, Any]:
+    """The JSON body describing saved files.
+
+    Sizes come from the uploads, not the backend: a background provider may
+    still be sending the file when this answer goes out.
+    """
     return {
         "files": [
             {
                 "name": p.filename,
                 "path": p.relative_path,
                 "url": p.absolute_url,
-                "size": p.size,
+                "size": stream_size(upload),
             }
-            for p in saved
+            for p, upload in zip(saved, uploads, strict=True)
         ]
     }
 

@@ -179,7 +179,7 @@ def upload() -> ResponseReturnValue:
         store_provider(), form.file.data, location, app=current_app
     )
     if wants_json():
-        return jsonify(admin.uploaded_json(saved)), 201
+        return jsonify(admin.uploaded_json(saved, form.file.data)), 201
     listed = ", ".join(p.filename for p in saved)
     flash(f"Uploaded {listed}.", "success")
     return after_change(location)

@@ -648,3 +648,24 @@ def test_a_provider_that_cannot_list(tmp_path: Any) -> None:
     response = app.test_client().get(PREFIX + "/")
     assert response.status_code == 501
     assert "UnlistableProvider cannot list folders" in text(response)
+
+
+class BackgroundProvider(MemoryProvider):
+    """Like a background uploader: the file is not readable right after save."""
+
+    @property
+    def size(self) -> int:
+        raise FileNotFoundError(self.relative_path)
+
+
+def test_upload_json_does_not_wait_for_background_uploads(tmp_path: Any) -> None:
+    app = make_app(
+        tmp_path,
+        STORE_PROVIDER=f"{__name__}.BackgroundProvider",
+        STORE_ADMIN_ACCESS=True,
+    )
+    Store(app)
+    app.register_blueprint(blueprint, url_prefix=PREFIX)
+    response = post_files(app.test_client(), [(b"12345", "a.txt")], json=True)
+    assert response.status_code == 201
+    assert response.json["files"][0]["size"] == 5
