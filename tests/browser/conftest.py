@@ -101,8 +101,8 @@ def build_app(tmp_path: Any) -> Flask:
     return app
 
 
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
+def find_chromium() -> str:
+    """Chromium's path; skip without it, but fail in CI (``CI`` set)."""
     path = shutil.which("chromium")
     if path is None:
         message = "Debian's chromium is not installed (apt-get install chromium)."
@@ -110,6 +110,11 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return find_chromium()
 
 
 @pytest.fixture(scope="session")
