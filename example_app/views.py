@@ -158,7 +158,16 @@ def upload() -> ResponseReturnValue:
         return render_index(form, status=400)
     documents = [document_from_upload(upload) for upload in form.file.data]
     db.session.add_all(documents)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StoreError as exc:
+        # The rollback also deletes the files this commit had stored.
+        db.session.rollback()
+        message = f"The files could not be stored, nothing was added: {exc}"
+        if wants_json():
+            return jsonify(error=message), 502
+        flash(message, "error")
+        return render_index(UploadForm(formdata=None), status=502)
     if wants_json():
         return jsonify(files=[upload_json(d) for d in documents]), 201
     flash(

@@ -314,6 +314,35 @@ def test_too_large_upload_stores_nothing(tmp_path: Path) -> None:
         assert stored_paths(app) == set()
 
 
+def test_storage_failure_adds_nothing(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_store.exceptions import UploadFailed
+    from flask_store.providers.local import LocalProvider
+
+    log_in(client)
+    token = csrf_token(client.get("/").text)
+    real_write = LocalProvider._write
+
+    def disk_full_on_images(self: Any, stream: Any, candidates: list[str]) -> str:
+        if candidates[0].startswith("images/"):
+            raise UploadFailed("No space left on device")
+        return real_write(self, stream, candidates)
+
+    monkeypatch.setattr(LocalProvider, "_write", disk_full_on_images)
+    response = client.post(
+        "/documents",
+        data={
+            "csrf_token": token,
+            "file": [(io.BytesIO(b"x"), "a.txt"), (io.BytesIO(PNG), "b.png")],
+        },
+    )
+    assert response.status_code == 502
+    assert "nothing was added: No space left on device" in response.text
+    assert documents(app) == []
+    assert stored_paths(app) == set()  # a.txt, stored first, was removed again
+
+
 def test_upload_needs_csrf_and_login(app: Flask, client: FlaskClient) -> None:
     anonymous = client.post("/documents", data={"file": [(io.BytesIO(b"x"), "a.txt")]})
     assert anonymous.status_code == 302
@@ -426,6 +455,36 @@ def test_replacing_a_file_deletes_the_old_one_after_commit(
     with client.get("/uploads/documents/minutes.txt") as minutes:
         assert minutes.data == b"second"
     assert stored_paths(app) == {"documents/minutes.txt", "images/cover.png"}
+
+
+def test_edit_keeps_everything_when_storage_fails(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_store.exceptions import UploadFailed
+    from flask_store.providers.local import LocalProvider
+
+    log_in(client)
+    upload_files(client, (b"first", "notes.txt"))
+    token = csrf_token(client.get("/documents/1").text)
+
+    def fail(self: Any, stream: Any, candidates: list[str]) -> str:
+        raise UploadFailed("the disk went away")
+
+    monkeypatch.setattr(LocalProvider, "_write", fail)
+    response = client.post(
+        "/documents/1",
+        data={
+            "csrf_token": token,
+            "title": "Renamed",
+            "attachment": (io.BytesIO(b"second"), "minutes.txt"),
+        },
+    )
+    assert response.status_code == 502
+    assert "The file could not be stored: the disk went away" in response.text
+    assert documents(app) == [
+        {"title": "notes", "attachment": "documents/notes.txt", "image": None}
+    ]
+    assert stored_paths(app) == {"documents/notes.txt"}
 
 
 def test_edit_refuses_a_non_image_as_image(app: Flask, client: FlaskClient) -> None:
