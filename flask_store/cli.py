@@ -31,7 +31,9 @@ from .extension import store_provider
 from .providers.base import Provider, StoredFile, store_state
 from .signals import upload_failed
 
-store_cli = AppGroup("store", help="Manage the files in the Flask-Store store.")
+store_cli = AppGroup(
+    "store", help="List, upload, delete and check the files of the configured provider."
+)
 
 #: Entries asked of the provider per listing call.
 PAGE_SIZE = 500
@@ -220,7 +222,7 @@ def list_entries(
 def list_command(
     path: str, limit: int | None, after: str | None, as_json: bool
 ) -> None:
-    """List the folders and files in PATH (the whole store by default).
+    """List the folders and files in PATH (the top folder by default).
 
     Sizes and dates (UTC) come from the store. Large folders are listed page by
     page; with --limit, the command says how to continue.
@@ -363,7 +365,7 @@ def put_command(
 @json_option
 @reports_errors
 def remove_command(paths: tuple[str, ...], as_json: bool) -> None:
-    """Delete the stored files PATHS (relative paths, as ``ls`` shows them)."""
+    """Delete the stored files PATHS (paths as `flask store ls` shows them)."""
     provider_class = store_provider()
     # Build every provider first: one invalid path means nothing is deleted.
     providers = [provider_class(path) for path in paths]
