@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import os
 import shutil
 import stat
@@ -260,27 +261,30 @@ class LocalProvider(Provider):
         root = store_root(app_or_current(app))
         try:
             folder = confined(root, location)
-            with os.scandir(folder) as it:
-                found = {
-                    e.name: e
-                    for e in it
-                    if not e.name.startswith(".") and matches(e.name, contains)
-                }
+            # Bare names and a heap, not scandir entries and a full sort: the
+            # first page of a folder of 100,000 files stays a fraction of a second.
+            candidates = [
+                name
+                for name in os.listdir(folder)
+                if not name.startswith(".")
+                and (after is None or name > after)
+                and (not contains or matches(name, contains))
+            ]
         except (FileNotFoundError, NotADirectoryError):
             return FolderPage()
-        ordered = sorted(n for n in found if after is None or n > after)
+        heapq.heapify(candidates)
         page = FolderPage()
-        for name in ordered:
+        while candidates:
+            name = heapq.heappop(candidates)
             if len(page.entries) == limit:
                 page.next_after = page.entries[-1].name
                 break
-            entry = found[name]
             try:
-                is_folder = entry.is_dir(follow_symlinks=False)
-                if not (is_folder or entry.is_file(follow_symlinks=False)):
-                    continue
-                st = entry.stat(follow_symlinks=False)
+                st = os.lstat(os.path.join(folder, name))
             except FileNotFoundError:  # deleted while listing
+                continue
+            is_folder = stat.S_ISDIR(st.st_mode)
+            if not (is_folder or stat.S_ISREG(st.st_mode)):
                 continue
             page.entries.append(_entry(names.join_key(location, name), st, is_folder))
         return page
