@@ -558,3 +558,92 @@ def test_reading_outside_an_app_context_says_what_to_do(tmp_path: Any) -> None:
         with pytest.raises(RuntimeError, match="app_context"):
             session.scalars(select(Document)).all()
     engine.dispose()
+
+
+# -- storage failures ------------------------------------------------------------------
+
+
+def test_a_failing_save_fails_the_flush_and_adds_nothing(
+    memory_orm: Orm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_store.exceptions import UploadFailed
+    from flask_store.providers.memory import MemoryProvider
+
+    orm = memory_orm
+
+    def broken(self: Any, stream: Any, candidates: Any) -> str:
+        raise UploadFailed("the store is down")
+
+    monkeypatch.setattr(MemoryProvider, "_write", broken)
+    orm.session.add(orm.Document(name="x", file=upload(b"x", "a.txt")))
+    with pytest.raises(UploadFailed, match="down"):
+        orm.session.commit()
+    orm.session.rollback()
+    assert orm.stored() == set()
+    with orm.other_session() as other:
+        assert other.scalars(select(orm.Document)).all() == []
+
+
+def test_a_failing_delete_after_commit_is_logged_not_raised(
+    memory_orm: Orm, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask_store.exceptions import StorageError
+    from flask_store.providers.memory import MemoryProvider
+
+    orm = memory_orm
+    orm.app.config["STORE_DELETE_ORPHANS"] = True
+    doc = orm.Document(file=upload(b"x", "a.txt"))
+    orm.session.add(doc)
+    orm.session.commit()
+
+    def broken(self: Any, path: str) -> None:
+        raise StorageError("cannot delete now")
+
+    monkeypatch.setattr(MemoryProvider, "_delete", broken)
+    orm.session.delete(doc)
+    orm.session.commit()  # the commit stands
+    assert "could not delete" in caplog.text
+    assert orm.stored() == {"documents/a.txt"}
+    with orm.other_session() as other:
+        assert other.scalars(select(orm.Document)).all() == []
+
+
+def test_a_failing_delete_after_rollback_is_logged_not_raised(
+    memory_orm: Orm, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask_store.exceptions import StorageError
+    from flask_store.providers.memory import MemoryProvider
+
+    orm = memory_orm
+    orm.session.add(orm.Document(file=upload(b"x", "a.txt")))
+    orm.session.flush()
+
+    def broken(self: Any, path: str) -> None:
+        raise StorageError("cannot delete now")
+
+    monkeypatch.setattr(MemoryProvider, "_delete", broken)
+    orm.session.rollback()
+    assert "could not delete" in caplog.text
+
+
+def test_orphans_are_kept_when_their_use_cannot_be_checked(
+    memory_orm: Orm, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from flask_store import sqla
+
+    orm = memory_orm
+    orm.app.config["STORE_DELETE_ORPHANS"] = True
+    doc = orm.Document(file=upload(b"x", "a.txt"))
+    orm.session.add(doc)
+    orm.session.commit()
+
+    def unreachable(*args: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is gone"))
+
+    monkeypatch.setattr(sqla, "_referenced", unreachable)
+    orm.session.delete(doc)
+    orm.session.commit()
+    assert "they were kept" in caplog.text
+    assert orm.stored() == {"documents/a.txt"}
