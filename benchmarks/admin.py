@@ -107,7 +107,7 @@ def local_rows(settings: Settings, workdir: str) -> list[Row]:
 
 
 def s3_rows(settings: Settings, workdir: str) -> list[Row]:
-    count = settings.count(10_000, 200)
+    count = settings.count(10_000, 50)
     bucket = "bench-listing"
     with moto_server() as endpoint:
         raw = create_bucket(endpoint, bucket)
