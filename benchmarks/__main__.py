@@ -9,10 +9,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from importlib import import_module
+from typing import Any
 
 from . import machine, report
 from .core import Section, Settings
+
+DEFAULT_OUTPUT = "docs/benchmarks.md"
+DEFAULT_JSON = "benchmarks/results.json"
 
 #: Group name to module; each module has ``run(settings) -> Section``.
 GROUPS = {
@@ -60,6 +65,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "or standard output with --quick)",
     )
     parser.add_argument(
+        "--json",
+        help=f"where to keep the raw results (default: {DEFAULT_JSON}, "
+        "or nowhere with --quick)",
+    )
+    parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: render the report from results kept by --json",
+    )
+    parser.add_argument(
         "--workdir",
         help="folder for temporary files, removed afterwards (default: a new "
         "folder in the system temporary folder)",
@@ -76,25 +91,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    workdir = tempfile.mkdtemp(prefix="flask-store-bench-", dir=args.workdir)
-    started = time.perf_counter()
-    try:
-        settings = Settings(workdir=workdir, quick=args.quick, repeats=args.repeats)
-        sections = run_groups(
-            args.groups, settings, log=lambda m: print(m, file=sys.stderr)
-        )
-        text = report.render(
-            sections,
-            machine.describe(workdir),
-            command=" ".join(
-                ["python -m benchmarks", *map(shlex.quote, argv or sys.argv[1:])]
-            ),
-            seconds=time.perf_counter() - started,
-            quick=args.quick,
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    output = args.output or (None if args.quick else "docs/benchmarks.md")
+    if args.render:
+        sections, facts = report.load(args.render)
+    else:
+        sections, facts = measure(args, argv)
+        results = args.json or (None if args.quick else DEFAULT_JSON)
+        if results:
+            report.save(results, sections, **facts)
+    text = report.render(sections, **facts)
+    output = args.output or (None if args.quick else DEFAULT_OUTPUT)
     if output in (None, "-"):
         sys.stdout.write(text)
     else:
@@ -102,6 +107,31 @@ def main(argv: list[str] | None = None) -> int:
             f.write(text)
         print(f"wrote {output}", file=sys.stderr)
     return 0
+
+
+def measure(
+    args: argparse.Namespace, argv: list[str] | None
+) -> tuple[list[Section], dict[str, Any]]:
+    """Run the chosen groups in a temporary folder, removed afterwards."""
+    workdir = tempfile.mkdtemp(prefix="flask-store-bench-", dir=args.workdir)
+    started = time.perf_counter()
+    try:
+        settings = Settings(workdir=workdir, quick=args.quick, repeats=args.repeats)
+        sections = run_groups(
+            args.groups, settings, log=lambda m: print(m, file=sys.stderr)
+        )
+        facts = {
+            "machine": machine.describe(workdir),
+            "command": shlex.join(
+                ["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]
+            ),
+            "seconds": time.perf_counter() - started,
+            "quick": args.quick,
+            "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return sections, facts
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict
 from datetime import datetime, timezone
+from typing import Any
 
-from .core import Section, fmt
+from .core import Measure, Row, Section, fmt
 
 FINDINGS = os.path.join(os.path.dirname(__file__), "findings.md")
 
@@ -29,6 +32,33 @@ def table(section: Section) -> list[str]:
     return lines
 
 
+def save(path: str, sections: list[Section], **facts: Any) -> None:
+    """Keep a run's raw results as JSON, to render the report again later."""
+    with open(path, "w") as f:
+        json.dump({"sections": [asdict(s) for s in sections], **facts}, f, indent=1)
+
+
+def load(path: str) -> tuple[list[Section], dict[str, Any]]:
+    """The sections and facts (machine, command...) that :func:`save` kept."""
+    with open(path) as f:
+        data = json.load(f)
+    sections = []
+    for raw in data.pop("sections"):
+        rows = [
+            Row(
+                **{
+                    **row,
+                    "ours": Measure(**row["ours"]),
+                    "baseline": Measure(**row["baseline"]) if row["baseline"] else None,
+                }
+            )
+            for row in raw.pop("rows")
+        ]
+        sections.append(Section(**raw, rows=rows))
+    data["machine"] = [tuple(pair) for pair in data["machine"]]
+    return sections, data
+
+
 def render(
     sections: list[Section],
     machine: list[tuple[str, str]],
@@ -36,9 +66,10 @@ def render(
     command: str,
     seconds: float,
     quick: bool,
+    when: str | None = None,
 ) -> str:
     """The whole report; the hand-written findings are appended when present."""
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = when or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
         "",
