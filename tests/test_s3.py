@@ -90,6 +90,13 @@ def test_multipart_threshold_below_s3_minimum_is_refused(tmp_path: Any) -> None:
         Store(app)
 
 
+@pytest.mark.parametrize("prefix", ["../up", "a/../../b", "a\\b", "C:/x", "a\x00b"])
+def test_unusable_key_prefix_is_refused(tmp_path: Any, prefix: str) -> None:
+    app = make_app(tmp_path, **s3_config("b-1"), STORE_PATH=prefix)
+    with pytest.raises(NotConfiguredError, match="STORE_PATH"):
+        Store(app)
+
+
 def test_defaults(tmp_path: Any) -> None:
     app = make_app(tmp_path, **s3_config("b-1"))
     Store(app)

@@ -245,6 +245,12 @@ class S3Provider(Provider):
             )
         if int(config["STORE_S3_MAX_ATTEMPTS"]) < 1:
             raise NotConfiguredError("STORE_S3_MAX_ATTEMPTS must be at least 1.")
+        try:
+            names.clean_location(str(config["STORE_PATH"] or "").strip("/"))
+        except ValueError as exc:
+            raise NotConfiguredError(
+                f"STORE_PATH is not a usable key prefix: {exc}"
+            ) from exc
 
     # -- names and URLs -------------------------------------------------
 
