@@ -144,7 +144,11 @@ def _make_client(config: Config) -> S3Client:
 
 
 def s3_client(app: Flask) -> S3Client:
-    """The app's boto3 S3 client: created on first use, then reused."""
+    """The app's boto3 S3 client: created on first use, then reused.
+
+    Shared by the app's threads. Its PutObject and CompleteMultipartUpload
+    calls are conditional writes: they never replace an existing object.
+    """
     state = store_state(app)
     with state.lock:
         client: S3Client | None = state.cache.get("s3.client")
@@ -161,7 +165,7 @@ def transfer_config(config: Config) -> TransferConfig:
         multipart_chunksize=part_size,
         max_concurrency=4,
     )
-    # At most this many parts are read into memory at once per upload.
+    # At most this many parts wait in memory per upload, whatever its size.
     transfer.max_in_memory_upload_chunks = 4
     return transfer
 
