@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -589,3 +590,64 @@ def test_make_bucket_needs_a_bucket(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["make-bucket"])
     assert result.exit_code == 1
     assert "Set STORE_PROVIDER=s3 and STORE_S3_BUCKET first." in result.stderr
+
+
+# -- in a real browser ----------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_upload_by_the_macro_in_chromium(tmp_path: Path) -> None:
+    """Log in, choose files: the macro's script uploads them and the list shows them."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from .browser.conftest import CHROMIUM_ARGS, find_chromium
+
+    chromium = find_chromium()
+    (tmp_path / "notes.txt").write_bytes(b"hello")
+    (tmp_path / "dot.png").write_bytes(PNG)
+    (tmp_path / "setup.exe").write_bytes(b"MZ")
+    app = example(tmp_path)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    errors: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            page.goto(f"{base}/admin/files/")
+            page.fill("#username", "admin")
+            page.fill("#password", settings.DEV_PASSWORD)
+            page.click("button[type=submit]")
+            assert page.url == f"{base}/admin/files/"
+
+            page.goto(base)
+            page.set_input_files(
+                "input[type=file]", [tmp_path / "notes.txt", tmp_path / "dot.png"]
+            )
+            page.wait_for_selector(".document img")
+            titles = page.locator(".document .title").all_inner_texts()
+            loaded = page.eval_on_selector(".document img", "img => img.naturalWidth")
+
+            page.set_input_files("input[type=file]", [tmp_path / "setup.exe"])
+            refused = page.wait_for_selector("text=setup.exe is not an allowed type")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+    assert sorted(titles) == ["dot", "notes"]
+    assert loaded == 1
+    assert refused is not None
+    assert stored_paths(app) == {"documents/notes.txt", "images/dot.png"}
+    # The refused upload is answered with 400, which Chromium logs; nothing else.
+    assert [e for e in errors if "400" not in e] == []
