@@ -8,10 +8,14 @@ answer also points the request at an address moto does not serve.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -216,3 +220,52 @@ def object_keys(raw: Any, bucket: str) -> list[str]:
 
 def pending_multipart_uploads(raw: Any, bucket: str) -> list[Any]:
     return list(raw.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+class DroppingProxy:
+    """A loopback TCP proxy to the S3 server that drops connections.
+
+    The first ``drop`` connections are closed as soon as the request starts
+    arriving, with no reply: what a client sees when a load balancer or the
+    network cuts it off. Later connections are forwarded both ways.
+    """
+
+    def __init__(self, endpoint_url: str, drop: int) -> None:
+        self.target = urlsplit(endpoint_url)
+        self.drop = drop
+        self.dropped = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            if self.dropped < self.drop:
+                self.dropped += 1
+                client.recv(1024)
+                client.close()
+                continue
+            upstream = socket.create_connection(
+                (self.target.hostname or "127.0.0.1", self.target.port or 80)
+            )
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pipe, args=(source, sink), daemon=True
+                ).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        source.close()  # each socket is the source of exactly one pipe
+
+    def close(self) -> None:
+        self.listener.close()

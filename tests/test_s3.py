@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import urllib.request
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,6 +34,7 @@ from flask_store.providers.s3 import S3Provider, default_domain, s3_client
 from . import s3_support
 from .conftest import make_app, upload
 from .s3_support import (
+    DroppingProxy,
     Faults,
     Requests,
     create_bucket,
@@ -586,3 +588,23 @@ def test_upload_memory_is_bounded(moto_server: str, tmp_path: Any) -> None:
     # A few 5 MiB parts at a time (four waiting, some being sent), never
     # anything like the whole 80 MiB file.
     assert report["peak"] < 40 * MiB, report
+
+
+@pytest.mark.s3server
+def test_connections_dropped_by_the_network(moto_server: str, tmp_path: Any) -> None:
+    bucket = f"dropped-{uuid.uuid4().hex[:8]}"
+    raw = create_bucket(bucket, moto_server)
+    proxy = DroppingProxy(moto_server, drop=2)
+    try:
+        app = s3_app(tmp_path, bucket, proxy.url, STORE_S3_MAX_ATTEMPTS=3)
+        with app.app_context():
+            saved = S3Provider(upload(b"through", "proxied.txt")).save()
+            assert proxy.dropped == 2
+            assert saved.read() == b"through"
+
+            proxy.drop = 1000  # the network is gone for good
+            with pytest.raises(UploadFailed):
+                S3Provider(upload(b"lost", "lost.txt")).save()
+    finally:
+        proxy.close()
+    assert object_keys(raw, bucket) == ["proxied.txt"]
