@@ -182,3 +182,21 @@ def test_works_without_javascript(chromium: Any, live_app: tuple[Flask, str]) ->
         assert stored(app) == []
     finally:
         context.close()
+
+
+def test_files_dropped_during_an_upload_wait_their_turn(
+    live_app: tuple[Flask, str], page: Any
+) -> None:
+    app, base = live_app
+    app.config["UPLOAD_DELAY"] = 0.5
+    page.goto(base + ADMIN)
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "first.txt", "mimeType": "text/plain", "buffer": b"1"}],
+    )
+    page.locator(".fs-progress-item", has_text="first.txt").wait_for()
+    drop(page, "[data-drop-zone]", "second.txt", "text/plain", b"2")
+    assert page.locator(".fs-progress-item").count() == 2
+    page.wait_for_selector("table .fs-name-text >> text=second.txt")
+    assert listed(page) == ["first.txt", "second.txt"]
+    assert stored(app) == ["first.txt", "second.txt"]

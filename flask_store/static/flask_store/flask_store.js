@@ -133,31 +133,38 @@
     form.dataset.fsEnhanced = "1";
     form.classList.add("fs-enhanced");
     var zone = form.querySelector("[data-drop-zone]") || form;
-    var busy = false;
+    var queue = [];
+    var running = false;
 
-    async function upload(fileList) {
+    /* Files chosen or dropped while others are uploading wait their turn. */
+    function upload(fileList) {
       var files = Array.prototype.slice.call(fileList || []);
-      if (!files.length || busy) return;
-      busy = true;
+      if (!files.length) return;
       list.hidden = false;
-      var jobs = files.map(function (file) {
-        return { file: file, ui: progressItem(list, file) };
+      files.forEach(function (file) {
+        queue.push({ file: file, ui: progressItem(list, file) });
       });
+      input.value = "";
+      if (!running) drain();
+    }
+
+    async function drain() {
+      running = true;
       var allOk = true;
       var last = null;
-      for (var i = 0; i < jobs.length; i++) {
-        var message = refusal(form, jobs[i].file);
+      while (queue.length) {
+        var job = queue.shift();
+        var message = refusal(form, job.file);
         if (message) {
-          jobs[i].ui.fail(message);
+          job.ui.fail(message);
           allOk = false;
           continue;
         }
-        var outcome = await send(form, input, jobs[i].file, jobs[i].ui);
+        var outcome = await send(form, input, job.file, job.ui);
         allOk = allOk && outcome.ok;
         if (outcome.ok) last = outcome;
       }
-      input.value = "";
-      busy = false;
+      running = false;
       form.dispatchEvent(new CustomEvent("flask-store:uploaded", { detail: { ok: allOk } }));
       if (!allOk || !last) return;
       if (form.hasAttribute("data-reload")) {
