@@ -231,6 +231,9 @@ def test_public_acl_and_no_acl(
     assert ("http://acs.amazonaws.com/groups/global/AllUsers", "READ") in acl_grants(
         raw, bucket, saved.absolute_path
     )
+    if s3_endpoint is not None:  # the default URL of a public object works
+        with urllib.request.urlopen(saved.absolute_url) as response:
+            assert response.read() == b"x"
     app = s3_app(tmp_path, bucket, s3_endpoint, STORE_S3_ACL=None)
     with app.app_context():
         requests = Requests(app)
