@@ -514,6 +514,10 @@ def test_listing_pages_with_bounded_requests(s3app: Flask) -> None:
     assert all(p["Delimiter"] == "/" and p["MaxKeys"] <= 4 for p in lists)
     page = S3Provider.list_folder()
     assert [e.path for e in page.folders] == ["b", "empty"]
+    with pytest.raises(ValueError, match="limit"):
+        S3Provider.list_folder(limit=0)
+    with pytest.raises(ValueError):
+        S3Provider.list_folder("../up")
     assert {e.name: e.size for e in page.files} == {"a.txt": 1, "b.txt": 1, "c.txt": 1}
 
 
