@@ -7,7 +7,7 @@ Werkzeug exception, so ``app.errorhandler`` can customise them.
 
 from __future__ import annotations
 
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, Conflict, RequestEntityTooLarge
 
 
 class StoreError(Exception):
@@ -24,6 +24,15 @@ class StorageError(StoreError):
 
 class StoredFileNotFound(StorageError, FileNotFoundError):
     """The stored file does not exist (an S3 404, a missing local file)."""
+
+
+class FolderConflict(StorageError, Conflict):
+    """A folder was asked for where a file (or a link out of the store) has its name.
+
+    An HTTP 409, so a client that chose the folder gets a clear answer.
+    """
+
+    code = 409
 
 
 class UploadFailed(StorageError):

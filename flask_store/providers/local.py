@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
 from .. import names
-from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
+from ..exceptions import FolderConflict, StoredFileNotFound, UploadFailed
 from ..spool import SpooledUpload
 from .base import CHUNK_SIZE, FolderPage, Provider, StoredFile, app_or_current, matches
 
@@ -79,7 +79,7 @@ def make_folder(root: str, location: str) -> str:
             os.mkdir(path)
         real = os.path.realpath(path)
         if os.path.commonpath([root, real]) != root or not os.path.isdir(real):
-            raise StorageError(f"{location!r} is not a folder inside STORE_PATH.")
+            raise FolderConflict(f"{location!r} is not a folder inside STORE_PATH.")
     return os.path.realpath(path)
 
 

@@ -4,6 +4,7 @@ through names, open redirects and malformed request bodies."""
 
 from __future__ import annotations
 
+import html
 import io
 import socket
 import threading
@@ -522,3 +523,33 @@ def test_json_errors_for_bad_requests_are_json(admin: Flask) -> None:
     )
     assert response.status_code == 400
     assert response.is_json and response.json["error"]
+
+
+# -- a folder where a file is ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/upload", {"location": "a.txt", "file": (io.BytesIO(b"y"), "b.txt")}),
+        ("/upload", {"location": "a.txt/deeper", "file": (io.BytesIO(b"y"), "b.txt")}),
+        ("/folder", {"name": "a.txt"}),
+        ("/folder", {"location": "a.txt", "name": "inner"}),
+    ],
+)
+def test_a_folder_where_a_file_is_gets_a_409_and_changes_nothing(
+    tmp_path: Path, url: str, fields: dict[str, Any]
+) -> None:
+    app = admin_app(tmp_path, "local")
+    app.testing = False  # a server error would be a 500 page, not an exception
+    client = app.test_client()
+    before = seeded(app)
+    for headers in ({}, {"Accept": "application/json"}):
+        data = {**fields, "csrf_token": csrf_token(client)}
+        if "file" in data:
+            data["file"] = (io.BytesIO(b"y"), "b.txt")
+        response = client.post(ADMIN + url, data=data, headers=headers)
+        assert response.status_code == 409
+        message = html.unescape(response.get_data(as_text=True))
+        assert "'a.txt" in message and "is not a folder" in message
+    assert snapshot(app) == before
