@@ -45,8 +45,7 @@ def create_app(
     app.config.update(settings.from_environment(os.environ))
     app.config.update(config or {})
     # Only a logged-in user may use the file admin.
-    if "STORE_ADMIN_ACCESS" not in (config or {}):
-        app.config["STORE_ADMIN_ACCESS"] = logged_in
+    app.config.setdefault("STORE_ADMIN_ACCESS", logged_in)
 
     # The database and local uploads live in the instance folder: create it.
     os.makedirs(app.instance_path, exist_ok=True)

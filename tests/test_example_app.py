@@ -6,6 +6,7 @@ import io
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -595,13 +596,55 @@ def test_make_bucket_needs_a_bucket(app: Flask) -> None:
 # -- in a real browser ----------------------------------------------------------------
 
 
+def drive_upload_in_chromium(chromium: str, base: str, folder: Path) -> dict[str, Any]:
+    """Log in, choose files on the home page, then a refused one; report what shows."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser.conftest import CHROMIUM_ARGS
+
+    seen: dict[str, Any] = {"errors": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        page.on(
+            "console", lambda m: m.type == "error" and seen["errors"].append(m.text)
+        )
+        page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+
+        page.goto(f"{base}/admin/files/")
+        page.fill("#username", "admin")
+        page.fill("#password", settings.DEV_PASSWORD)
+        page.click("button[type=submit]")
+        seen["after_login"] = page.url
+
+        page.goto(base)
+        page.set_input_files(
+            "input[type=file]", [folder / "notes.txt", folder / "dot.png"]
+        )
+        page.wait_for_selector(".document img")
+        seen["titles"] = sorted(page.locator(".document .title").all_inner_texts())
+        seen["image_width"] = page.eval_on_selector(
+            ".document img", "i => i.naturalWidth"
+        )
+
+        page.set_input_files("input[type=file]", [folder / "setup.exe"])
+        page.locator("text=setup.exe is not an allowed type").first.wait_for()
+        seen["refused"] = True
+            is None
+        )
+        browser.close()
+    return seen
+
+
 @pytest.mark.browser
 def test_upload_by_the_macro_in_chromium(tmp_path: Path) -> None:
-    """Log in, choose files: the macro's script uploads them and the list shows them."""
-    from playwright.sync_api import sync_playwright
+    """Choose files: the macro's script uploads them and the list shows them."""
     from werkzeug.serving import make_server
 
-    from .browser.conftest import CHROMIUM_ARGS, find_chromium
+    from .browser.conftest import find_chromium
 
     chromium = find_chromium()
     (tmp_path / "notes.txt").write_bytes(b"hello")
@@ -612,42 +655,22 @@ def test_upload_by_the_macro_in_chromium(tmp_path: Path) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
-    errors: list[str] = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium, args=CHROMIUM_ARGS
-            )
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-            page.goto(f"{base}/admin/files/")
-            page.fill("#username", "admin")
-            page.fill("#password", settings.DEV_PASSWORD)
-            page.click("button[type=submit]")
-            assert page.url == f"{base}/admin/files/"
-
-            page.goto(base)
-            page.set_input_files(
-                "input[type=file]", [tmp_path / "notes.txt", tmp_path / "dot.png"]
-            )
-            page.wait_for_selector(".document img")
-            titles = page.locator(".document .title").all_inner_texts()
-            loaded = page.eval_on_selector(".document img", "img => img.naturalWidth")
-
-            page.set_input_files("input[type=file]", [tmp_path / "setup.exe"])
-            refused = page.wait_for_selector("text=setup.exe is not an allowed type")
-            browser.close()
+        # Playwright's sync API refuses to start on a thread where another
+        # instance runs (the browser tests' session-wide Chromium): use a fresh one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            seen = pool.submit(
+                drive_upload_in_chromium, chromium, base, tmp_path
+            ).result()
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
 
-    assert sorted(titles) == ["dot", "notes"]
-    assert loaded == 1
-    assert refused is not None
+    assert seen["after_login"] == f"{base}/admin/files/"
+    assert seen["titles"] == ["dot", "notes"]
+    assert seen["image_width"] == 1
+    assert seen["refused"]
     assert stored_paths(app) == {"documents/notes.txt", "images/dot.png"}
     # The refused upload is answered with 400, which Chromium logs; nothing else.
-    assert [e for e in errors if "400" not in e] == []
+    assert [e for e in seen["errors"] if "400" not in e] == []
