@@ -175,7 +175,9 @@ class UploadForm(FlaskForm):  # type: ignore[misc]
             StoreFileRules(),
         ],
     )
-    location = StringField("Folder", validators=[Optional(), valid_location])
+    location = StringField(
+        "Folder", validators=[Optional(strip_whitespace=False), valid_location]
+    )
 
     #: Messages per refused file name, filled in by validation.
     file_errors: dict[str, list[str]]
@@ -196,7 +198,9 @@ class DeleteForm(FlaskForm):  # type: ignore[misc]
 class FolderForm(FlaskForm):  # type: ignore[misc]
     """Create a folder named ``name`` inside ``location``."""
 
-    location = HiddenField("In folder", validators=[Optional(), valid_location])
+    location = HiddenField(
+        "In folder", validators=[Optional(strip_whitespace=False), valid_location]
+    )
     name = StringField(
         "New folder",
         validators=[
