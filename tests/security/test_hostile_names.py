@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
@@ -144,3 +145,245 @@ def test_saving_hostile_names_stays_inside_and_never_overwrites(
         assert path.read_bytes() == data
     assert written not in before
     assert set(root.parent.parent.iterdir()) == outside_before
+
+
+# -- every provider and every way in ------------------------------------------
+
+#: Property tests below share one app per module; a fresh name each example.
+_examples = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def s3_app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An S3 app under moto's mock with the key prefix ``tenant``.
+
+    The bucket also holds objects outside the prefix, which must never change.
+    """
+    from moto import mock_aws
+
+    from ..s3_support import create_bucket, s3_config
+
+    with mock_aws():
+        raw = create_bucket("hostile-bucket")
+        for key in ("outside.txt", "tenant-other/a.txt", "tenant.txt"):
+            raw.put_object(Bucket="hostile-bucket", Key=key, Body=b"outside")
+        app = make_app(
+            tmp_path_factory.mktemp("s3"),
+            **{**s3_config("hostile-bucket"), "STORE_PATH": "tenant"},
+        )
+        Store(app)
+        with app.app_context():
+            yield app
+
+
+def bucket_objects(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every key in the bucket with its ETag (the MD5 of its unique content)."""
+    from flask_store.providers.s3 import s3_client
+
+    pages = s3_client(app).get_paginator("list_objects_v2")
+    return {
+        obj["Key"]: obj["ETag"]
+        for page in pages.paginate(Bucket="hostile-bucket")
+        for obj in page.get("Contents", [])
+    }
+
+
+@_examples
+@given(name=hostile_names, location=st.one_of(st.none(), st.text(max_size=30)))
+def test_s3_keys_stay_under_the_prefix_and_never_overwrite(
+    s3_app,
+    name: str,
+    location: str | None,  # type: ignore[no-untyped-def]
+) -> None:
+    before = bucket_objects(s3_app)
+    payload = secrets.token_bytes(8)
+    try:
+        provider = store_provider()(
+            io.BytesIO(payload), filename=name, location=location
+        )
+    except ValueError:
+        assert bucket_objects(s3_app) == before
+        return
+    provider.save()
+    after = bucket_objects(s3_app)
+    key = provider.absolute_path
+    assert key.startswith("tenant/")
+    assert ".." not in key.split("/") and "//" not in key and "\\" not in key
+    assert set(after) == set(before) | {key} and key not in before
+    assert provider.read() == payload
+    assert {k: after[k] for k in before} == before
+    assert_safe_name(provider.filename)
+    assert provider.relative_url.startswith("/tenant/")
+    assert unquote(provider.relative_url) == "/" + key
+
+
+@pytest.fixture(scope="module")
+def memory_app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    app = make_app(
+        tmp_path_factory.mktemp("memory"),
+        STORE_PROVIDER="flask_store.providers.memory.MemoryProvider",
+    )
+    Store(app)
+    with app.app_context():
+        yield app
+
+
+@_examples
+@given(name=hostile_names, location=st.one_of(st.none(), st.text(max_size=30)))
+def test_memory_paths_stay_relative_and_never_overwrite(
+    memory_app,
+    name: str,
+    location: str | None,  # type: ignore[no-untyped-def]
+) -> None:
+    from flask_store.providers.memory import stored_files
+
+    before = stored_files(memory_app)
+    try:
+        provider = store_provider()(
+            io.BytesIO(b"payload"), filename=name, location=location
+        )
+    except ValueError:
+        assert stored_files(memory_app) == before
+        return
+    provider.save()
+    after = stored_files(memory_app)
+    path = provider.relative_path
+    parts = path.split("/")
+    assert not path.startswith("/") and "" not in parts and ".." not in parts
+    assert set(after) == set(before) | {path} and path not in before
+    assert {p: after[p] for p in before} == before
+    assert_safe_name(provider.filename)
+
+
+# -- through the admin upload view ----------------------------------------------
+
+#: Names a browser could send in a multipart filename (no NUL, CR or LF,
+#: which no browser sends and HTTP parsers reject).
+multipart_names = hostile_names.map(
+    lambda n: n.replace("\x00", "").replace("\r", "").replace("\n", "")
+).filter(bool)
+
+
+@pytest.fixture(scope="module")
+def admin_client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import re
+
+    from flask_store.blueprint import blueprint
+
+    app = make_app(
+        tmp_path_factory.mktemp("admin"), STORE_ADMIN_ACCESS=True, STORE_FSYNC=False
+    )
+    Store(app)
+    app.register_blueprint(blueprint, url_prefix="/admin")
+    client = app.test_client()
+    body = client.get("/admin/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body)
+    assert token is not None
+    return app, client, token.group(1)
+
+
+def every_file(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@_examples
+@given(name=multipart_names, location=st.text(max_size=20))
+def test_admin_uploads_of_hostile_names_stay_inside(
+    admin_client,
+    name: str,
+    location: str,  # type: ignore[no-untyped-def]
+) -> None:
+    app, client, token = admin_client
+    root = Path(app.config["STORE_PATH"])
+    root.mkdir(parents=True, exist_ok=True)
+    outside = set(root.parent.parent.iterdir())
+    before = every_file(root)
+    response = client.post(
+        "/admin/upload",
+        data={
+            "csrf_token": token,
+            "location": location,
+            "file": (io.BytesIO(b"payload"), name),
+        },
+        headers={"Accept": "application/json"},
+    )
+    # 400: a refused location; 409: a location where a file has the name.
+    assert response.status_code in (201, 400, 409), response.get_data(as_text=True)
+    after = every_file(root)
+    assert {p: after[p] for p in before} == before
+    assert set(root.parent.parent.iterdir()) == outside
+    if response.status_code != 201:
+        assert response.json["error"]
+        assert after == before
+        return
+    (saved,) = response.json["files"]
+    (new,) = set(after) - set(before)
+    assert new.resolve().is_relative_to(root.resolve())
+    assert new.read_bytes() == b"payload"
+    assert new.relative_to(root).as_posix() == saved["path"]
+    assert_safe_name(saved["name"])
+
+
+# -- through FlaskStoreType ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def orm_app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from sqlalchemy import Integer, create_engine
+    from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+
+    from flask_store.sqla import FlaskStoreType, init_session
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Upload(Base):
+        __tablename__ = "hostile_upload"
+        id = mapped_column(Integer, primary_key=True)
+        file = mapped_column(FlaskStoreType(512, location="rows"))
+
+    tmp = tmp_path_factory.mktemp("orm")
+    app = make_app(tmp, STORE_FSYNC=False)
+    Store(app)
+    engine = create_engine(f"sqlite:///{tmp}/rows.db")
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine)
+    init_session(factory, app)
+    os.makedirs(app.config["STORE_PATH"])
+    with app.app_context():
+        yield app, factory, Upload
+    engine.dispose()
+
+
+@_examples
+@given(name=hostile_names)
+def test_hostile_upload_names_assigned_to_a_column_stay_inside(
+    orm_app,
+    name: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from werkzeug.datastructures import FileStorage
+
+    app, factory, Upload = orm_app
+    root = Path(app.config["STORE_PATH"])
+    outside = set(root.parent.parent.iterdir())
+    before = every_file(root)
+    with factory() as session:
+        row = Upload(file=FileStorage(io.BytesIO(b"payload"), filename=name))
+        session.add(row)
+        session.commit()
+        path = row.file.relative_path if row.file is not None else None
+    after = every_file(root)
+    assert {p: after[p] for p in before} == before
+    assert set(root.parent.parent.iterdir()) == outside
+    if path is None:  # an empty file name stores NULL and no file
+        assert name == "" and after == before
+        return
+    assert path.startswith("rows/")
+    (new,) = set(after) - set(before)
+    assert new.resolve().is_relative_to(root.resolve())
+    assert new.relative_to(root).as_posix() == path
+    assert_safe_name(path.rpartition("/")[2])
