@@ -117,8 +117,10 @@ def chromium_path() -> str:
     return find_chromium()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(chromium_path: str) -> Iterator[Any]:
+    # Package scope: Playwright's sync API allows one instance per thread, so
+    # it is stopped before browser tests elsewhere in the suite start theirs.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
