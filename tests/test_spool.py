@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 
 from flask_store import Store
 from flask_store.providers.local import LocalProvider
@@ -200,3 +201,116 @@ def test_spooled_upload_removes_its_file_when_closed(tmp_path: Any) -> None:
     assert os.path.exists(upload.path)
     upload.close()
     assert not os.path.exists(upload.path)
+
+
+# -- uploads already on disk are copied by the kernel ------------------------
+
+
+class CopyCalls:
+    """Wraps os.copy_file_range, counting calls; optionally failing."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: Any = None) -> None:
+        self.calls = 0
+        self.real = os.copy_file_range
+        self.fail = fail
+        monkeypatch.setattr(os, "copy_file_range", self)
+
+    def __call__(self, *args: Any) -> int:
+        self.calls += 1
+        if self.fail is not None:
+            return int(self.fail(self.calls, *args))
+        return int(self.real(*args))
+
+
+def saved_files(app: Flask) -> list[str]:
+    root = app.config["STORE_PATH"]
+    return sorted(
+        os.path.relpath(os.path.join(d, f), root)
+        for d, _, files in os.walk(root)
+        for f in files
+    )
+
+
+@pytest.fixture
+def local_app(tmp_path: Any) -> Any:
+    app = make_app(tmp_path)
+    Store(app)
+    with app.app_context():
+        yield app
+
+
+def test_open_file_is_copied_by_the_kernel(
+    local_app: Flask, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies = CopyCalls(monkeypatch)
+    source = tmp_path / "source.bin"
+    source.write_bytes(BIG)
+    with open(source, "rb") as f:
+        f.read(10)  # save() rewinds
+        provider = LocalProvider(f, filename="copy.bin").save()
+        assert not f.closed
+        assert f.tell() == len(BIG)
+    assert copies.calls >= 1
+    assert stored(local_app, provider.relative_path) == BIG
+
+
+def test_werkzeug_containers(local_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.formparser import default_stream_factory
+
+    copies = CopyCalls(monkeypatch)
+    saved = {}
+    for label, data in (("small", b"tiny upload"), ("large", BIG)):
+        container = default_stream_factory(len(data), "application/octet-stream", "x")
+        container.write(data)
+        container.seek(0)
+        upload = FileStorage(container, filename=f"{label}.bin")
+        saved[label] = (LocalProvider(upload).save().relative_path, data)
+        # A small upload stays in memory: nothing is written to disk for it.
+        assert getattr(container, "_rolled", True) is (label == "large")
+        container.close()
+    assert copies.calls >= 1  # the large one only
+    for path, data in saved.values():
+        assert stored(local_app, path) == data
+
+
+def test_falls_back_when_the_kernel_cannot_copy(
+    local_app: Flask, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(call: int, *args: Any) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    CopyCalls(monkeypatch, fail=cross_device)
+    source = tmp_path / "source.bin"
+    source.write_bytes(BIG)
+    with open(source, "rb") as f:
+        provider = LocalProvider(f, filename="copy.bin").save()
+    assert stored(local_app, provider.relative_path) == BIG
+
+
+def test_reads_a_file_the_kernel_copies_nothing_from(
+    local_app: Flask, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CopyCalls(monkeypatch, fail=lambda call, *args: 0)
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"content the kernel reports as empty")
+    with open(source, "rb") as f:
+        provider = LocalProvider(f, filename="proc.txt").save()
+    assert stored(local_app, provider.relative_path) == source.read_bytes()
+
+
+def test_failed_kernel_copy_leaves_nothing(
+    local_app: Flask, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.copy_file_range
+
+    def fail_midway(call: int, *args: Any) -> int:
+        if call == 1:
+            return int(real(args[0], args[1], 4096, *args[3:]))
+        raise OSError(errno.EIO, "Input/output error")
+
+    CopyCalls(monkeypatch, fail=fail_midway)
+    source = tmp_path / "source.bin"
+    source.write_bytes(BIG)
+    with open(source, "rb") as f, pytest.raises(OSError, match="Input/output"):
+        LocalProvider(f, filename="broken.bin").save()
+    assert saved_files(local_app) == []

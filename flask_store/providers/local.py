@@ -110,6 +110,64 @@ def _publish(temp: str, final: str) -> bool:
     return True
 
 
+#: Errors that mean "no kernel copy between these two files", not a failure.
+_NO_KERNEL_COPY = frozenset(
+    {
+        errno.EXDEV,
+        errno.ENOSYS,
+        errno.EINVAL,
+        errno.EOPNOTSUPP,
+        errno.ENOTSUP,
+        errno.EBADF,
+    }
+)
+
+
+def _regular_file(stream: IO[bytes]) -> IO[bytes] | None:
+    """The open regular file under ``stream``, or ``None`` for anything else."""
+    if isinstance(stream, tempfile.SpooledTemporaryFile):
+        # Werkzeug's default upload container. Asking an in-memory one for its
+        # fileno() would write it to disk first, so only a rolled-over one is used.
+        if not getattr(stream, "_rolled", False):
+            return None
+        stream = getattr(stream, "_file", stream)
+    try:
+        fd = stream.fileno()
+        stream.flush()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation too
+        return None
+    return stream
+
+
+def _copy(stream: IO[bytes], out: IO[bytes]) -> None:
+    """Copy the rest of ``stream`` to the start of the new file ``out``.
+
+    Between two regular files the kernel copies (``copy_file_range``): no
+    round trip through Python buffers, and a reflink where the filesystem can.
+    Anything else is copied in chunks.
+    """
+    source = _regular_file(stream)
+    copy_file_range = getattr(os, "copy_file_range", None)
+    if source is not None and copy_file_range is not None:
+        start = offset = source.tell()
+        try:
+            while copied := copy_file_range(
+                source.fileno(), out.fileno(), CHUNK_SIZE * 64, offset
+            ):
+                offset += copied
+        except OSError as exc:
+            if offset != start or exc.errno not in _NO_KERNEL_COPY:
+                raise
+        # Nothing copied may also mean a file whose size the kernel does not
+        # know (procfs and the like): read it the ordinary way then.
+        if offset != start:
+            source.seek(offset)
+            return
+    shutil.copyfileobj(stream, out, CHUNK_SIZE)
+
+
 def _link_spooled(
     upload: SpooledUpload, folder: str, candidates: list[str], fsync: bool
 ) -> str | None:
@@ -200,7 +258,7 @@ class LocalProvider(Provider):
         try:
             with os.fdopen(fd, "wb") as out:
                 os.fchmod(out.fileno(), _file_mode())
-                shutil.copyfileobj(stream, out, CHUNK_SIZE)
+                _copy(stream, out)
                 if fsync:
                     out.flush()
                     os.fsync(out.fileno())
