@@ -62,6 +62,7 @@ def spool_folder(root: str) -> str:
 
 def spool_file(root: str) -> SpooledUpload:
     """A new, empty spooled upload in the spool folder of ``root``."""
+    # Imported here: the local provider imports this module.
     from .providers.local import TEMP_PREFIX
 
     fd, path = tempfile.mkstemp(
