@@ -23,11 +23,11 @@ from typing import IO, Any, TypeVar
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from jinja2.filters import do_filesizeformat
 
 from . import names
 from .exceptions import StoreError, UploadFailed
 from .extension import store_provider
+from .forms import human_size
 from .providers.base import Provider, StoredFile, store_state
 from .signals import upload_failed
 
@@ -125,7 +125,7 @@ def entry_json(entry: StoredFile) -> dict[str, Any]:
 
 def entry_line(entry: StoredFile, name: str | None = None) -> str:
     """``size  date (UTC)  name`` for one listing entry; folders end in ``/``."""
-    size = "-" if entry.size is None else str(do_filesizeformat(entry.size))
+    size = "-" if entry.size is None else human_size(entry.size)
     when = "-"
     if entry.modified is not None:
         when = entry.modified.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
@@ -566,7 +566,7 @@ def orphans_command(
             click.echo(entry_line(entry, name=entry.path))
         note(
             f"{len(orphans)} orphaned file{'' if len(orphans) == 1 else 's'}"
-            f" ({do_filesizeformat(total)}) older than {format_duration(older_than)}."
+            f" ({human_size(total)}) older than {format_duration(older_than)}."
         )
     deleted: list[str] | None = None
     if delete and orphans:

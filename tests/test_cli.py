@@ -176,10 +176,10 @@ def test_ls_shows_folders_files_sizes_and_dates(storage: Flask) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0].split()[0:2] == ["2.0", "kB"]
+    assert lines[0].split()[0:2] == ["2", "KB"]  # sizes as the admin shows them
     assert lines[0].endswith("  big.bin")
     assert lines[1].endswith("  docs/")
-    assert run(storage, "ls", "docs").stdout.split()[0:2] == ["2", "Bytes"]
+    assert run(storage, "ls", "docs").stdout.split()[0:2] == ["2", "bytes"]
 
 
 def test_ls_json(storage: Flask) -> None:
@@ -451,7 +451,7 @@ def test_orphans_lists_unreferenced_files(with_db: Flask) -> None:
     assert [line.split()[-1] for line in result.stdout.splitlines()] == [
         "scans/orphan.pdf"
     ]
-    assert "1 orphaned file (6 Bytes) older than 0s." in result.stderr
+    assert "1 orphaned file (6 bytes) older than 0s." in result.stderr
     assert set(stored(with_db)) == {"scans/used.pdf", "scans/orphan.pdf"}
 
 
