@@ -227,13 +227,16 @@ class DroppingProxy:
 
     The first ``drop`` connections are closed as soon as the request starts
     arriving, with no reply: what a client sees when a load balancer or the
-    network cuts it off. Later connections are forwarded both ways.
+    network cuts it off. The replies to the next ``lose_puts`` PUT requests
+    are lost: the server does the work, the client never hears of it. Other
+    connections are forwarded both ways.
     """
 
-    def __init__(self, endpoint_url: str, drop: int) -> None:
+    def __init__(self, endpoint_url: str, drop: int = 0, lose_puts: int = 0) -> None:
         self.target = urlsplit(endpoint_url)
         self.drop = drop
         self.dropped = 0
+        self.lose_puts = lose_puts
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -249,18 +252,28 @@ class DroppingProxy:
                 client.recv(1024)
                 client.close()
                 continue
+            lose = False
+            if self.lose_puts and client.recv(4, socket.MSG_PEEK) == b"PUT ":
+                self.lose_puts -= 1
+                lose = True
             upstream = socket.create_connection(
                 (self.target.hostname or "127.0.0.1", self.target.port or 80)
             )
-            for source, sink in ((client, upstream), (upstream, client)):
+            for source, sink, lose_reply in (
+                (client, upstream, False),
+                (upstream, client, lose),
+            ):
                 threading.Thread(
-                    target=self._pipe, args=(source, sink), daemon=True
+                    target=self._pipe, args=(source, sink, lose_reply), daemon=True
                 ).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(source: socket.socket, sink: socket.socket, lose: bool) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
+                # Once the server answers (beyond "100 Continue"), hang up.
+                if lose and not data.startswith(b"HTTP/1.1 100 "):
+                    break
                 sink.sendall(data)
         for sock in (source, sink):
             with contextlib.suppress(OSError):

@@ -615,3 +615,23 @@ def test_connections_dropped_by_the_network(moto_server: str, tmp_path: Any) -> 
     finally:
         proxy.close()
     assert object_keys(raw, bucket) == ["proxied.txt"]
+
+
+@pytest.mark.s3server
+def test_every_reply_lost_is_still_our_upload(moto_server: str, tmp_path: Any) -> None:
+    # Every attempt reaches S3 and every reply is lost: the first stored the
+    # object. save() finds its own upload there instead of failing and
+    # leaving it behind as an orphan.
+    bucket = f"lost-{uuid.uuid4().hex[:8]}"
+    raw = create_bucket(bucket, moto_server)
+    proxy = DroppingProxy(moto_server, lose_puts=100)
+    try:
+        app = s3_app(tmp_path, bucket, proxy.url, STORE_S3_MAX_ATTEMPTS=2)
+        with app.app_context():
+            saved = S3Provider(upload(b"landed", "lost.txt")).save()
+    finally:
+        proxy.close()
+    assert proxy.lose_puts < 100  # replies were lost
+    assert saved.filename == "lost.txt"
+    assert object_keys(raw, bucket) == ["lost.txt"]
+    assert raw.get_object(Bucket=bucket, Key="lost.txt")["Body"].read() == b"landed"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectionClosedError
 from flask import Flask
 
 from flask_store.exceptions import UploadFailed
@@ -303,3 +304,40 @@ def test_missing_sdks_give_helpful_errors() -> None:
         """
     )
     assert "pip install 'Flask-Store[gevent]'" in result.stdout, result.stderr
+
+
+def test_an_attempt_that_landed_unseen_is_not_a_clash(
+    tmp_path: Path, bucket: str, s3_endpoint: str | None, raw: Any
+) -> None:
+    # Attempt 1 stores the object but its reply is lost, and the check that
+    # would have found it fails too. Attempt 2 then meets its own object
+    # (412) and must recognise it rather than report a clash.
+    app = gevent_app(
+        tmp_path,
+        bucket,
+        s3_endpoint,
+        STORE_S3_MAX_ATTEMPTS=1,
+        STORE_S3_BACKGROUND_ATTEMPTS=2,
+    )
+    lost = [1]
+
+    def lose_reply(**_: Any) -> None:
+        if lost[0]:
+            lost[0] -= 1
+            raise ConnectionClosedError(endpoint_url="lost reply")
+
+    s3_client(app).meta.events.register("after-call.s3.PutObject", lose_reply)
+    gate = Gate(app)
+    requests = Requests(app)
+    failures: list[Any] = []
+    with upload_failed.connected_to(lambda sender, **kw: failures.append(kw), app):
+        saved = S3GeventProvider(upload(b"mine", "mine.txt"), app=app).save()
+        # Only the upload's own checks fail, not the one save() made.
+        Faults(app).fail("HeadObject", times=1, status=500, code="InternalError")
+        gate.open.set()
+        assert wait_for_uploads(timeout=30)
+    assert failures == []
+    assert requests.sent.count("PutObject") == 2
+    assert saved.filename == "mine.txt"
+    assert object_keys(raw, bucket) == ["mine.txt"]
+    assert body(raw, bucket, "mine.txt") == b"mine"

@@ -126,7 +126,7 @@ def _make_client(config: Config) -> S3Client:
         config=BotoConfig(
             retries={
                 "mode": "standard",
-                "max_attempts": int(config["STORE_S3_MAX_ATTEMPTS"]),
+                "total_max_attempts": int(config["STORE_S3_MAX_ATTEMPTS"]),
             },
             s3={"addressing_style": "path" if endpoint else "auto"},
             signature_version="s3v4",
@@ -312,13 +312,16 @@ class S3Provider(Provider):
             f"{len(candidates)} attempts."
         )
 
-    def _upload(self, source: IO[bytes], key: str) -> bool:
+    def _upload(self, source: IO[bytes], key: str, token: str | None = None) -> bool:
         """Upload ``source`` to ``key`` unless taken; False when it is taken.
 
         One managed call: a PutObject, or a multipart upload that s3transfer
         aborts when any part of it fails. Other failures raise UploadFailed.
+        Pass the same ``token`` to every attempt at one upload, so an earlier
+        attempt that landed unbeknown is recognised as this upload.
         """
-        token = secrets.token_hex(16)
+        resumed = token is not None
+        token = token or secrets.token_hex(16)
         extra: dict[str, Any] = {
             "ContentType": guess_type(key),
             "Metadata": {UPLOAD_TOKEN: token},
@@ -334,14 +337,20 @@ class S3Provider(Provider):
                 Config=transfer_config(self.config),
             )
         except ClientError as exc:
-            if _error_code(exc) not in _TAKEN:
-                raise UploadFailed(f"Uploading {key!r} to S3 failed: {exc}") from exc
-            # A retried write may have landed before its reply was lost: then
-            # the object holding the name is this upload.
-            return _retried(exc) and self._token(key) == token
+            if _error_code(exc) in _TAKEN:
+                # A retried write may have landed before its reply was lost:
+                # then the object holding the name is this upload.
+                return (resumed or _retried(exc)) and self._token(key) == token
+            failure: Exception = exc
         except BotoCoreError as exc:
-            raise UploadFailed(f"Uploading {key!r} to S3 failed: {exc}") from exc
-        return True
+            failure = exc
+        else:
+            return True
+        # Even a failed request may have stored the object, its reply lost on
+        # the way back: then it is complete and ours, not an orphan.
+        if self._token(key) == token:
+            return True
+        raise UploadFailed(f"Uploading {key!r} to S3 failed: {failure}") from failure
 
     def _token(self, key: str) -> str | None:
         try:
@@ -741,13 +750,14 @@ class S3GeventProvider(S3Provider):
     def _upload_with_retries(self, spooled: str, key: str) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
         gevent = _gevent()
+        token = secrets.token_hex(16)  # one upload, however many attempts
         error: Exception | None = None
         for attempt in range(int(self.config["STORE_S3_BACKGROUND_ATTEMPTS"])):
             if attempt:
                 gevent.sleep(min(2 ** (attempt - 1), 30))
             try:
                 with open(spooled, "rb") as source:
-                    if self._upload(source, key):
+                    if self._upload(source, key, token):
                         return None
             except UploadFailed as exc:
                 error = exc
