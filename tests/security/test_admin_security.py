@@ -577,3 +577,52 @@ def test_a_blank_looking_location_with_control_characters_is_refused(
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.json["error"]
     assert snapshot(app) == before
+
+
+def test_hostile_row_keys_and_paths_are_inert_on_the_models_page(
+    tmp_path: Path,
+) -> None:
+    # Rows name files and are named by their primary keys: both come from
+    # users (a slug, an uploaded name) and appear in text, ids and links.
+    from sqlalchemy import String, create_engine
+    from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+
+    from flask_store.sqla import FlaskStoreType, init_session
+
+    class Base(DeclarativeBase):
+        pass
+
+    class HostileDoc(Base):
+        __tablename__ = "security_hostile_doc"
+        slug = mapped_column(String(200), primary_key=True)
+        file = mapped_column(FlaskStoreType(300))
+
+    app = admin_app(tmp_path, "memory")
+    engine = create_engine(f"sqlite:///{tmp_path}/hostile.db")
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine)
+    init_session(factory, app)
+    names = [n for n in XSS_NAMES if "/" not in n]
+    with app.app_context():
+        provider = app.extensions["store"].provider
+        with factory() as session:
+            for index, name in enumerate(names):
+                stored = provider(io.BytesIO(b"x"), filename=f"{index}.png").save()
+                session.add(HostileDoc(slug=name, file=stored.relative_path))
+            session.commit()
+    client = app.test_client()
+    token = csrf_token(client)
+    for url in (ADMIN + "/models", ADMIN + "/models?model=HostileDoc", ADMIN + "/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        assert_no_injection(body)
+        # Every row is shown, by its key (as text) or its file.
+        assert "HostileDoc" in body
+        assert html.escape(names[0]) in body or "0.png" in body
+    response = client.post(
+        ADMIN + "/delete", data={"path": "0.png", "csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert_no_injection(response.get_data(as_text=True))
+    engine.dispose()
