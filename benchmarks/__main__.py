@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import sys
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if output in (None, "-"):
         sys.stdout.write(text)
     else:
+        os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         with open(output, "w") as f:
             f.write(text)
         print(f"wrote {output}", file=sys.stderr)

@@ -146,10 +146,16 @@ def compare(
     repeats: int,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
-    """Time each variant ``repeats`` times, interleaved so drift hits all alike."""
+    """Time each variant ``repeats`` times, interleaved so drift hits all alike.
+
+    Each round starts one variant later than the one before, so no variant
+    always follows the same one (and pays for what it left behind, such as
+    pages still being written back).
+    """
     samples: dict[str, list[float]] = {v.label: [] for v in variants}
-    for _ in range(repeats):
-        for variant in variants:
+    for round_ in range(repeats):
+        shift = round_ % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
             variant.setup()
             try:
                 samples[variant.label].append(timed(variant.run, clock))

@@ -208,7 +208,7 @@ def run(settings: Settings) -> Section:
         os.makedirs(workdir)
         try:
             saves = _Saves(workdir, size)
-            repeats = settings.times(3 if size >= GiB else None)
+            repeats = settings.times()
             samples = compare(saves.variants(), repeats)
             m = {label: Measure(label, s, "s") for label, s in samples.items()}
             n = size_label(size)
