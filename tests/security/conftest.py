@@ -54,6 +54,20 @@ def admin(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
         yield admin_app(tmp_path, request.param, **config)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (a failure in CI when missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from ..browser.conftest import CHROMIUM_ARGS, find_chromium
+
+    path = find_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 def csrf_token(client: FlaskClient) -> str:
     """The CSRF token of the client's session, read from the browse page."""
     body = client.get(ADMIN + "/").get_data(as_text=True)

@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 
 from flask_store.providers.local import LocalProvider
 
-from ..browser.conftest import CHROMIUM_ARGS, find_chromium
 from .conftest import ADMIN, admin_app
 
 pytestmark = pytest.mark.browser
@@ -84,17 +83,6 @@ def build_app(tmp_path: Any) -> tuple[Flask, list[str]]:
         for name, body in PAYLOADS.items():
             LocalProvider(io.BytesIO(body.encode()), filename=name).save()
     return app, beacons
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    path = find_chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
