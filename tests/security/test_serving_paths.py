@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import ADMIN, admin_app
 
@@ -265,3 +267,58 @@ def test_a_range_request_gets_the_same_protections(tmp_path: Path) -> None:
         assert response.headers["Content-Security-Policy"] == "sandbox"
         assert response.headers["Content-Disposition"].startswith("attachment")
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- any path at all ----------------------------------------------------------------
+
+
+PIECES = [
+    "..",
+    ".",
+    "/",
+    "\\",
+    "%2e",
+    "%2f",
+    "%5c",
+    "%00",
+    "%252e",
+    "%c0%ae",
+    "%c0%af",
+    "sub",
+    "a.txt",
+    "secret.txt",
+    "escape",
+    "secret-link.txt",
+    ".hidden",
+    "instance",
+    "uploads",
+    "%",
+    "?",
+    "#",
+    ";",
+]
+
+hostile_paths = st.lists(
+    st.one_of(st.sampled_from(PIECES), st.text(max_size=4)), max_size=12
+).map("".join)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(path=hostile_paths)
+def test_no_path_reaches_anything_but_the_public_file(
+    planted: Flask, path: str
+) -> None:
+    client = planted.test_client()
+    for prefix in ("/uploads/", ADMIN + "/file/"):
+        try:
+            status, body, _ = fetch(client, prefix + path)
+        except UnicodeEncodeError:
+            return  # not a URL a client can send
+        assert SECRET not in body and HIDDEN not in body
+        assert status in (200, 404, 405), (path, status)
+        if status == 200:
+            assert body == b"public", path
