@@ -52,6 +52,15 @@ if app.config["STORE_PATH"] is None:
 Store(app)
 
 
+@app.get("/pid")
+def pid():
+    # Slow enough that concurrent requests need every worker.
+    import time
+
+    time.sleep(0.2)
+    return {"pid": os.getpid()}
+
+
 @app.post("/upload")
 def upload():
     saved = store_provider()(request.files["file"]).save()
@@ -196,10 +205,27 @@ def gunicorn(
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.1)
     try:
+        wait_for_workers(base, 3)
         yield base, target
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_for_workers(base: str, workers: int) -> None:
+    """Return once ``workers`` distinct worker processes answer requests."""
+    import json
+
+    def pid(_: int) -> int:
+        with urlopen(base + "/pid", timeout=30) as response:
+            return int(json.loads(response.read())["pid"])
+
+    deadline = time.monotonic() + 60
+    seen: set[int] = set()
+    with ThreadPoolExecutor(max_workers=2 * workers) as pool:
+        while len(seen) < workers:
+            assert time.monotonic() < deadline, f"only {len(seen)} workers answered"
+            seen.update(pool.map(pid, range(2 * workers)))
 
 
 def test_several_worker_processes_upload_one_name(
