@@ -124,9 +124,12 @@ def measure(
         )
         facts = {
             "machine": machine.describe(workdir),
-            "command": shlex.join(
-                ["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]
-            ),
+            "command": " ".join(
+                [
+                    "python -m benchmarks",
+                    shlex.join(sys.argv[1:] if argv is None else argv),
+                ]
+            ).strip(),
             "seconds": time.perf_counter() - started,
             "quick": args.quick,
             "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -52,7 +52,11 @@ class Measure:
         return statistics.median(self.samples)
 
     def format(self) -> str:
-        return f"{fmt(self.value)} {self.unit}"
+        """The median with its unit, and the range when there are repeats."""
+        text = f"{fmt(self.value)} {self.unit}"
+        if len(self.samples) > 1:
+            text += f" ({fmt(min(self.samples))} to {fmt(max(self.samples))})"
+        return text
 
 
 @dataclass

@@ -60,6 +60,7 @@ def filesystem(path: str) -> str:
     disk = os.path.basename(device)
     rotational = _read(f"/sys/block/{disk}/queue/rotational").strip()
     kind = {"0": ", non-rotational", "1": ", rotational"}.get(rotational, "")
+    kind += " per the kernel" if kind else ""
     return f"{device} ({fstype}{kind}) mounted on {mount}, {size:.0f} GiB, {free:.0f} GiB free"
 
 

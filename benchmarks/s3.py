@@ -36,8 +36,9 @@ Content-Type, metadata and a conditional write; parts of
 `STORE_S3_MULTIPART_THRESHOLD`, 8 MiB); the baseline is raw boto3
 `upload_fileobj` of the same open file with boto3's defaults, on a client of
 its own, and (to tell our own cost from the transfer settings') with the
-`TransferConfig` Flask-Store passes (8 MiB parts, 4 threads). Both clients are warmed up first. HTTP requests are counted with a
-botocore `before-send` hook. For the gevent provider, every request to S3 is
+`TransferConfig` Flask-Store passes (8 MiB parts, 4 threads). Both clients
+are warmed up first. HTTP requests are counted with a botocore `before-send`
+hook. For the gevent provider, every request to S3 is
 delayed by 300 ms (a `before-send` hook that sleeps), and the time is how long
 `save()` takes to return; the background upload is awaited outside the timing."""
 
