@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 from typing import Any
 
 import pytest
 from botocore.config import Config as BotoConfig
 from flask import Flask
+from sqlalchemy import Integer, create_engine, func, select
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 from flask_store.exceptions import StorageError, UploadFailed
 from flask_store.providers import s3
 from flask_store.providers.s3 import S3Provider
+from flask_store.sqla import FlaskStoreType, init_session
 
 from ..conftest import upload
 from ..s3_support import object_keys, pending_multipart_uploads, s3_app
@@ -234,3 +238,70 @@ def test_lost_replies_on_every_attempt_leave_no_orphan(
             assert object_keys(raw, bucket) == []
         else:
             assert object_keys(raw, bucket) == [saved.absolute_path]
+
+
+# -- rows and objects ---------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Doc(Base):
+    __tablename__ = "s3_faults_doc"
+    id = mapped_column(Integer, primary_key=True)
+    file = mapped_column(FlaskStoreType(200, location="docs"))
+
+
+def doc_session(app: Flask, tmp_path: Any) -> sessionmaker[Session]:
+    engine = create_engine(f"sqlite:///{tmp_path}/docs.db")
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine)
+    init_session(factory, app)
+    return factory
+
+
+def test_a_failed_upload_at_flush_leaves_no_row_and_no_object(
+    tmp_path: Any, proxy: FaultProxy, raw: Any, bucket: str
+) -> None:
+    app = s3_app(tmp_path, bucket, proxy.url, STORE_S3_MAX_ATTEMPTS=2)
+    factory = doc_session(app, tmp_path)
+    proxy.add(put(), "status", times=100, status=500, code="InternalError")
+    with app.app_context(), factory() as session:
+        session.add(Doc(file=upload(b"doc", "doc.txt")))
+        with pytest.raises(UploadFailed, match="InternalError"):
+            session.commit()
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Doc)) == 0
+    assert object_keys(raw, bucket) == []
+    assert pending_multipart_uploads(raw, bucket) == []
+
+
+def test_a_rollback_whose_delete_fails_is_logged_with_the_key(
+    tmp_path: Any,
+    proxy: FaultProxy,
+    raw: Any,
+    bucket: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The object was saved, the transaction rolls back, and S3 refuses the
+    # clean-up: the leftover is reported (never silently kept), and no row
+    # points at it.
+    app = s3_app(tmp_path, bucket, proxy.url, STORE_S3_MAX_ATTEMPTS=2)
+    factory = doc_session(app, tmp_path)
+    with app.app_context(), factory() as session:
+        session.add(Doc(file=upload(b"doc", "doc.txt")))
+        session.flush()
+        proxy.add(
+            lambda r: r.method == "DELETE",
+            "status",
+            times=100,
+            status=500,
+            code="InternalError",
+        )
+        with caplog.at_level(logging.ERROR):
+            session.rollback()
+        assert session.scalar(select(func.count()).select_from(Doc)) == 0
+    assert object_keys(raw, bucket) == ["docs/doc.txt"]
+    (record,) = [r for r in caplog.records if "could not delete" in r.getMessage()]
+    assert "docs/doc.txt" in record.getMessage()
