@@ -118,5 +118,6 @@ def test_report_lists_missed_goals() -> None:
     )
     assert "Goals met: 0 of 1. Missed: save (ours)." in text
     assert (
-        "| save | ours: 2.5 s | copy: 1 s | 2.50 | ≤ 1.10x baseline | **no** |" in text
+        "| save | ours: 2.5 s (2 to 3) | copy: 1 s | 2.50 | ≤ 1.10x baseline | **no** |"
+        in text
     )
