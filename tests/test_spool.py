@@ -314,3 +314,18 @@ def test_failed_kernel_copy_leaves_nothing(
     with open(source, "rb") as f, pytest.raises(OSError, match="Input/output"):
         LocalProvider(f, filename="broken.bin").save()
     assert saved_files(local_app) == []
+
+
+def test_wrapped_file_is_read_not_copied_raw(
+    local_app: Flask, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    copies = CopyCalls(monkeypatch)
+    packed = tmp_path / "data.gz"
+    with gzip.open(packed, "wb") as f:
+        f.write(BIG)
+    with gzip.open(packed, "rb") as f:
+        provider = LocalProvider(f, filename="data.bin").save()
+    assert copies.calls == 0
+    assert stored(local_app, provider.relative_path) == BIG

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import heapq
+import io
 import os
 import shutil
 import stat
@@ -131,6 +132,10 @@ def _regular_file(stream: IO[bytes]) -> IO[bytes] | None:
         if not getattr(stream, "_rolled", False):
             return None
         stream = getattr(stream, "_file", stream)
+    # Only plain files: a wrapper such as gzip.GzipFile has a fileno() too,
+    # but its data is not what that file descriptor holds.
+    if not isinstance(stream, (io.BufferedReader, io.BufferedRandom, io.FileIO)):
+        return None
     try:
         fd = stream.fileno()
         stream.flush()
