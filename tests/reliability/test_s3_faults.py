@@ -208,13 +208,9 @@ def test_a_timeout_after_the_write_was_applied_keeps_one_object(
     short_timeouts: None, tmp_path: Any, proxy: FaultProxy, raw: Any, bucket: str
 ) -> None:
     app = s3_app(tmp_path, bucket, proxy.url, STORE_S3_MAX_ATTEMPTS=3)
-
-    def applied_then_slow(request: Request) -> bool:
-        return put("slow.txt")(request)
-
     # "delay" forwards after the client gave up: the write lands late, the
     # retry meets it.
-    proxy.add(applied_then_slow, "delay", times=1, seconds=1.5)
+    proxy.add(put("slow.txt"), "delay", times=1, seconds=1.5)
     with app.app_context():
         saved = S3Provider(upload(b"late", "slow.txt")).save()
     assert saved.filename == "slow.txt"
