@@ -469,13 +469,22 @@ _SESSION_EVENTS: tuple[tuple[str, Callable[..., None]], ...] = (
 )
 
 
+#: Sessions and sessionmakers whose events are registered. Not asked of
+#: ``event.contains``: it keys targets by ``id()``, so a new sessionmaker that
+#: reuses a collected one's id would look hooked and never be.
+_hooked: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _listen(target: SessionTarget) -> None:
     """Register the session events on ``target`` once."""
     if isinstance(target, scoped_session):
         target = target.session_factory
-    for name, listener in _SESSION_EVENTS:
-        if not event.contains(target, name, listener):
+    with _watch_lock:
+        if target in _hooked:
+            return
+        for name, listener in _SESSION_EVENTS:
             event.listen(target, name, listener)
+        _hooked.add(target)
 
 
 def _delete_quietly(provider: Provider) -> None:

@@ -272,14 +272,6 @@ def test_any_sequence_keeps_store_and_database_in_step(
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flask_store.sqla._listen skips event.listen when event.contains() "
-    "says the hooks are there, but SQLAlchemy keys that registry by id(target): "
-    "a new sessionmaker that reuses the id of a collected one is never hooked, "
-    "so an upload assigned to a FlaskStoreType column reaches the database as a "
-    "FileStorage (TypeError) and rollbacks and orphan deletion do not run.",
-)
 def test_a_new_sessionmaker_is_always_hooked(tmp_path: Any) -> None:
     # One app and sessionmaker after another, as a test suite or an app
     # factory makes them; each old pair is collected before the next.
