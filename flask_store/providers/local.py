@@ -92,23 +92,52 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def _publish(temp: str, final: str) -> bool:
-    """Give ``temp`` the name ``final`` unless it is taken; False when taken."""
+#: Errors from os.link that mean "no hard links here", not a failure.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+
+
+class _NoHardLinks(Exception):
+    """The filesystem cannot hard-link the file."""
+
+
+def _publish(source: str, final: str, *, may_move: bool) -> bool:
+    """Give ``source`` the name ``final`` unless it is taken; False when taken.
+
+    A hard link fails rather than replace a file. Without hard links, a file
+    that ``may_move`` reserves the name exclusively and moves over the (empty)
+    reservation; any other raises :class:`_NoHardLinks`.
+    """
     try:
-        os.link(temp, final)
+        os.link(source, final)
     except FileExistsError:
         return False
     except OSError as exc:
-        # No hard links on this filesystem: reserve the name exclusively, then
-        # move the complete file over the (empty) reservation.
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        if exc.errno not in _NO_HARD_LINKS:
             raise
+        if not may_move:
+            raise _NoHardLinks() from exc
         try:
             os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             return False
-        os.replace(temp, final)
+        os.replace(source, final)
     return True
+
+
+def _publish_first(
+    source: str, folder: str, candidates: list[str], *, fsync: bool, may_move: bool
+) -> str:
+    """Publish ``source`` in ``folder`` under the first free candidate name."""
+    for candidate in candidates:
+        final = os.path.join(folder, candidate.rpartition("/")[2])
+        if _publish(source, final, may_move=may_move):
+            if fsync:
+                _fsync_dir(folder)
+            return candidate
+    raise UploadFailed(
+        f"Could not find a free name for {candidates[0]!r} after "
+        f"{len(candidates)} attempts."
+    )
 
 
 #: Errors that mean "no kernel copy between these two files", not a failure.
@@ -194,23 +223,12 @@ def _link_spooled(
     os.fchmod(fd, _file_mode())
     if fsync:
         os.fsync(fd)
-    for candidate in candidates:
-        final = os.path.join(folder, candidate.rpartition("/")[2])
-        try:
-            os.link(upload.path, final)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                return None
-            raise
-        if fsync:
-            _fsync_dir(folder)
-        return candidate
-    raise UploadFailed(
-        f"Could not find a free name for {candidates[0]!r} after "
-        f"{len(candidates)} attempts."
-    )
+    try:
+        return _publish_first(
+            upload.path, folder, candidates, fsync=fsync, may_move=False
+        )
+    except _NoHardLinks:
+        return None
 
 
 def _entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
@@ -267,16 +285,7 @@ class LocalProvider(Provider):
                 if fsync:
                     out.flush()
                     os.fsync(out.fileno())
-            for candidate in candidates:
-                final = os.path.join(folder, candidate.rpartition("/")[2])
-                if _publish(temp, final):
-                    if fsync:
-                        _fsync_dir(folder)
-                    return candidate
-            raise UploadFailed(
-                f"Could not find a free name for {candidates[0]!r} after "
-                f"{len(candidates)} attempts."
-            )
+            return _publish_first(temp, folder, candidates, fsync=fsync, may_move=True)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
