@@ -1,11 +1,17 @@
-"""The browse page stays fast for a folder of 100,000 files."""
+"""The browse page of a folder of 100,000 files does a page's worth of work.
+
+Speed itself is measured in benchmarks/ (a timed test would be flaky on a
+shared machine); here we check the cause of speed: one directory read and a
+stat per shown entry, never one per file in the folder.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import time
 from typing import Any
+
+import pytest
 
 from flask_store import Store
 from flask_store.blueprint import blueprint
@@ -15,7 +21,9 @@ from .conftest import make_app
 COUNT = 100_000
 
 
-def test_browse_a_folder_of_100000_files(tmp_path: Any) -> None:
+def test_browse_a_folder_of_100000_files(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app(tmp_path, STORE_ADMIN_ACCESS=True)
     Store(app)
     app.register_blueprint(blueprint, url_prefix="/files")
@@ -25,18 +33,24 @@ def test_browse_a_folder_of_100000_files(tmp_path: Any) -> None:
         os.close(os.open(os.path.join(root, f"f{i:06}.txt"), os.O_CREAT | os.O_WRONLY))
     client = app.test_client()
 
-    started = time.perf_counter()
+    calls = {"lstat": 0, "stat": 0}
+    for name in calls:
+        real = getattr(os, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls[_name] += 1
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(os, name, counted)
+
     body = client.get("/files/?per_page=100").get_data(as_text=True)
-    first_page = time.perf_counter() - started
     names = re.findall(r'<span class="fs-name-text">([^<]*)</span>', body)
     assert names == [f"f{i:06}.txt" for i in range(100)]
+    assert 'rel="next"' in body
+    assert calls["lstat"] + calls["stat"] < 1_000, calls
 
-    started = time.perf_counter()
+    calls.update(lstat=0, stat=0)
     body = client.get("/files/?q=f09999&per_page=100").get_data(as_text=True)
-    filtered = time.perf_counter() - started
     names = re.findall(r'<span class="fs-name-text">([^<]*)</span>', body)
     assert names == [f"f09999{i}.txt" for i in range(10)]
-
-    # Generous bounds for a loaded CI machine; a page takes well under 0.5 s.
-    assert first_page < 3
-    assert filtered < 3
+    assert calls["lstat"] + calls["stat"] < 1_000, calls
