@@ -176,3 +176,22 @@ def test_migration_example_configures_s3() -> None:
             assert module.Provider("a.txt").relative_path == "a.txt"
             assert app.config["STORE_S3_ACL"] == "public-read"
             assert module.FlaskStoreType is not None
+
+
+# -- the quick start ----------------------------------------------------------------
+
+
+def test_quickstart_as_pasted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    module = run_example("quickstart", "readme_quickstart")
+    app: Flask = module.app
+    assert app.config["STORE_PATH"] == str(Path(app.instance_path) / "uploads")
+    monkeypatch.setitem(app.config, "STORE_PATH", str(tmp_path / "uploads"))
+    client = app.test_client()
+    response = client.post(
+        "/upload", data={"afile": (io.BytesIO(b"JPEG"), "localfile.jpg")}
+    )
+    assert response.text == "http://127.0.0.1:5000/uploads/localfile.jpg"
+    with client.get("/uploads/localfile.jpg") as served:
+        assert served.data == b"JPEG"
+    sys.modules.pop("readme_quickstart", None)
