@@ -591,29 +591,15 @@ def orphans_command(
 
 
 def delete_unused(app: Any, paths: list[str]) -> list[str]:
-    """Delete ``paths`` that still no row uses; return the ones deleted.
+    """Delete ``paths`` that still no row uses, with progress; return the deleted."""
+    from .sqla import delete_unused as delete
 
-    The references are checked again right before deleting: a row may have
-    started to use a file while the user read the list.
-    """
-    from . import sqla
-
-    session = sqla.get_session(app)
-    used = (
-        {path for path, rows in sqla.rows_using(session, paths).items() if rows}
-        if session is not None
-        else set()
-    )
-    provider_class = store_state(app).provider
     deleted: list[str] = []
-    with progress(paths, label="Deleting") as bar:
-        for path in bar:
-            if path in used:
+    with progress(length=len(paths), label="Deleting") as bar:
+        for path, outcome in delete(app, paths):
+            bar.update(1)
+            if outcome == "used":
                 note(f"kept {path}: a row uses it now")
-                continue
-            try:
-                provider_class(path, app=app).delete()
-            except FileNotFoundError:  # already gone: nothing to do
-                continue
-            deleted.append(path)
+            elif outcome == "deleted":
+                deleted.append(path)
     return deleted

@@ -53,6 +53,7 @@ __all__ = [
     "FileColumn",
     "FlaskStoreType",
     "delete_orphans",
+    "delete_unused",
     "file_columns",
     "find_orphans",
     "get_session",
@@ -709,16 +710,36 @@ def _old_enough(stored: StoredFile, cutoff: datetime | None) -> bool:
     return modified <= cutoff
 
 
+def delete_unused(app: Flask, paths: list[str]) -> Iterator[tuple[str, str]]:
+    """Delete each of ``paths`` that no row uses, yielding ``(path, outcome)``.
+
+    The outcome is ``"deleted"``, ``"used"`` (a row uses it now: kept) or
+    ``"missing"``. References are checked right before deleting, so a row that
+    started to use a file while a list of orphans was read keeps its file.
+    """
+    session = get_session(app)
+    used = (
+        {path for path, rows in rows_using(session, paths).items() if rows}
+        if session is not None
+        else set()
+    )
+    provider_class = store_state(app).provider
+    for path in paths:
+        if path in used:
+            yield path, "used"
+            continue
+        try:
+            provider_class(path, app=app).delete()
+        except FileNotFoundError:  # StoredFileNotFound, or a custom provider's
+            yield path, "missing"
+        else:
+            yield path, "deleted"
+
+
 def delete_orphans(
     app: Flask, *, older_than: timedelta | None = None
 ) -> list[StoredFile]:
     """Delete the files :func:`find_orphans` finds; return the ones deleted."""
-    provider_class = store_state(app).provider
-    deleted = []
-    for stored in find_orphans(app, older_than=older_than):
-        try:
-            provider_class(stored.path, app=app).delete()
-        except StoredFileNotFound:
-            continue
-        deleted.append(stored)
-    return deleted
+    orphans = list(find_orphans(app, older_than=older_than))
+    outcomes = dict(delete_unused(app, [stored.path for stored in orphans]))
+    return [stored for stored in orphans if outcomes[stored.path] == "deleted"]

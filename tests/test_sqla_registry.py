@@ -240,6 +240,17 @@ def test_find_and_delete_orphans(orm: Orm, monkeypatch: pytest.MonkeyPatch) -> N
     assert delete_orphans(orm.app) == []
 
 
+def test_delete_unused_checks_references_right_before_deleting(orm: Orm) -> None:
+    stray = save(orm, b"a", "stray.txt")
+    adopted = save(orm, b"b", "adopted.txt")
+    # The list was read while adopted.txt was an orphan; a row took it since.
+    orm.session.add(orm.Document(file=adopted))
+    orm.session.commit()
+    outcomes = dict(sqla.delete_unused(orm.app, [stray, adopted, "gone.txt"]))
+    assert outcomes == {stray: "deleted", adopted: "used", "gone.txt": "missing"}
+    assert orm.stored() == {adopted}
+
+
 def test_orphans_spare_recent_files(tmp_path: Any) -> None:
     app = make_app(tmp_path)
     Store(app)
