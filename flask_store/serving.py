@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import stat
 
-from flask import Flask, Response, current_app, send_file
+from flask import Response, current_app, send_file
 from werkzeug.exceptions import NotFound
 
 from . import names
-from .providers.base import guess_type, store_state
+from .providers.base import guess_type
 from .providers.local import store_root
 
 #: Types a browser shows without running anything: served inline.
@@ -73,19 +73,9 @@ def stored_file_path(root: str, filename: str) -> str:
     return path
 
 
-def _root(app: Flask) -> str:
-    """The real path of ``STORE_PATH``, resolved once per app and value."""
-    cache = store_state(app).cache
-    key = f"serving.root:{app.config['STORE_PATH']}"
-    root: str | None = cache.get(key)
-    if root is None:
-        root = cache[key] = store_root(app)
-    return root
-
-
 def serve(filename: str) -> Response:
     """Send a stored file, with ETag, conditional requests and Range."""
-    path = stored_file_path(_root(current_app), filename)
+    path = stored_file_path(store_root(current_app), filename)
     mimetype = guess_type(path)
     inline = is_inline_safe(mimetype)
     response = send_file(

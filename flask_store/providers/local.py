@@ -49,8 +49,20 @@ def _file_mode() -> int:
 
 
 def store_root(app: Flask) -> str:
-    """The real, absolute path of the app's ``STORE_PATH``."""
-    return os.path.realpath(str(app.config["STORE_PATH"]))
+    """The real, absolute path of the app's ``STORE_PATH``.
+
+    Resolved once per app and ``STORE_PATH`` value: every save, read and
+    served file needs it.
+    """
+    path = str(app.config["STORE_PATH"])
+    state = app.extensions.get("store")
+    if state is None:
+        return os.path.realpath(path)
+    key = f"local.root:{path}"
+    root: str | None = state.cache.get(key)
+    if root is None:
+        root = state.cache[key] = os.path.realpath(path)
+    return root
 
 
 def confined(root: str, relative: str) -> str:
