@@ -28,7 +28,7 @@ from . import names
 from .exceptions import StoreError, UploadFailed
 from .extension import store_provider
 from .forms import human_size
-from .providers.base import Provider, StoredFile, store_state
+from .providers.base import Leftover, Provider, StoredFile, store_state
 from .signals import upload_failed
 
 store_cli = AppGroup(
@@ -103,7 +103,7 @@ def progress(
         items,
         length=length,
         label=label,
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
         show_pos=length is None and items is not None,
     )
 
@@ -460,7 +460,51 @@ def run_checks(location: str = "") -> list[dict[str, Any]]:
             raise StoreError(f"{probe.relative_path} is still there after delete.")
     except Exception as exc:
         return record("delete", False, describe(exc))
-    return record("delete", True, f"deleted {probe.relative_path}")
+    record("delete", True, f"deleted {probe.relative_path}")
+    if not all(r["ok"] for r in results):
+        return results
+    try:
+        for result in state.provider.backend_checks(app=app):
+            record(result.check, result.ok, result.detail)
+            if not result.ok:
+                break
+    except Exception as exc:
+        record("backend", False, describe(exc))
+    return results
+
+
+#: How old a leftover must be before ``check`` reports it and ``cleanup``
+#: touches it: younger ones may belong to an operation still under way.
+DEFAULT_GRACE = "1h"
+
+
+def leftover_json(leftover: Leftover) -> dict[str, Any]:
+    return {
+        "path": leftover.path,
+        "kind": leftover.kind,
+        "size": leftover.size,
+        "modified": leftover.modified.astimezone(timezone.utc).isoformat(),
+        "action": leftover.action,
+    }
+
+
+def leftover_line(leftover: Leftover) -> str:
+    modified = leftover.modified.astimezone(timezone.utc)
+    return (
+        f"{leftover.kind}  {human_size(leftover.size)}  "
+        f"{modified:%Y-%m-%d %H:%M}  {leftover.path}  (cleanup: {leftover.action})"
+    )
+
+
+def grace_option(help_text: str) -> Callable[[_F], _F]:
+    return click.option(
+        "--older-than",
+        "older_than",
+        default=DEFAULT_GRACE,
+        show_default=True,
+        callback=duration_option,
+        help=help_text,
+    )
 
 
 def dotted_name(cls: type) -> str:
@@ -498,20 +542,32 @@ def background_uploads(failed: dict[str, str]) -> Iterator[None]:
     default="",
     help="Folder to write the probe file in (default: the store root).",
 )
+@grace_option("Report files left behind that were last written this long ago.")
 @json_option
 @reports_errors
-def check_command(location: str, as_json: bool) -> None:
+def check_command(location: str, older_than: timedelta, as_json: bool) -> None:
     """Check the configuration and that files can be written, read and deleted.
 
-    A small probe file is stored, read back, listed and deleted. Exits
-    non-zero, naming what failed, when anything does not work.
+    A small probe file is stored, read back, listed and deleted, then the
+    backend's own behaviour is checked (S3: whether conditional writes are
+    honoured). Files that interrupted operations left behind are listed for
+    `flask store cleanup`. Exits non-zero, naming what failed, when anything
+    does not work.
     """
     location = names.clean_location(location)
     results = run_checks(location)
     ok = all(r["ok"] for r in results)
+    leftovers = list(store_provider().leftovers(older_than=older_than)) if ok else []
     settings = config_summary(dict(current_app.config))
     if as_json:
-        echo_json({"ok": ok, "config": settings, "checks": results})
+        echo_json(
+            {
+                "ok": ok,
+                "config": settings,
+                "checks": results,
+                "leftovers": [leftover_json(item) for item in leftovers],
+            }
+        )
     else:
         click.echo("Settings:")
         for key, value in settings.items():
@@ -520,6 +576,13 @@ def check_command(location: str, as_json: bool) -> None:
         for result in results:
             mark = "ok  " if result["ok"] else "FAIL"
             click.echo(f"  {mark}  {result['check']}: {result['detail']}")
+        if leftovers:
+            click.echo(
+                f"Left behind by interrupted operations, older than "
+                f"{format_duration(older_than)} (run `flask store cleanup`):"
+            )
+            for item in leftovers:
+                click.echo(f"  {leftover_line(item)}")
     if not ok:
         failed = next(r for r in results if not r["ok"])
         raise click.ClickException(
@@ -527,6 +590,59 @@ def check_command(location: str, as_json: bool) -> None:
         )
     if not as_json:
         click.echo("Flask-Store works: files can be written, read and deleted.")
+
+
+# -- cleanup --------------------------------------------------------------
+
+
+@store_cli.command("cleanup")
+@grace_option("Only touch files last written this long ago.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be done.")
+@click.option("--yes", "-y", is_flag=True, help="Do it without asking first.")
+@json_option
+@reports_errors
+def cleanup_command(
+    older_than: timedelta, dry_run: bool, yes: bool, as_json: bool
+) -> None:
+    """Deal with files that interrupted operations left behind.
+
+    Temporary files of a save that never finished are removed; background
+    uploads spooled but never uploaded are uploaded, and those that did reach
+    the store are removed. Files younger than --older-than are left alone,
+    since they may belong to an operation still under way.
+    """
+    provider = store_provider()
+    leftovers = list(provider.leftovers(older_than=older_than))
+    if not as_json:
+        for item in leftovers:
+            click.echo(leftover_line(item))
+    if not leftovers:
+        if as_json:
+            echo_json({"leftovers": [], "done": []})
+        else:
+            note("Nothing was left behind.")
+        return
+    if dry_run:
+        if as_json:
+            echo_json({"leftovers": [leftover_json(i) for i in leftovers], "done": []})
+        return
+    if not (yes or as_json):
+        click.confirm(f"Clean up {len(leftovers)} file(s)?", abort=True, err=True)
+    done: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for item in leftovers:
+        try:
+            outcome = provider.clean_leftover(item)
+        except Exception as exc:
+            failed.append(f"{item.path}: {describe(exc)}")
+            continue
+        done.append({**leftover_json(item), "outcome": outcome})
+        if not as_json:
+            click.echo(f"{outcome}: {item.path}")
+    if as_json:
+        echo_json({"leftovers": [leftover_json(i) for i in leftovers], "done": done})
+    if failed:
+        raise click.ClickException("Could not clean up: " + "; ".join(failed))
 
 
 # -- orphans --------------------------------------------------------------

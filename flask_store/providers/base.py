@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, ClassVar
 
 from flask import current_app, has_request_context, request
@@ -68,6 +68,33 @@ class FolderPage:
     @property
     def files(self) -> list[StoredFile]:
         return [e for e in self.entries if not e.is_folder]
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A file an interrupted operation left behind: a temp file, a spooled upload.
+
+    ``flask store check`` reports them and ``flask store cleanup`` hands each
+    to :meth:`Provider.clean_leftover`.
+    """
+
+    #: Where it is (for files on disk, the absolute path).
+    path: str
+    #: What it is, for people: ``"temporary file"``, ``"spooled upload"``.
+    kind: str
+    size: int
+    modified: datetime
+    #: What ``cleanup`` will do with it, for people: ``"remove"``, ``"re-upload"``.
+    action: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One step of ``flask store check``."""
+
+    check: str
+    ok: bool
+    detail: str
 
 
 def guess_type(filename: str) -> str:
@@ -363,6 +390,37 @@ class Provider:
     ) -> Iterator[StoredFile]:
         """Every stored file under ``location``, recursively."""
         raise NotImplementedError(f"{cls.__name__} cannot list files.")
+
+    # -- maintenance ------------------------------------------------------
+
+    @classmethod
+    def backend_checks(cls, *, app: Flask | None = None) -> Iterator[CheckResult]:
+        """Checks of the backend's behaviour that ``flask store check`` adds.
+
+        Run after the write, read, list and delete probe has passed; a failed
+        result fails the command.
+        """
+        return iter(())
+
+    @classmethod
+    def leftovers(
+        cls, *, older_than: timedelta, app: Flask | None = None
+    ) -> Iterator[Leftover]:
+        """Files interrupted operations left behind, last written ``older_than`` ago.
+
+        ``older_than`` is a grace period: a younger file may belong to an
+        operation still under way.
+        """
+        return iter(())
+
+    @classmethod
+    def clean_leftover(cls, leftover: Leftover, *, app: Flask | None = None) -> str:
+        """Deal with one of :meth:`leftovers` (remove it, finish its upload...).
+
+        Returns what was done, for people (``"removed"``, ``"re-uploaded as
+        docs/a.txt"``). A leftover gone meanwhile is not an error.
+        """
+        raise NotImplementedError(f"{cls.__name__} leaves nothing behind to clean.")
 
     # -- backend primitives ---------------------------------------------
 
