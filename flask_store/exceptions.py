@@ -7,7 +7,12 @@ Werkzeug exception, so ``app.errorhandler`` can customise them.
 
 from __future__ import annotations
 
-from werkzeug.exceptions import BadRequest, Conflict, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 
 
 class StoreError(Exception):
@@ -49,3 +54,13 @@ class FileTooLarge(StoreError, RequestEntityTooLarge):
     """An uploaded file is larger than ``STORE_MAX_SIZE`` allows."""
 
     code = 413
+
+
+class InsufficientStorage(StorageError, HTTPException):
+    """The backend has no room left (disk full, quota exceeded); nothing was stored.
+
+    An HTTP 507, so the admin and apps can tell the user plainly.
+    """
+
+    code = 507
+    description = "The store has no room left for this file; nothing was stored."
