@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib.metadata
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.local import LocalProxy
 
@@ -21,9 +22,14 @@ from .extension import Store, StoreState, store_provider
 if TYPE_CHECKING:
     from .providers.base import Provider as _Provider
 
-__version__ = "1.0.0.dev0"
-
 #: The current app's provider class, as ``from flask_store import Provider``.
 Provider: type[_Provider] = LocalProxy(store_provider)  # type: ignore[assignment]
 
 __all__ = ["Provider", "Store", "StoreState", "store_provider"]
+
+
+def __getattr__(name: str) -> Any:
+    # The version has one source, the package metadata (setup.cfg).
+    if name == "__version__":
+        return importlib.metadata.version("Flask-Store")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
