@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,30 @@ def test_the_0_0_2_quick_start(tmp_path: Path) -> None:
     with client.get("/uploads/localfile.jpg") as served:
         assert served.status_code == 200
         assert served.data == b"\xff\xd8jpeg"
+
+
+def test_the_readme_s_0_0_2_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the example app's instance folder goes here
+    text = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    match = re.search(
+        r"<!-- example: migration-0\.0\.2 -->\n```python\n(.*?)```", text, re.DOTALL
+    )
+    assert match, "README.md has no example named 'migration-0.0.2'"
+    module = types.ModuleType("readme_migration_0_0_2")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    with pytest.deprecated_call(match="set STORE_PROVIDER"):
+        exec(compile(match.group(1), "README.md", "exec"), module.__dict__)
+    client = module.app.test_client()
+    with pytest.deprecated_call(match="0.0.2 API"):
+        response = client.post(
+            "/upload", data={"afile": (io.BytesIO(b"jpeg"), "localfile.jpg")}
+        )
+    assert response.text == "http://127.0.0.1:5000/uploads/localfile.jpg"
+    assert (tmp_path / "instance" / "uploads" / "localfile.jpg").read_bytes() == b"jpeg"
+    with client.get("/uploads/localfile.jpg") as served:
+        assert served.data == b"jpeg"
 
 
 @pytest.mark.xfail(
