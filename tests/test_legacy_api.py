@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import types
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,16 @@ from flask_store.providers.local import LocalProvider
 from flask_store.stores import BaseStore
 from flask_store.stores.local import LocalStore
 
+from . import s3_support
 from .conftest import make_app, upload
 
 HERE = os.path.abspath(__file__)
+
+# The S3 fixtures, used by name below.
+moto_server = s3_support.moto_server
+s3_endpoint = s3_support.s3_endpoint
+bucket = s3_support.bucket
+raw = s3_support.raw
 
 
 def warned_here(record: Any, *, match: str) -> None:
@@ -232,36 +240,47 @@ def test_a_custom_0_0_2_store_is_told_to_subclass_provider(tmp_path: Path) -> No
         Store(app)
 
 
-def test_s3_stores(tmp_path: Path) -> None:
-    from .s3_support import mocked_bucket, raw_client
-
-    classes = {
-        "flask_store.stores.s3.S3Store": "flask_store.providers.s3.S3Provider",
-        "flask_store.stores.s3.S3GeventStore": (
-            "flask_store.providers.s3.S3GeventProvider"
+@pytest.mark.parametrize(
+    ("legacy", "current"),
+    [
+        ("flask_store.stores.s3.S3Store", "flask_store.providers.s3.S3Provider"),
+        (
+            "flask_store.stores.s3.S3GeventStore",
+            "flask_store.providers.s3.S3GeventProvider",
         ),
-    }
+    ],
+)
+def test_s3_stores(
+    tmp_path: Path,
+    bucket: str,
+    s3_endpoint: str | None,
+    raw: Any,
+    legacy: str,
+    current: str,
+) -> None:
     from flask_store.providers.s3 import wait_for_uploads
 
-    for legacy, current in classes.items():
-        with mocked_bucket() as config:
-            app = make_app(
-                tmp_path,
-                **{
-                    **config,
-                    "STORE_PROVIDER": legacy,
-                    "STORE_S3_SPOOL_PATH": str(tmp_path / "spool"),
-                },
-            )
-            with pytest.deprecated_call(match=f"set STORE_PROVIDER = {current!r}"):
-                Store(app)
-            with app.app_context(), pytest.deprecated_call():
-                f = store_provider()(destination="docs").save(upload(b"s3", "a.txt"))
-                assert wait_for_uploads(timeout=30)
-                assert f.absolute_path() == "docs/a.txt"
-                assert f.relative_path() == "docs/a.txt"
-            body = raw_client().get_object(Bucket="test-bucket", Key="docs/a.txt")
-            assert body["Body"].read() == b"s3"
+    from .s3_support import s3_app
+
+    with pytest.deprecated_call(match=f"set STORE_PROVIDER = {current!r}"):
+        app = s3_app(
+            tmp_path,
+            bucket,
+            s3_endpoint,
+            STORE_PROVIDER=legacy,
+            STORE_S3_SPOOL_PATH=str(tmp_path / "spool"),
+        )
+    with app.app_context():
+        with pytest.deprecated_call(match="0.0.2 API"):
+            store = store_provider()(destination="docs")
+        f = store.save(upload(b"s3", "a.txt"))
+        assert isinstance(f, StoreFile)
+        assert wait_for_uploads(timeout=30)
+        assert f.absolute_path() == "docs/a.txt"
+        assert f.relative_path() == "docs/a.txt"
+        assert f.relative_url() == "/docs/a.txt"
+    body = raw.get_object(Bucket=bucket, Key="docs/a.txt")["Body"].read()
+    assert body == b"s3"
 
 
 def test_importing_the_old_modules_has_no_side_effects(tmp_path: Path) -> None:
@@ -365,6 +384,14 @@ def test_a_leading_slash_is_dropped_with_a_warning(storage: Flask) -> None:
     provider.save()
     assert provider.relative_path == "docs/a.txt"
     assert store_provider()("docs/a.txt").read() == b"d"
+
+
+def test_a_call_site_warns_once(storage: Flask) -> None:
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")  # Python's filter for app code
+        for _ in range(3):
+            store_provider()(upload(), location="/docs")
+    assert [w.filename for w in record] == [HERE]
 
 
 @pytest.mark.parametrize(
