@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 
+from .deprecation import warn_deprecated
 from .exceptions import NotConfiguredError
 from .providers.base import Provider as BaseProvider
 from .providers.base import store_state
@@ -83,12 +85,19 @@ class Store:
         provider.save()
     """
 
+    #: The app of a ``Store(app)`` that no other app shares, held weakly: only
+    #: so that ``store.Provider`` works outside an app context, as in 0.0.4.
+    _single_app: weakref.ref[Flask] | None = None
+
     def __init__(self, app: Flask | None = None) -> None:
         if app is not None:
             self.init_app(app)
+            self._single_app = weakref.ref(app)
 
     def init_app(self, app: Flask) -> None:
         """Configure ``app``: defaults, provider, checks, route and commands."""
+        if self._single_app is not None and self._single_app() is not app:
+            self._single_app = None  # serving several apps now
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         provider = self.provider(app)
@@ -109,8 +118,23 @@ class Store:
 
     @property
     def Provider(self) -> type[BaseProvider]:
-        """The current app's provider class."""
-        return store_provider()
+        """The current app's provider class.
+
+        .. deprecated:: 1.0
+            Outside an app context, for a ``Store(app)`` serving that one app
+            only, this is that app's provider class, with a warning. Use it
+            inside ``with app.app_context():``, or read
+            ``app.extensions["store"].provider``.
+        """
+        app = self._single_app() if self._single_app is not None else None
+        if app is None or has_app_context():
+            return store_provider()
+        warn_deprecated(
+            "store.Provider outside an application context is deprecated: use "
+            "it inside 'with app.app_context():', or read "
+            "app.extensions['store'].provider."
+        )
+        return store_state(app).provider
 
     def provider(self, app: Flask) -> type[BaseProvider]:
         """The provider class ``app`` is configured with."""

