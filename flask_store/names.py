@@ -130,20 +130,24 @@ def _check_part(part: str, what: str, value: str) -> None:
         raise ValueError(f"{what} {value!r} may not contain control characters.")
 
 
-def clean_location(location: str | None, *, strict: bool = False) -> str:
+def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
     """Validate a relative folder and return it normalised (``a/b``, or ``""``).
 
     ``..``, backslashes, NUL, control characters and drive letters raise
     :class:`ValueError`: a location comes from code or from a client, and
     either way it must stay under ``STORE_PATH``.
 
-    :param strict: refuse a leading slash too. Without it a leading slash, as
-        the 0.0.4 docs wrote locations (``location='/some/where'``), is
-        dropped with a :class:`DeprecationWarning` and the rest is checked as
-        a relative location, so ``'/../x'`` is still refused.
+    A leading slash is refused too, unless ``legacy_slash`` is true: the
+    locations that code gives (``Provider(..., location=...)``,
+    ``FlaskStoreType(location=...)``) may start with one, as the 0.0.4 docs
+    wrote them (``location='/some/where'``); it is dropped with a
+    :class:`DeprecationWarning` and the rest is checked as a relative
+    location, so ``'/../x'`` is still refused. What clients send (forms, the
+    admin, the command line) never gets that leeway.
 
     .. deprecated:: 1.0
-        A leading slash on a location; write it relative to ``STORE_PATH``.
+        A leading slash on a location given in code; write it relative to
+        ``STORE_PATH``.
     """
     if location is None:
         return ""
@@ -154,7 +158,7 @@ def clean_location(location: str | None, *, strict: bool = False) -> str:
         raise ValueError(f"{what} {location!r} may not contain backslashes.")
     leading_slash = location.startswith("/")
     relative = location.lstrip("/")
-    if (leading_slash and strict) or re.match(r"^[A-Za-z]:", relative):
+    if (leading_slash and not legacy_slash) or re.match(r"^[A-Za-z]:", relative):
         raise ValueError(f"{what} {location!r} must be relative, not absolute.")
     parts = [p for p in relative.split("/") if p not in ("", ".")]
     for part in parts:
@@ -187,7 +191,7 @@ def split_stored_path(path: str) -> tuple[str, str]:
         location, _, filename = path.rpartition("/")
         return location, filename
     location, _, filename = path.rstrip("/").rpartition("/")
-    location = clean_location(location, strict=True) if location else ""
+    location = clean_location(location) if location else ""
     if not filename or filename in (".", ".."):
         raise ValueError(f"{path!r} is not the path of a stored file.")
     _check_part(filename, "Stored path", path)

@@ -104,7 +104,7 @@ class FlaskStoreType(TypeDecorator[Provider]):
     def __init__(self, max_length: int = 256, location: str | None = None) -> None:
         super().__init__(max_length)
         self.max_length = max_length
-        self.location = names.clean_location(location) or None
+        self.location = names.clean_location(location, legacy_slash=True) or None
         _watch_mappers()
 
     @property

@@ -317,6 +317,9 @@ def test_upload_to_a_bad_location(admin: Flask, browser: FlaskClient) -> None:
     assert response.status_code == 400
     assert "may not contain '..'" in response.json["errors"]["location"][0]
     assert stored(admin) == []
+    response = post_files(browser, [(b"x", "a.txt")], location="/etc")
+    assert response.status_code == 400
+    assert "must be relative" in text(response)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,9 @@ def test_query_from_args() -> None:
     assert BrowseQuery.from_args(MultiDict()) == BrowseQuery()
 
 
-@pytest.mark.parametrize("args", [{"per_page": "-1"}, {"per_page": "1.5"}])
+@pytest.mark.parametrize(
+    "args", [{"per_page": "-1"}, {"per_page": "1.5"}, {"folder": "/etc"}]
+)
 def test_bad_query_args(args: dict[str, str]) -> None:
     with pytest.raises(BadRequest):
         BrowseQuery.from_args(MultiDict(args))

@@ -139,7 +139,7 @@ def test_put_refuses_a_name_for_several_files(storage: Flask, files: Path) -> No
     assert stored(storage) == {}
 
 
-@pytest.mark.parametrize("location", ["../outside", "a\\b", "bad\x00"])
+@pytest.mark.parametrize("location", ["../outside", "/etc", "a\\b", "bad\x00"])
 def test_put_refuses_a_bad_location_and_stores_nothing(
     storage: Flask, files: Path, location: str
 ) -> None:
@@ -249,6 +249,7 @@ def test_ls_fetches_every_page(storage: Flask, monkeypatch: pytest.MonkeyPatch) 
 
 def test_ls_refuses_a_path_outside_the_store(storage: Flask) -> None:
     assert_failed(run(storage, "ls", "../etc"), "may not contain '..'")
+    assert_failed(run(storage, "ls", "/etc"), "must be relative")
 
 
 def test_ls_limit_must_be_positive(storage: Flask) -> None:

@@ -94,6 +94,7 @@ def test_a_string_of_extensions_is_a_clear_error(form_app: Flask) -> None:
         ("", "", None),
         ("docs/2026/", "docs/2026", None),
         ("../up", None, "may not contain '..'"),
+        ("/abs", None, "must be relative"),
         ("a\\b", None, "backslashes"),
     ],
 )

@@ -400,7 +400,7 @@ def test_a_call_site_warns_once(storage: Flask) -> None:
 )
 def test_clean_location_drops_a_leading_slash(given: str, expected: str) -> None:
     with pytest.deprecated_call():
-        assert names.clean_location(given) == expected
+        assert names.clean_location(given, legacy_slash=True) == expected
 
 
 @pytest.mark.parametrize("bad", ["/../x", "/a/../..", "/C:/x", "/a\\b", "/a\x00"])
@@ -410,13 +410,15 @@ def test_a_leading_slash_stays_confined(storage: Flask, bad: str) -> None:
     with pytest.raises(ValueError):
         store_provider()(upload(), location=bad)
     with pytest.raises(ValueError):
-        names.clean_location(bad)
+        names.clean_location(bad, legacy_slash=True)
 
 
-def test_strict_refuses_a_leading_slash() -> None:
+@pytest.mark.parametrize("given", ["/etc", "//etc", "/"])
+def test_what_clients_send_never_gets_the_leeway(given: str) -> None:
+    # Forms, the admin and the command line validate with the default.
     with pytest.raises(ValueError, match="must be relative"):
-        names.clean_location("/etc", strict=True)
-    assert names.clean_location("etc", strict=True) == "etc"
+        names.clean_location(given)
+    assert names.clean_location("etc") == "etc"
 
 
 @pytest.mark.parametrize("bad", ["/etc/passwd", "//etc/passwd"])
@@ -427,8 +429,10 @@ def test_a_stored_path_with_a_leading_folder_slash_is_still_refused(
         store_provider()(bad)
 
 
-def test_upload_form_and_admin_folder_drop_a_leading_slash(tmp_path: Path) -> None:
+def test_upload_form_and_admin_folder_refuse_a_leading_slash(tmp_path: Path) -> None:
+    # The leeway is for code written against 0.0.4, never for what clients send.
     from werkzeug.datastructures import FileStorage
+    from werkzeug.exceptions import BadRequest
 
     from flask_store.forms import UploadForm
 
@@ -437,23 +441,23 @@ def test_upload_form_and_admin_folder_drop_a_leading_slash(tmp_path: Path) -> No
     data = MultiDict(
         [("file", FileStorage(io.BytesIO(b"x"), filename="a.txt")), ("location", "/a")]
     )
-    with app.test_request_context(method="POST"), pytest.deprecated_call():
+    with app.test_request_context(method="POST"):
         form = UploadForm(formdata=data)
-        assert form.validate(), form.errors
-        assert form.location.data == "a"
-    with pytest.deprecated_call():
-        assert BrowseQuery.from_args(MultiDict({"folder": "/etc"})).folder == "etc"
+        assert not form.validate()
+        assert "must be relative" in form.errors["location"][0]
+    with pytest.raises(BadRequest):
+        BrowseQuery.from_args(MultiDict({"folder": "/etc"}))
 
 
-def test_cli_location_drops_a_leading_slash(storage: Flask, tmp_path: Path) -> None:
+def test_cli_location_refuses_a_leading_slash(storage: Flask, tmp_path: Path) -> None:
     source = tmp_path / "report.txt"
     source.write_bytes(b"r")
-    with pytest.deprecated_call():
-        result = storage.test_cli_runner().invoke(
-            args=["store", "put", str(source), "--location", "/etc"]
-        )
-    assert result.exit_code == 0, result.output
-    assert store_provider()("etc/report.txt").read() == b"r"
+    result = storage.test_cli_runner().invoke(
+        args=["store", "put", str(source), "--location", "/etc"]
+    )
+    assert result.exit_code != 0
+    assert "must be relative" in result.output
+    assert list(store_provider().iter_files()) == []
 
 
 # -- flask_store.utils -----------------------------------------------------------

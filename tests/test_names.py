@@ -91,6 +91,7 @@ def test_clean_location(given: str | None, expected: str) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
+        "/etc",
         "..",
         "a/../b",
         "a/..",

@@ -161,7 +161,7 @@ class Provider:
         app: Flask | None = None,
     ) -> None:
         self.app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
-        self.location = names.clean_location(location)
+        self.location = names.clean_location(location, legacy_slash=True)
         self.fp: FileStorage | IO[bytes] | None
         if isinstance(fp, str):
             if filename is not None:

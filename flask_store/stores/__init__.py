@@ -71,7 +71,7 @@ class BaseStore(Provider):
                 "takes destination=."
             )
         self.app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
-        self.location = names.clean_location(destination)
+        self.location = names.clean_location(destination, legacy_slash=True)
         self.filename = ""
         self.fp = None
         warn_deprecated(

@@ -87,7 +87,6 @@ def test_secure_name_is_stable(name: str) -> None:
         assert names.secure_name(once) == once
 
 
-@pytest.mark.filterwarnings("ignore:.*a leading slash is deprecated:DeprecationWarning")
 @settings(max_examples=300)
 @given(st.text(max_size=60))
 def test_location_is_refused_or_stays_inside(location: str) -> None:
