@@ -125,7 +125,7 @@ def test_concurrent_processes_saving_one_name_all_keep_their_bytes(
 
 
 def test_works_without_hard_links(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_links(src: str, dst: str) -> None:
+    def no_links(src: str, dst: str, **kwargs: Any) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)

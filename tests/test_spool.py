@@ -138,7 +138,7 @@ def test_copies_when_linking_is_impossible(
 ) -> None:
     app = spool_app(tmp_path)
 
-    def no_link(src: str, dst: str) -> None:
+    def no_link(src: str, dst: str, **kwargs: Any) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "link", no_link)
@@ -195,9 +195,11 @@ def test_other_providers_parse_as_usual(tmp_path: Any) -> None:
 def test_spooled_upload_removes_its_file_when_closed(tmp_path: Any) -> None:
     from flask_store.spool import spool_file
 
-    upload = spool_file(str(tmp_path))
+    app = make_app(tmp_path, STORE_PATH=str(tmp_path / "store"))
+    Store(app)
+    upload = spool_file(app)
     upload.write(b"data")
-    assert os.path.dirname(upload.path) == str(tmp_path / SPOOL_FOLDER)
+    assert os.path.dirname(upload.path) == str(tmp_path / "store" / SPOOL_FOLDER)
     assert os.path.exists(upload.path)
     upload.close()
     assert not os.path.exists(upload.path)
