@@ -566,7 +566,8 @@ class LocalProvider(Provider):
         try:
             root_fd = store_dir(app).fd()
             st = fsops.stat_file(root_fd, parts)
-            if st.st_mtime > leftover.modified.timestamp():
+            # ``modified`` holds microseconds; the file's time may hold nanoseconds.
+            if st.st_mtime > leftover.modified.timestamp() + 1e-3:
                 return "kept (written since)"
             fsops.unlink_file(root_fd, parts)
         except (OSError, fsops.Refused) as exc:
