@@ -117,7 +117,14 @@ class StoreRequest(Request):
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length
             )
-        upload = spool_file(current_app._get_current_object())  # type: ignore[attr-defined]
+        try:
+            upload = spool_file(current_app._get_current_object())  # type: ignore[attr-defined]
+        except (OSError, fsops.Refused):
+            # No usable spool folder (a symlink or a file has its name, or no
+            # room left): parse the upload as Flask does by default.
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
         # The parser leaves its files open when a request breaks off midway;
         # close() removes them whatever happened.
         self._spooled.append(upload)
