@@ -252,3 +252,15 @@ def test_a_failed_deep_save_removes_only_the_folders_it_made(app: Flask) -> None
         with pytest.raises(OSError):
             LocalProvider(Broken(), filename="b.txt", location="fresh/n1/n2").save()
     assert everything(app) == {"kept", "kept/old", "kept/old/x.txt"}
+
+
+def test_a_folder_on_a_full_disk_is_insufficient_storage(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "mkdir", full)
+    with app.app_context(), pytest.raises(InsufficientStorage):
+        LocalProvider.create_folder("kept/new")
+    assert everything(app) == {"kept"}
