@@ -1,6 +1,6 @@
 """Races against a local actor who swaps a folder of the store for a symlink to
 an outside folder, atomically and over and over, while the app saves into it,
-serves from it and deletes in it.
+serves from it, lists it and deletes in it.
 
 A separate process exchanges the folder ``target`` with the symlink ``decoy``
 (``renameat2(RENAME_EXCHANGE)``, or three renames where the kernel lacks it)
@@ -199,3 +199,26 @@ def test_deleting_never_removes_a_file_outside(
                 break
     assert (store.outside / "victim.txt").read_bytes() == SECRET
     assert deleted >= EACH and refused >= EACH, (deleted, refused)
+
+
+def test_listing_never_shows_a_file_from_outside(
+    store: Store, swapping: subprocess.Popen[bytes]
+) -> None:
+    fd = os.open("mine.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=store.real_fd)
+    os.close(fd)
+    (store.outside / "theirs.txt").write_bytes(SECRET)
+    shown = empty = 0
+    with store.app.app_context():
+        for n in race(swapping):
+            if n % 2:
+                paths = [e.path for e in store.provider.list_folder("target").entries]
+            else:
+                paths = [f.path for f in store.provider.iter_files("target")]
+            assert paths in ([], ["target/mine.txt"]), paths
+            if paths:
+                shown += 1
+            else:
+                empty += 1
+            if shown >= EACH and empty >= EACH:
+                break
+    assert shown >= EACH and empty >= EACH, (shown, empty)
