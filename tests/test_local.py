@@ -306,3 +306,24 @@ def test_a_fifo_planted_in_the_store_does_not_hang_a_read(app: Flask) -> None:
     with pytest.raises(StoredFileNotFound):
         provider.open()
     assert app.test_client().get("/uploads/pipe.txt").status_code == 404
+
+
+def test_a_folder_removed_under_a_save_is_made_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another save that failed removed the (empty) folder this one had just
+    # opened: the file is created in the folder made again.
+    real_open = os.open
+    removed: list[str] = []
+
+    def open_after_removal(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and not removed:
+            removed.append(str(path))
+            os.rmdir(stored(app) / "new" / "deep")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_after_removal)
+    saved = store_provider()(upload(b"kept", "k.txt"), location="new/deep").save()
+    assert removed
+    assert (stored(app) / "new" / "deep" / "k.txt").read_bytes() == b"kept"
+    assert saved.read() == b"kept"

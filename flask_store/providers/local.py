@@ -58,7 +58,7 @@ _umask: int | None = None
 
 
 def _file_mode() -> int:
-    """``0o666`` less the process umask, read once (``mkstemp`` uses ``0o600``)."""
+    """``0o666`` less the process umask, read once (spooled files are ``0o600``)."""
     global _umask
     with _umask_lock:
         if _umask is None:
@@ -209,11 +209,17 @@ def _create_temp(
 ) -> tuple[fsops.Folders, int, str]:
     """Make the folders ``parts`` and a new temporary file in the deepest one.
 
-    A folder another failed save removed between our opening it and creating
-    the file in it is made again (a few times).
+    A folder removed between our opening it and creating the file in it (by
+    another save that failed, or with the whole store folder) is made again,
+    a few times.
     """
     for attempt in range(3):
-        folders = fsops.Folders(root.fd(create=True), parts)
+        try:
+            folders = fsops.Folders(root.fd(create=True), parts)
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            continue
         name = _temp_name()
         try:
             fd = os.open(
