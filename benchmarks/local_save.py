@@ -91,8 +91,7 @@ class _Saves:
 
     def spool(self, fsync: bool) -> None:
         self.settle()
-        root = os.path.realpath(self.apps[fsync].config["STORE_PATH"])
-        upload: SpooledUpload = spool_file(root)
+        upload: SpooledUpload = spool_file(self.apps[fsync])
         with open(self.source, "rb") as f:
             shutil.copyfileobj(f, upload, MiB)
         # Left dirty, as a just-spooled upload is: a durable save writes it back.

@@ -52,7 +52,7 @@ def saver(mode: str, source: str, store: str) -> Callable[[], Callable[[], None]
     def prepare() -> Callable[[], None]:
         shutil.rmtree(app.config["STORE_PATH"], ignore_errors=True)
         if mode == "spooled":
-            stream = spool_file(os.path.realpath(app.config["STORE_PATH"]))
+            stream = spool_file(app)
             with open(source, "rb") as f:
                 shutil.copyfileobj(f, stream, 1024 * 1024)
             stream.seek(0)

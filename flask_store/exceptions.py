@@ -64,3 +64,10 @@ class InsufficientStorage(StorageError, HTTPException):
 
     code = 507
     description = "The store has no room left for this file; nothing was stored."
+
+
+class NameTooLong(FileRejected, ValueError):
+    """A file or folder name is longer than the filesystem allows (in bytes).
+
+    A :class:`ValueError` and an HTTP 400; nothing was stored.
+    """

@@ -19,11 +19,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
+import secrets
 from functools import cached_property
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import Request, current_app, has_app_context
+
+from . import fsops
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Hidden folder inside ``STORE_PATH`` that uploads are spooled to. Names
 #: starting with a dot are never listed or served.
@@ -35,40 +40,54 @@ MEMORY_LIMIT = 500 * 1024
 
 
 class SpooledUpload(io.BufferedRandom):
-    """An upload spooled to a file in ``path``, removed when it is closed.
+    """An upload spooled to the file ``name`` in the spool folder ``dir_fd``.
 
-    The local provider recognises it and links ``path`` into place instead of
-    copying it.
+    The file is removed when the upload is closed. The local provider
+    recognises it and links it into place instead of copying it. ``path`` is
+    where it is, for people.
     """
 
-    def __init__(self, path: str, fd: int) -> None:
+    def __init__(self, path: str, fd: int, *, dir_fd: int, name: str) -> None:
         super().__init__(io.FileIO(fd, "r+b"))
         self.path = path
+        self.dir_fd = dir_fd
+        self.spool_name = name
 
     def close(self) -> None:
+        if self.closed:
+            return
         try:
             super().close()
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.spool_name, dir_fd=self.dir_fd)
+            finally:
+                os.close(self.dir_fd)
 
 
-def spool_folder(root: str) -> str:
-    """The spool folder under the store root ``root``, created when missing."""
-    folder = os.path.join(root, SPOOL_FOLDER)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return folder
+def spool_file(app: Flask) -> SpooledUpload:
+    """A new, empty spooled upload in the spool folder of ``app``'s store.
 
-
-def spool_file(root: str) -> SpooledUpload:
-    """A new, empty spooled upload in the spool folder of ``root``."""
+    The spool folder (made when missing, private to the app's user) and the
+    file are created from the store's descriptor, never through a symlink.
+    """
     # Imported here: the local provider imports this module.
-    from .providers.local import TEMP_PREFIX
+    from .providers.local import TEMP_PREFIX, store_dir, store_root
 
-    fd, path = tempfile.mkstemp(
-        dir=spool_folder(root), prefix=TEMP_PREFIX, suffix=".upload"
-    )
-    return SpooledUpload(path, fd)
+    folders = fsops.Folders(store_dir(app).fd(create=True), [SPOOL_FOLDER], mode=0o700)
+    try:
+        dir_fd = os.dup(folders.fd)
+    finally:
+        folders.close()
+    try:
+        name = f"{TEMP_PREFIX}{secrets.token_hex(8)}.upload"
+        fd = os.open(name, fsops.CREATE_FLAGS | os.O_RDWR, 0o600, dir_fd=dir_fd)
+    except BaseException:
+        os.close(dir_fd)
+        raise
+    path = os.path.join(store_root(app), SPOOL_FOLDER, name)
+    return SpooledUpload(path, fd, dir_fd=dir_fd, name=name)
 
 
 class StoreRequest(Request):
@@ -85,7 +104,7 @@ class StoreRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        from .providers.local import LocalProvider, store_root
+        from .providers.local import LocalProvider
 
         state = current_app.extensions.get("store") if has_app_context() else None
         provider = getattr(state, "provider", None)
@@ -98,7 +117,14 @@ class StoreRequest(Request):
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length
             )
-        upload = spool_file(store_root(current_app))
+        try:
+            upload = spool_file(current_app._get_current_object())  # type: ignore[attr-defined]
+        except (OSError, fsops.Refused):
+            # No usable spool folder (a symlink or a file has its name, or no
+            # room left): parse the upload as Flask does by default.
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
         # The parser leaves its files open when a request breaks off midway;
         # close() removes them whatever happened.
         self._spooled.append(upload)

@@ -125,7 +125,7 @@ def test_concurrent_processes_saving_one_name_all_keep_their_bytes(
 
 
 def test_works_without_hard_links(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_links(src: str, dst: str) -> None:
+    def no_links(src: str, dst: str, **kwargs: Any) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
@@ -243,3 +243,87 @@ def test_killed_mid_save_leaves_no_file_under_the_final_name(tmp_path: Path) -> 
     Store(app)
     with app.app_context():
         assert list(LocalProvider.iter_files()) == []
+
+
+def test_the_store_folder_is_opened_once_per_app(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = app.config["STORE_PATH"]
+    opened: list[Any] = []
+    real_open = os.open
+
+    def counting_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    for i in range(5):
+        saved = store_provider()(upload(b"%d" % i, "a.txt"), location="x").save()
+        assert saved.read() == b"%d" % i
+    assert opened.count(root) == 1
+    # Everything else was opened relative to a folder's descriptor.
+    assert not any(os.path.isabs(str(path)) for path in opened if path != root)
+
+
+def test_a_replaced_store_folder_is_opened_again(app: Flask) -> None:
+    root = stored(app)
+    store_provider()(upload(b"old", "a.txt")).save()
+    root.rename(root.with_name("moved"))
+    assert not store_provider()("a.txt").exists()
+    saved = store_provider()(upload(b"new", "b.txt")).save()
+    assert (root / "b.txt").read_bytes() == b"new" == saved.read()
+    assert sorted(p.name for p in root.with_name("moved").iterdir()) == ["a.txt"]
+    assert [f.path for f in LocalProvider.iter_files()] == ["b.txt"]
+
+
+def _save_after_fork(app: Flask, queue: Any) -> None:
+    with app.app_context():
+        saved = store_provider()(upload(b"child", "c.txt")).save()
+        queue.put((saved.relative_path, saved.read(), store_provider()("p.txt").read()))
+
+
+def test_a_forked_worker_uses_its_own_descriptor(app: Flask) -> None:
+    # As gunicorn's workers do with a preloaded app: the parent has opened the
+    # store; the child opens it again and both keep working.
+    store_provider()(upload(b"parent", "p.txt")).save()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_save_after_fork, args=(app, queue))
+    child.start()
+    result = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert result == ("c.txt", b"child", b"parent")
+    assert store_provider()("c.txt").read() == b"child"
+    assert store_provider()(upload(b"again", "p.txt")).save().filename != "p.txt"
+
+
+def test_a_fifo_planted_in_the_store_does_not_hang_a_read(app: Flask) -> None:
+    stored(app).mkdir(parents=True)
+    os.mkfifo(stored(app) / "pipe.txt")
+    provider = store_provider()("pipe.txt")
+    assert not provider.exists()
+    with pytest.raises(StoredFileNotFound):
+        provider.open()
+    assert app.test_client().get("/uploads/pipe.txt").status_code == 404
+
+
+def test_a_folder_removed_under_a_save_is_made_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another save that failed removed the (empty) folder this one had just
+    # opened: the file is created in the folder made again.
+    real_open = os.open
+    removed: list[str] = []
+
+    def open_after_removal(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and not removed:
+            removed.append(str(path))
+            os.rmdir(stored(app) / "new" / "deep")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_after_removal)
+    saved = store_provider()(upload(b"kept", "k.txt"), location="new/deep").save()
+    assert removed
+    assert (stored(app) / "new" / "deep" / "k.txt").read_bytes() == b"kept"
+    assert saved.read() == b"kept"

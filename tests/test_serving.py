@@ -208,3 +208,31 @@ def test_served_from_instance_folder_never_cwd(
     Store(app)
     assert get(app.test_client(), "/uploads/config.py")[0] == 404
     assert os.path.dirname(app.config["STORE_PATH"]) == str(tmp_path / "instance")
+
+
+def test_a_replaced_file_gets_a_new_etag(app: Flask, client: FlaskClient) -> None:
+    # Same size, same second: the ETag still changes, so a cache never keeps
+    # the old bytes for the new file.
+    url = save("same.txt", b"first")
+    path = Path(app.config["STORE_PATH"]) / "same.txt"
+    _, headers, _ = get(client, url)
+    stat = path.stat()
+    replacement = path.with_name("replacement")
+    replacement.write_bytes(b"other")
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, path)
+    status, new_headers, body = get(
+        client, url, headers={"If-None-Match": headers["ETag"]}
+    )
+    assert (status, body) == (200, b"other")
+    assert new_headers["ETag"] != headers["ETag"]
+    assert new_headers["Content-Length"] == "5"
+
+
+def test_head_sends_the_headers_of_the_file(app: Flask, client: FlaskClient) -> None:
+    url = save("head.txt", b"0123456789")
+    with client.head(url) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Length"] == "10"
+        assert response.headers["ETag"]
+        assert response.data == b""

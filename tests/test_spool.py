@@ -15,7 +15,13 @@ from werkzeug.datastructures import FileStorage
 
 from flask_store import Store
 from flask_store.providers.local import LocalProvider
-from flask_store.spool import MEMORY_LIMIT, SPOOL_FOLDER, SpooledUpload, StoreRequest
+from flask_store.spool import (
+    MEMORY_LIMIT,
+    SPOOL_FOLDER,
+    SpooledUpload,
+    StoreRequest,
+    spool_file,
+)
 
 from .conftest import PROVIDERS, make_app
 
@@ -138,7 +144,7 @@ def test_copies_when_linking_is_impossible(
 ) -> None:
     app = spool_app(tmp_path)
 
-    def no_link(src: str, dst: str) -> None:
+    def no_link(src: str, dst: str, **kwargs: Any) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "link", no_link)
@@ -193,11 +199,12 @@ def test_other_providers_parse_as_usual(tmp_path: Any) -> None:
 
 
 def test_spooled_upload_removes_its_file_when_closed(tmp_path: Any) -> None:
-    from flask_store.spool import spool_file
 
-    upload = spool_file(str(tmp_path))
+    app = make_app(tmp_path, STORE_PATH=str(tmp_path / "store"))
+    Store(app)
+    upload = spool_file(app)
     upload.write(b"data")
-    assert os.path.dirname(upload.path) == str(tmp_path / SPOOL_FOLDER)
+    assert os.path.dirname(upload.path) == str(tmp_path / "store" / SPOOL_FOLDER)
     assert os.path.exists(upload.path)
     upload.close()
     assert not os.path.exists(upload.path)
@@ -329,3 +336,47 @@ def test_wrapped_file_is_read_not_copied_raw(
         provider = LocalProvider(f, filename="data.bin").save()
     assert copies.calls == 0
     assert stored(local_app, provider.relative_path) == BIG
+
+
+@pytest.mark.parametrize("planted", ["symlink", "file"])
+def test_a_spool_folder_replaced_by_a_link_or_file_is_never_used(
+    tmp_path: Any, planted: str
+) -> None:
+    # A local actor put a symlink (to a folder outside) or a file where the
+    # spool folder goes: uploads are parsed as Flask does, nothing is
+    # written outside, and the save still works.
+    app = spool_app(tmp_path)
+    root = os.path.join(app.config["STORE_PATH"])
+    os.makedirs(root)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    spool = os.path.join(root, SPOOL_FOLDER)
+    if planted == "symlink":
+        os.symlink(outside, spool)
+    else:
+        with open(spool, "wb") as f:
+            f.write(b"not a folder")
+    response = post(app, BIG)
+    assert response.status_code == 200
+    assert response.json == {"path": "big.bin", "spooled": False, "linked": False}
+    assert stored(app, "big.bin") == BIG
+    assert list(outside.iterdir()) == []
+
+
+def test_a_spooled_file_replaced_in_the_spool_folder_is_copied_not_linked(
+    local_app: Flask,
+) -> None:
+    # Someone swapped the spooled file's name for another file (or a
+    # symlink): the upload's own bytes are saved, never what the name holds.
+    with local_app.app_context():
+        upload = spool_file(local_app)
+        upload.write(b"the upload's bytes")
+        upload.seek(0)
+        folder = os.path.dirname(upload.path)
+        os.unlink(upload.path)
+        os.symlink(os.path.join(folder, "elsewhere"), upload.path)
+        saved = LocalProvider(FileStorage(upload, filename="u.txt")).save()
+        assert saved.read() == b"the upload's bytes"
+        assert not os.path.islink(saved.absolute_path)
+        upload.close()
+        assert not os.path.lexists(upload.path)
