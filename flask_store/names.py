@@ -14,9 +14,12 @@ from urllib.parse import quote
 #: The longest file name, in UTF-8 bytes, that common filesystems accept.
 MAX_NAME_BYTES = 255
 
-#: The longest stored path, in UTF-8 bytes, that Linux accepts (``PATH_MAX``
-#: less room for ``STORE_PATH``) and well under S3's 1024-byte keys.
+#: The longest stored path, in UTF-8 bytes: S3's limit for a key, and well
+#: inside Linux's 4096-byte ``PATH_MAX`` with room for ``STORE_PATH``.
 MAX_PATH_BYTES = 1024
+
+#: The longest location, in UTF-8 bytes: any file name fits inside it.
+MAX_LOCATION_BYTES = MAX_PATH_BYTES - MAX_NAME_BYTES - 1
 
 #: An extension longer than this is treated as part of the name.
 _MAX_EXTENSION_BYTES = 32
@@ -139,12 +142,11 @@ def _check_part(part: str, what: str, value: str) -> None:
         )
 
 
-def _check_length(path: str, what: str) -> None:
+def _check_length(path: str, what: str, limit: int = MAX_PATH_BYTES) -> None:
     size = len(path.encode(errors="surrogatepass"))
-    if size > MAX_PATH_BYTES:
+    if size > limit:
         raise ValueError(
-            f"{what} is {size} bytes long (UTF-8); at most {MAX_PATH_BYTES} "
-            "are allowed."
+            f"{what} is {size} bytes long (UTF-8); at most {limit} are allowed."
         )
 
 
@@ -174,7 +176,7 @@ def clean_location(location: str | None) -> str:
         _check_part(part, what, location)
     check_visible("/".join(parts), what)
     cleaned = "/".join(parts)
-    _check_length(cleaned, "The location")
+    _check_length(cleaned, "The location", MAX_LOCATION_BYTES)
     return cleaned
 
 

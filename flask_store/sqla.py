@@ -595,7 +595,7 @@ def _batches(items: Iterable[_T]) -> Iterator[list[_T]]:
         yield batch
 
 
-def _raw(column: FileColumn) -> Any:
+def raw_column(column: FileColumn) -> Any:
     """The column as a plain string: no provider per row, plain bind values."""
     return type_coerce(getattr(column.model, column.attribute), Unicode())
 
@@ -676,7 +676,7 @@ def _referenced(
     wanted = _spelt(paths)
     used: set[str] = set()
     for column in columns:
-        raw = _raw(column)
+        raw = raw_column(column)
         for batch in _batches(sorted(wanted)):
             for value in execute(
                 column.model, select(raw).where(raw.in_(batch)).distinct()
@@ -685,7 +685,7 @@ def _referenced(
     return used
 
 
-def _file_defers(model: type) -> list[Any]:
+def file_defers(model: type) -> list[Any]:
     """Loader options leaving a model's file columns unloaded.
 
     Rows are loaded to be named (by primary key), never for their files: a bad
@@ -711,12 +711,12 @@ def rows_using(
     wanted = _spelt(found)
     with session.no_autoflush:
         for column in _bound_columns(session, _session_app(session)):
-            raw = _raw(column)
+            raw = raw_column(column)
             for batch in _batches(sorted(wanted)):
                 statement = (
                     select(column.model, raw.label("stored_path"))
                     .where(raw.in_(batch))
-                    .options(*_file_defers(column.model))
+                    .options(*file_defers(column.model))
                 )
                 for row, value in session.execute(statement):
                     for path in _meant(value, wanted):
