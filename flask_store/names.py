@@ -245,13 +245,13 @@ def canonical_path(path: str) -> str:
     something that is not a stored path at all: ``..``, control characters,
     backslashes, parts over 255 bytes.
     """
-    if isinstance(path, str) and is_plain_path(path) and len(path) <= MAX_NAME_BYTES:
+    if not isinstance(path, str):
+        raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
+    if is_plain_path(path) and len(path) <= MAX_NAME_BYTES:
         return path
-    if isinstance(path, str) and path.startswith("/"):
-        # A leading slash is not part of any stored path (not a location's
-        # deprecated absolute spelling): drop it here, warning-free.
-        path = path.lstrip("/")
-    return join_key(*split_stored_path(path))
+    # Empty and "." parts, a leading slash among them, name nothing.
+    kept = "/".join(part for part in path.split("/") if part not in ("", "."))
+    return join_key(*split_stored_path(kept))
 
 
 def is_canonical(path: str) -> bool:

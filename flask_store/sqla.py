@@ -28,7 +28,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from flask import current_app, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import Connection, Select, Unicode, event, inspect, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Select,
+    Unicode,
+    event,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import SQLAlchemyError, UnboundExecutionError
 from sqlalchemy.orm import (
     Mapper,
@@ -644,7 +653,8 @@ def _spelt(paths: Iterable[str]) -> dict[str, set[str]]:
     """Each spelling to look for in the database, and the given paths it means.
 
     A row holding a spelling of a path that no statement would store today
-    (its NFD form, written by another tool) still uses that path's file.
+    (its NFD form, or one with empty or ``.`` parts, written by raw SQL or
+    another tool) still uses that path's file.
     """
     wanted: dict[str, set[str]] = {}
     for path in paths:
@@ -665,6 +675,16 @@ def _meant(value: Any, wanted: dict[str, set[str]]) -> set[str]:
     return found
 
 
+#: ``LIKE`` patterns of values with an empty or ``.`` part (or a leading or
+#: trailing slash): spellings no statement stores, that raw SQL may have.
+_ODD_SPELLINGS = ("%//%", "%/./%", "./%", "/%", "%/", "%/.")
+
+
+def _spelling_filter(raw: Any, batch: list[str]) -> Any:
+    """Values that are one of ``batch``, or spelt with empty or ``.`` parts."""
+    return or_(raw.in_(batch), *(raw.like(pattern) for pattern in _ODD_SPELLINGS))
+
+
 def _referenced(
     columns: list[FileColumn], paths: set[str], execute: _Executor
 ) -> set[str]:
@@ -679,7 +699,7 @@ def _referenced(
         raw = raw_column(column)
         for batch in _batches(sorted(wanted)):
             for value in execute(
-                column.model, select(raw).where(raw.in_(batch)).distinct()
+                column.model, select(raw).where(_spelling_filter(raw, batch)).distinct()
             ):
                 used |= _meant(value, wanted)
     return used
@@ -715,7 +735,7 @@ def rows_using(
             for batch in _batches(sorted(wanted)):
                 statement = (
                     select(column.model, raw.label("stored_path"))
-                    .where(raw.in_(batch))
+                    .where(_spelling_filter(raw, batch))
                     .options(*file_defers(column.model))
                 )
                 for row, value in session.execute(statement):
