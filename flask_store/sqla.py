@@ -712,7 +712,11 @@ def file_defers(model: type) -> list[Any]:
     value another tool wrote in a file column must not break the page.
     """
     mapper: Mapper[Any] = inspect(model)
-    return [defer(getattr(model, key)) for key, _ in _file_attributes(mapper)]
+    return [
+        defer(getattr(model, key))
+        for key, _ in _file_attributes(mapper)
+        if not mapper.columns[key].primary_key  # a row is named by its key
+    ]
 
 
 def rows_using(

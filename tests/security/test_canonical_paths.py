@@ -401,3 +401,25 @@ def test_bad_values_already_in_a_table_show_as_invalid_not_500() -> None:
         used_by = browse.get_data(as_text=True)
         assert "Paper #4.file" in used_by
         assert "Paper #3.file" in used_by  # spelt "docs//ok.txt" by raw SQL
+
+
+def test_a_name_in_nfd_on_disk_needs_attention_in_the_admin_and_cli() -> None:
+    with store_app(STORE_ADMIN_CSRF=False) as (app, factory):
+        used = save(app, b"used", "café.txt")
+        with factory() as session:
+            session.add(Paper(file=used))
+            session.commit()
+        twin = on_disk(app, unicodedata.normalize("NFD", used))
+        twin.write_bytes(b"twin")
+        page = app.test_client().get(ADMIN + "/?folder=docs").get_data(as_text=True)
+        assert page.count("needs attention") == 1
+        assert page.count('name="path"') == 1  # one delete form: the NFC file's
+        assert "Paper #1.file" in page
+        listed = app.test_cli_runner().invoke(args=["store", "ls", "docs"])
+        assert listed.exit_code == 0, listed.output
+        lines = [line for line in listed.stdout.splitlines() if "caf" in line]
+        assert len(lines) == 2
+        assert sum("needs attention" in line for line in lines) == 1
+        orphans_delete(app)
+        assert read(app, used) == b"used"
+        assert twin.read_bytes() == b"twin"
