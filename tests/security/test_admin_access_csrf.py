@@ -12,6 +12,7 @@ import io
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,23 @@ REFUSED: list[tuple[str, Any]] = [
 VIEWS = ["/", "/models", "/file/a.txt"]
 
 
+def in_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a request in a thread of its own, as a server does.
+
+    Playwright's sync API (the browser tests, in the same process) keeps an
+    event loop in the main thread, where asgiref refuses to run an async
+    access check; a server's request threads have none.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
 @pytest.mark.parametrize(
     "setting", [s for _, s in ALLOWED], ids=[i for i, _ in ALLOWED]
 )
 def test_access_is_granted_only_by_true(tmp_path: Path, setting: Any) -> None:
     app = admin_app(tmp_path, STORE_ADMIN_ACCESS=setting)
-    response = app.test_client().get(ADMIN + "/")
+    response = in_thread(app.test_client().get, ADMIN + "/")
     assert response.status_code == 200
 
 
@@ -90,7 +102,7 @@ def test_anything_else_is_a_403_and_a_logged_warning(
     for view in VIEWS:
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger=app.logger.name):
-            response = client.get(ADMIN + view)
+            response = in_thread(client.get, ADMIN + view)
         assert response.status_code == 403
         assert "STORE_ADMIN_ACCESS" in response.get_data(as_text=True)
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -98,7 +110,9 @@ def test_anything_else_is_a_403_and_a_logged_warning(
         assert f"GET {ADMIN}{view}" in warnings[0].getMessage()
         assert "not True" in warnings[0].getMessage()
     for view in ("/upload", "/delete", "/folder"):
-        response = client.post(ADMIN + view, data={"name": "x", "path": "a.txt"})
+        response = in_thread(
+            client.post, ADMIN + view, data={"name": "x", "path": "a.txt"}
+        )
         assert response.status_code == 403
     assert list(store_state(app).provider.iter_files(app=app)) == []
 
@@ -111,9 +125,11 @@ def test_a_callable_decides_per_request(
 ) -> None:
     app = admin_app(tmp_path, STORE_ADMIN_ACCESS=check)
     client = app.test_client()
-    assert client.get(ADMIN + "/", headers={"X-User": "admin"}).status_code == 200
-    assert client.get(ADMIN + "/", headers={"X-User": "guest"}).status_code == 403
-    assert client.get(ADMIN + "/").status_code == 403
+    admin = in_thread(client.get, ADMIN + "/", headers={"X-User": "admin"})
+    assert admin.status_code == 200
+    guest = in_thread(client.get, ADMIN + "/", headers={"X-User": "guest"})
+    assert guest.status_code == 403
+    assert in_thread(client.get, ADMIN + "/").status_code == 403
 
 
 # -- CSRF ---------------------------------------------------------------------
