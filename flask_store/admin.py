@@ -278,10 +278,15 @@ def save_uploads(
                 done.delete()
             except Exception:
                 app.logger.exception("Flask-Store could not delete %r.", done)
-        if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
-            raise InsufficientStorage() from exc
+        raise_no_room(exc)
         raise
     return saved
+
+
+def raise_no_room(exc: BaseException) -> None:
+    """Raise :class:`InsufficientStorage` (507) when ``exc`` means a full backend."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        raise InsufficientStorage() from exc
 
 
 #: ``errno`` values that mean the backend has no room left.

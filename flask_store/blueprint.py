@@ -266,9 +266,14 @@ def new_folder() -> ResponseReturnValue:
         return render_browse(
             admin.BrowseQuery(folder=folder or ""), folder_form=form, status=400
         )
-    created = store_provider().create_folder(
-        admin.join_folder(form.location.data or "", form.name.data), app=current_app
-    )
+    try:
+        created = store_provider().create_folder(
+            admin.join_folder(form.location.data or "", form.name.data),
+            app=current_app,
+        )
+    except OSError as exc:
+        admin.raise_no_room(exc)
+        raise
     if wants_json():
         return jsonify(folder=created), 201
     flash(f"Created folder {form.name.data}.", "success")

@@ -212,6 +212,20 @@ def test_a_full_disk_is_a_507_with_a_message_and_keeps_nothing(
     assert [p for p in everything_on_disk(app) if p.endswith(".txt")] == []
 
 
+def test_no_room_for_a_new_folder_is_a_507(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(cls: Any, location: str, *, app: Flask | None = None) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_state(app).provider, "create_folder", classmethod(full))
+    response = app.test_client().post(
+        ADMIN + "/folder", data={"name": "new"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 507
+    assert "no room left" in response.json["error"]
+
+
 # -- durations ------------------------------------------------------------------
 
 
