@@ -389,12 +389,25 @@ def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Delete the stored files PATHS (paths as `flask store ls` shows them).
 
     A file that a FlaskStoreType column uses is not deleted without --force:
-    the command names the rows and deletes nothing.
+    the command names the rows and deletes nothing. So is a path that is not
+    canonical (``docs//a.txt``): it would delete the file of another spelling.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     provider_class = store_provider()
     # Build every provider first: one invalid path means nothing is deleted.
     providers = [provider_class(path) for path in paths]
+    respelt = [
+        (path, p.relative_path)
+        for path, p in zip(paths, providers, strict=True)
+        if path != p.relative_path
+    ]
+    if respelt:
+        # Deleting "docs//a.txt" would delete "docs/a.txt", maybe another file.
+        raise click.ClickException(
+            "Nothing deleted: not canonical paths, each names another spelling: "
+            + "; ".join(f"{given!r} is {canonical!r}" for given, canonical in respelt)
+            + ". Give the canonical paths (as `flask store ls` shows them)."
+        )
     usage = admin.file_usage(app, [p.relative_path for p in providers])
     used = {path: admin.usage_labels(rows) for path, rows in usage.items() if rows}
     if used and not force:

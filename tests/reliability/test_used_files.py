@@ -176,3 +176,14 @@ def test_an_unused_file_needs_no_row_list(
     )
     assert response.status_code == 200
     assert not on_disk(flask_app, free)
+
+
+def test_rm_refuses_a_non_canonical_spelling(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    flask_app, _ = app
+    path = put(flask_app, "a.pdf")
+    result = rm(flask_app, "invoices//a.pdf")
+    assert result.exit_code == 1
+    assert "'invoices//a.pdf' is 'invoices/a.pdf'" in result.output
+    assert on_disk(flask_app, path)
