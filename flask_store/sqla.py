@@ -733,6 +733,7 @@ def rows_using(
     if not found:
         return found
     wanted = _spelt(found)
+    seen: set[tuple[str, str, int]] = set()  # a row found by two spellings once
     with session.no_autoflush:
         for column in _bound_columns(session, _session_app(session)):
             raw = raw_column(column)
@@ -744,7 +745,9 @@ def rows_using(
                 )
                 for row, value in session.execute(statement):
                     for path in _meant(value, wanted):
-                        if all(r is not row for _, r in found[path]):
+                        key = (path, column.name, id(row))
+                        if key not in seen:
+                            seen.add(key)
                             found[path].append((column, row))
     return found
 

@@ -33,6 +33,7 @@ class Invoice(Base):
     __tablename__ = "used_invoice"
     id = mapped_column(Integer, primary_key=True)
     pdf = mapped_column(FlaskStoreType(128, location="invoices"))
+    copy = mapped_column(FlaskStoreType(128, location="invoices"))
 
 
 @pytest.fixture
@@ -187,3 +188,25 @@ def test_rm_refuses_a_non_canonical_spelling(
     assert result.exit_code == 1
     assert "'invoices//a.pdf' is 'invoices/a.pdf'" in result.output
     assert on_disk(flask_app, path)
+
+
+def test_one_row_using_a_file_twice_is_named_once_per_column(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    from flask_store.sqla import rows_using
+
+    flask_app, factory = app
+    used = put(flask_app, "façade.pdf")
+    with flask_app.app_context(), factory() as session:
+        session.execute(
+            text("INSERT INTO used_invoice (pdf, copy) VALUES (:a, :b)"),
+            {"a": used, "b": "./" + unicodedata.normalize("NFD", used)},
+        )
+        session.commit()
+        found = rows_using(session, [used])
+        assert [(column.name, row.id) for column, row in found[used]] == [
+            ("Invoice.copy", 1),
+            ("Invoice.pdf", 1),
+        ]
+    result = rm(flask_app, used)
+    assert "(Invoice #1.copy, Invoice #1.pdf)" in result.output
