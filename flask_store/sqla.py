@@ -48,6 +48,7 @@ from sqlalchemy.orm import (
     scoped_session,
     sessionmaker,
 )
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 from werkzeug.datastructures import FileStorage
 
@@ -95,6 +96,11 @@ _UPLOAD_IN_QUERY = (
 
 SessionTarget = Session | sessionmaker[Any] | scoped_session[Any]
 
+#: Comparisons whose other side is a whole stored path, bound canonical.
+_PATH_OPERATORS = frozenset(
+    {operators.eq, operators.ne, operators.in_op, operators.not_in_op}
+)
+
 
 class FlaskStoreType(TypeDecorator[Provider]):
     """A column holding a stored file's relative path, read as a provider.
@@ -127,6 +133,10 @@ class FlaskStoreType(TypeDecorator[Provider]):
         # mistake points at the filter and nothing is ever saved by a query.
         if isinstance(value, FileStorage):
             raise TypeError(_UPLOAD_IN_QUERY)
+        if isinstance(value, str) and op not in _PATH_OPERATORS:
+            # like(), startswith(), contains(): a pattern or a fragment, not a
+            # path to canonicalise ("docs/" must stay "docs/").
+            return Unicode()
         return super().coerce_compared_value(op, value)
 
     def process_bind_param(

@@ -423,3 +423,21 @@ def test_a_name_in_nfd_on_disk_needs_attention_in_the_admin_and_cli() -> None:
         orphans_delete(app)
         assert read(app, used) == b"used"
         assert twin.read_bytes() == b"twin"
+
+
+def test_patterns_in_filters_are_not_respelt() -> None:
+    with store_app() as (_, factory), factory() as session:
+        session.execute(
+            insert(Paper), [{"file": "docs/a.txt"}, {"file": "docs2/b.txt"}]
+        )
+        session.commit()
+
+        def ids(condition: Any) -> list[int]:
+            return list(session.scalars(select(Paper.id).where(condition)))
+
+        assert ids(Paper.file.startswith("docs/")) == [1]  # not "docs"
+        assert ids(Paper.file.contains("/")) == [1, 2]
+        assert ids(Paper.file.like("docs/%")) == [1]
+        assert ids(Paper.file.endswith(".txt")) == [1, 2]
+        assert ids(Paper.file.in_(["docs//a.txt", "./docs2/b.txt"])) == [1, 2]
+        assert ids(Paper.file != "docs/./a.txt") == [2]
