@@ -23,6 +23,8 @@ from werkzeug.exceptions import HTTPException
 
 from flask_store import Store
 from flask_store.blueprint import blueprint as store_admin
+from flask_store.exceptions import StoreError
+from flask_store.forms import human_size
 from flask_store.providers.local import LocalProvider
 
 from . import settings
@@ -82,9 +84,21 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     """Errors as a page, or as JSON for clients that asked for JSON."""
     if request.blueprint == store_admin.name:
         return exc  # the admin blueprint renders its own errors
+    message = error_message(exc)
     if wants_json():
-        return jsonify(error=exc.description, status=exc.code), exc.code or 500
-    return render_template("error.html", error=exc), exc.code or 500
+        return jsonify(error=message, status=exc.code), exc.code or 500
+    return render_template("error.html", error=exc, message=message), exc.code or 500
+
+
+def error_message(exc: HTTPException) -> str:
+    """What went wrong, for people; a body too large says what the limit is."""
+    limit = request.max_content_length
+    if exc.code == 413 and limit is not None and not isinstance(exc, StoreError):
+        return (
+            f"The upload is too large: this site accepts at most "
+            f"{human_size(limit)} per upload. Nothing was stored."
+        )
+    return str(exc.description or exc.name)
 
 
 def should_announce(app: Flask) -> bool:

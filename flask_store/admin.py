@@ -7,19 +7,24 @@ Everything here can be called, and tested, without a request.
 
 from __future__ import annotations
 
+import errno
+import inspect
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from flask import current_app, request
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from . import names
-from .providers.base import FolderPage, Provider, StoredFile
+from .exceptions import InsufficientStorage
+from .providers.base import FolderPage, Provider, StoredFile, store_state
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -54,23 +59,60 @@ class AdminAccessDenied(Forbidden):
     )
 
 
-def admin_allowed(setting: Any) -> bool:
+def admin_allowed(setting: Any, *, app: Flask | None = None) -> bool:
     """Whether ``STORE_ADMIN_ACCESS`` lets the current request in.
 
-    ``True`` opens the admin to everyone, a callable decides per request,
-    anything else (``None``, the default) refuses everyone.
+    ``True`` opens the admin to everyone; a callable (``async def`` too, run
+    with the app's ``ensure_sync``) decides per request and lets it in only
+    by returning exactly ``True``. Anything else, ``None`` (the default), a
+    truthy string such as ``"false"`` or an un-awaited coroutine, refuses.
     """
-    if setting is True:
-        return True
-    if callable(setting):
-        return bool(setting())
-    return False
+    return access_decision(setting, app=app) is True
+
+
+def access_decision(setting: Any, *, app: Flask | None = None) -> Any:
+    """What ``STORE_ADMIN_ACCESS`` says for this request (``True`` lets it in)."""
+    if not callable(setting):
+        return setting
+    if inspect.iscoroutinefunction(setting):
+        owner: Flask = app if app is not None else current_app
+        return owner.ensure_sync(setting)()
+    result = setting()
+    if inspect.isawaitable(result):
+        # A callable returning a coroutine it never awaited: a coroutine is
+        # truthy, so it must not open the admin; close it to free it quietly.
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return f"an un-awaited {type(result).__name__}"
+    return result
 
 
 def check_access(app: Flask) -> None:
-    """Raise :class:`AdminAccessDenied` unless ``STORE_ADMIN_ACCESS`` allows."""
-    if not admin_allowed(app.config.get("STORE_ADMIN_ACCESS")):
+    """Raise :class:`AdminAccessDenied` unless ``STORE_ADMIN_ACCESS`` allows.
+
+    Each refusal is logged as a warning with what the setting gave.
+    """
+    setting = app.config.get("STORE_ADMIN_ACCESS")
+    decision = access_decision(setting, app=app)
+    if decision is not True:
+        app.logger.warning(
+            "Flask-Store admin refused %s %s: STORE_ADMIN_ACCESS %s %r, not True.",
+            request.method,
+            request.path,
+            "returned" if callable(setting) else "is",
+            decision,
+        )
         raise AdminAccessDenied()
+
+
+def csrf_enabled(app: Flask) -> bool:
+    """Whether the admin checks CSRF tokens (``STORE_ADMIN_CSRF``, default on).
+
+    Independent of Flask-WTF's ``WTF_CSRF_ENABLED``, which an app may turn off
+    for its own forms; only ``STORE_ADMIN_CSRF = False`` turns it off (tests).
+    """
+    return app.config.get("STORE_ADMIN_CSRF", True) is not False
 
 
 # -- listing ----------------------------------------------------------------
@@ -99,7 +141,7 @@ class BrowseQuery:
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         raw_size = args.get("per_page", "") or str(PAGE_SIZES[0])
-        if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+        if not is_number(raw_size) or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
             raise BadRequest(
                 f"per_page must be a whole number from 1 to {MAX_PAGE_SIZE}, "
                 f"not {raw_size!r}."
@@ -142,6 +184,15 @@ class Browse:
     usage: Mapping[str, Sequence[tuple[FileColumn, object]]] = field(
         default_factory=dict
     )
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits, at most 9 of them.
+
+    ``str.isdigit`` is true for other scripts' digits and for superscripts,
+    some of which ``int`` refuses: a query argument takes ``0-9`` only.
+    """
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ...]:
@@ -212,8 +263,34 @@ def save_uploads(
     *,
     app: Flask,
 ) -> list[Provider]:
-    """Save validated uploads into ``location``; return their providers."""
-    return [provider(upload, location=location, app=app).save() for upload in uploads]
+    """Save validated uploads into ``location``; return their providers.
+
+    All or nothing: when one save fails, the files this call already saved
+    are deleted again. A full disk becomes :class:`InsufficientStorage` (507).
+    """
+    saved: list[Provider] = []
+    try:
+        for upload in uploads:
+            saved.append(provider(upload, location=location, app=app).save())
+    except BaseException as exc:
+        for done in saved:
+            try:
+                done.delete()
+            except Exception:
+                app.logger.exception("Flask-Store could not delete %r.", done)
+        raise_no_room(exc)
+        raise
+    return saved
+
+
+def raise_no_room(exc: BaseException) -> None:
+    """Raise :class:`InsufficientStorage` (507) when ``exc`` means a full backend."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        raise InsufficientStorage() from exc
+
+
+#: ``errno`` values that mean the backend has no room left.
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def stream_size(upload: FileStorage) -> int | None:
@@ -260,13 +337,12 @@ def stored_provider(provider: type[Provider], path: str, *, app: Flask) -> Provi
     store's own temporary files.
     """
     try:
-        location, filename = names.split_stored_path(path)
+        canonical = names.canonical_path(path)
     except (TypeError, ValueError):
         raise NotFound(f"{path} is not a stored file.") from None
-    parts = [*location.split("/"), filename] if location else [filename]
-    if any(part.startswith(".") for part in parts):
+    if names.is_hidden(canonical):
         raise NotFound(f"{path} is not a stored file.")
-    return provider(path, app=app)
+    return provider(canonical, app=app)
 
 
 def safe_next(target: str | None, host: str) -> str | None:
@@ -336,6 +412,72 @@ def row_label(row: object) -> str:
     return f"{type(row).__name__} #{row_key(row)}"
 
 
+def usage_labels(usage: Sequence[tuple[FileColumn, object]]) -> list[str]:
+    """The rows using a file, named for people: ``["Document #3.file", ...]``.
+
+    What the admin's confirmations and ``flask store rm`` name before a file
+    that rows use is deleted.
+    """
+    return [f"{row_label(row)}.{column.attribute}" for column, row in usage]
+
+
+def parse_used_by(raw: str | None) -> set[str]:
+    """The row labels a delete confirmation named (a JSON list; bad means none)."""
+    try:
+        labels = json.loads(raw or "[]")
+    except ValueError:
+        return set()
+    if not isinstance(labels, list):
+        return set()
+    return {label for label in labels if isinstance(label, str)}
+
+
+def confirm_message(name: str, labels: Sequence[str]) -> str:
+    """The question asked before deleting ``name``, naming the rows using it."""
+    message = f"Delete {name}? This cannot be undone."
+    if labels:
+        message += (
+            f" It is used by {len(labels)} row{'' if len(labels) == 1 else 's'}: "
+            + ", ".join(labels)
+            + "; they will point at a missing file."
+        )
+    return message
+
+
+@dataclass(frozen=True)
+class FileValue:
+    """What a file column of a row holds, as the models page shows it.
+
+    ``provider`` is ``None`` for NULL and for a value that is not a stored
+    path (``problem`` says why); a value that is a path in another spelling
+    than the canonical one has a provider and a ``problem`` too.
+    """
+
+    raw: str | None
+    provider: Provider | None = None
+    problem: str | None = None
+
+
+def file_value(provider: type[Provider], raw: Any, *, app: Flask) -> FileValue:
+    """Check a value read from a file column, without trusting it."""
+    if raw is None:
+        return FileValue(None)
+    if not isinstance(raw, str):
+        return FileValue(repr(raw), problem="not a text value")
+    try:
+        canonical = names.canonical_path(raw)
+    except (TypeError, ValueError) as exc:
+        return FileValue(raw, problem=f"invalid: {exc}")
+    if names.is_hidden(canonical):
+        return FileValue(raw, problem="invalid: a hidden path is never served")
+    found = provider.from_stored_path(canonical, app=app)
+    if canonical != raw:
+        return FileValue(
+            raw, found, f"needs attention: not the canonical spelling {canonical!r}"
+        )
+    return FileValue(raw, found)
+
+
 @dataclass
 class ModelRows:
     """One model with file columns, and one page of its rows."""
@@ -345,14 +487,16 @@ class ModelRows:
     rows: list[object]
     page: int
     has_next: bool
+    #: Per row (by ``id``), its file columns' values, checked.
+    values: dict[int, list[FileValue]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.model.__name__
 
-    def files(self, row: object) -> list[tuple[FileColumn, Provider | None]]:
+    def files(self, row: object) -> list[tuple[FileColumn, FileValue]]:
         """``(column, value)`` for each file column of ``row``."""
-        return [(column, getattr(row, column.attribute)) for column in self.columns]
+        return list(zip(self.columns, self.values[id(row)], strict=True))
 
 
 def model_rows(
@@ -362,21 +506,45 @@ def model_rows(
     *,
     page: int,
     per_page: int,
+    app: Flask,
 ) -> ModelRows:
-    """One page of ``model``'s rows in primary key order."""
+    """One page of ``model``'s rows in primary key order.
+
+    The file columns are read as plain text and checked one by one, so a bad
+    value another tool wrote shows as invalid instead of breaking the page.
+    """
+    from . import sqla
+
+    provider = store_state(app).provider
     order = sa_inspect(model).primary_key
+    raws = [sqla.raw_column(column) for column in columns]
     statement = (
-        select(model).order_by(*order).offset((page - 1) * per_page).limit(per_page + 1)
+        select(model, *raws)
+        .options(*sqla.file_defers(model))
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
     )
-    rows = list(session.execute(statement).scalars())
-    return ModelRows(model, columns, rows[:per_page], page, len(rows) > per_page)
+    found = list(session.execute(statement))[: per_page + 1]
+    result = ModelRows(
+        model,
+        columns,
+        [record[0] for record in found[:per_page]],
+        page,
+        len(found) > per_page,
+    )
+    for record in found[:per_page]:
+        result.values[id(record[0])] = [
+            file_value(provider, raw, app=app) for raw in record[1:]
+        ]
+    return result
 
 
 def parse_page(raw: str | None) -> int:
     """A 1-based page number from a query argument; :class:`BadRequest` if bad."""
     if raw is None or raw == "":
         return 1
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_number(raw) or int(raw) < 1:
         raise BadRequest(f"page must be a whole number from 1, not {raw!r}.")
     return int(raw)
 
@@ -410,6 +578,7 @@ def model_listing(
             cols,
             page=wanted if cls.__name__ == model else 1,
             per_page=per_page,
+            app=app,
         )
         for cls, cols in sorted(by_model.items(), key=lambda item: item[0].__name__)
     ]

@@ -6,13 +6,15 @@
     app.register_blueprint(store_admin, url_prefix="/admin/files")
 
 Every view first checks ``STORE_ADMIN_ACCESS``. Every change is a POST whose
-form carries a CSRF token; a GET never changes anything. The views only parse
+form carries a CSRF token, checked whatever ``WTF_CSRF_ENABLED`` says (only
+``STORE_ADMIN_CSRF = False`` turns the check off); a GET never changes
+anything. The views only parse
 the request and render: the work is in :mod:`flask_store.admin`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -28,9 +30,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 
-from . import admin
+from . import admin, names
 from .extension import store_provider
 from .forms import DeleteForm, FolderForm, UploadForm, human_size
 from .serving import is_inline_safe
@@ -63,7 +65,23 @@ def template_helpers() -> dict[str, Any]:
         "previewable": admin.is_previewable,
         "row_label": admin.row_label,
         "row_anchor": admin.row_anchor,
+        "usage_labels": admin.usage_labels,
+        "confirm_message": admin.confirm_message,
+        "is_canonical": names.is_canonical,
     }
+
+
+_Form = TypeVar("_Form", bound=FlaskForm)
+
+
+def admin_form(form_class: type[_Form], **kwargs: Any) -> _Form:
+    """An admin form, CSRF-checked unless ``STORE_ADMIN_CSRF`` is False.
+
+    Flask-WTF's ``WTF_CSRF_ENABLED`` is about the app's own forms: an app
+    that turns it off must not leave its file admin open to cross-site posts.
+    """
+    form: _Form = form_class(meta={"csrf": admin.csrf_enabled(current_app)}, **kwargs)
+    return form
 
 
 def wants_json() -> bool:
@@ -134,7 +152,8 @@ def render_browse(
 ) -> ResponseReturnValue:
     result = admin.browse(store_provider(), query, app=current_app)
     result.usage = admin.file_usage(
-        current_app, [entry.path for entry in result.page.files]
+        current_app,
+        [entry.path for entry in result.page.files if names.is_canonical(entry.path)],
     )
     return (
         render_template(
@@ -143,9 +162,11 @@ def render_browse(
             query=query,
             crumbs=admin.breadcrumbs(query.folder),
             page_sizes=admin.PAGE_SIZES,
-            file_form=upload_form or UploadForm(formdata=None, location=query.folder),
-            folder_form=folder_form or FolderForm(formdata=None, location=query.folder),
-            delete_form=DeleteForm(formdata=None),
+            file_form=upload_form
+            or admin_form(UploadForm, formdata=None, location=query.folder),
+            folder_form=folder_form
+            or admin_form(FolderForm, formdata=None, location=query.folder),
+            delete_form=admin_form(DeleteForm, formdata=None),
         ),
         status,
     )
@@ -160,7 +181,7 @@ def index() -> ResponseReturnValue:
 @blueprint.post("/upload")
 def upload() -> ResponseReturnValue:
     """Save one or more uploaded files into a folder."""
-    form = UploadForm()
+    form = admin_form(UploadForm)
     if not form.validate_on_submit():
         if wants_json():
             files = [
@@ -187,30 +208,47 @@ def upload() -> ResponseReturnValue:
 
 @blueprint.post("/delete")
 def delete() -> ResponseReturnValue:
-    """Ask for confirmation, then delete one stored file."""
-    form = DeleteForm()
+    """Ask for confirmation, naming the rows that use the file, then delete it.
+
+    A deletion goes ahead only once the rows using the file right now were
+    named to the user (``used_by`` lists the ones the confirmation named): a
+    row that started using the file since gets a new confirmation.
+    """
+    form = admin_form(DeleteForm)
     if not form.validate_on_submit():
         raise BadRequest(first_error(form))
-    provider = admin.stored_provider(store_provider(), form.path.data, app=current_app)
+    path = form.path.data
+    if not names.is_canonical(path):
+        raise BadRequest(
+            f"{path!r} is not a canonical stored path (it needs attention): "
+            "Flask-Store would delete it under another spelling, so it does not."
+        )
+    provider = admin.stored_provider(store_provider(), path, app=current_app)
     if not provider.exists():
-        raise NotFound(f"{form.path.data} is not stored (was it already deleted?).")
+        raise NotFound(f"{path} is not stored (was it already deleted?).")
     folder = admin.parent_folder(provider.relative_path)
-    if form.confirmed.data != "yes":
+    usage = admin.file_usage(current_app, [path]).get(path, [])
+    labels = admin.usage_labels(usage)
+    named = admin.parse_used_by(form.used_by.data)
+    if form.confirmed.data != "yes" or not named.issuperset(labels):
         if wants_json():
+            if form.confirmed.data == "yes":
+                raise Conflict(
+                    admin.confirm_message(provider.filename, labels)
+                    + " Send used_by, a JSON list of these rows, to delete it."
+                )
             raise BadRequest("Send confirmed=yes to delete the file.")
         return render_template(
             "flask_store/confirm_delete.html",
             form=form,
             file=provider,
             crumbs=admin.breadcrumbs(folder),
-            usage=admin.file_usage(current_app, [provider.relative_path]).get(
-                provider.relative_path, []
-            ),
+            usage=usage,
         )
     try:
         provider.delete()
     except FileNotFoundError:
-        raise NotFound(f"{form.path.data} was already deleted.") from None
+        raise NotFound(f"{path} was already deleted.") from None
     if wants_json():
         return jsonify(deleted=provider.relative_path)
     flash(f"Deleted {provider.filename}.", "success")
@@ -220,7 +258,7 @@ def delete() -> ResponseReturnValue:
 @blueprint.post("/folder")
 def new_folder() -> ResponseReturnValue:
     """Create a folder inside the current one."""
-    form = FolderForm()
+    form = admin_form(FolderForm)
     if not form.validate_on_submit():
         if wants_json():
             return jsonify(error=first_error(form), errors=form_errors(form)), 400
@@ -228,9 +266,14 @@ def new_folder() -> ResponseReturnValue:
         return render_browse(
             admin.BrowseQuery(folder=folder or ""), folder_form=form, status=400
         )
-    created = store_provider().create_folder(
-        admin.join_folder(form.location.data or "", form.name.data), app=current_app
-    )
+    try:
+        created = store_provider().create_folder(
+            admin.join_folder(form.location.data or "", form.name.data),
+            app=current_app,
+        )
+    except OSError as exc:
+        admin.raise_no_room(exc)
+        raise
     if wants_json():
         return jsonify(folder=created), 201
     flash(f"Created folder {form.name.data}.", "success")

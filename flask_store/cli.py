@@ -24,7 +24,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import names
+from . import admin, names
 from .exceptions import StoreError, UploadFailed
 from .extension import store_provider
 from .forms import human_size
@@ -120,6 +120,7 @@ def entry_json(entry: StoredFile) -> dict[str, Any]:
         "size": entry.size,
         "modified": entry.modified.isoformat() if entry.modified else None,
         "content_type": None if entry.is_folder else entry.content_type,
+        "canonical": names.is_canonical(entry.path),
     }
 
 
@@ -130,10 +131,20 @@ def entry_line(entry: StoredFile, name: str | None = None) -> str:
     if entry.modified is not None:
         when = entry.modified.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
     shown = entry.name if name is None else name
-    return f"{size:>10}  {when:<16}  {shown}{'/' if entry.is_folder else ''}"
+    line = f"{size:>10}  {when:<16}  {shown}{'/' if entry.is_folder else ''}"
+    if not names.is_canonical(entry.path):
+        line += f"  {NEEDS_ATTENTION}"
+    return line
 
 
-_DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
+#: How ``ls`` and ``orphans`` mark an entry whose path is not canonical.
+NEEDS_ATTENTION = (
+    "(needs attention: not a canonical path; Flask-Store leaves it alone, "
+    "rename or remove it with the tool that wrote it)"
+)
+
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhdw])", re.ASCII)
 _DURATION_UNITS = {
     "s": "seconds",
     "m": "minutes",
@@ -152,8 +163,13 @@ def parse_duration(text: str) -> timedelta:
             "s, m, h, d or w (30m, 12h, 7d, 1d12h)."
         )
     total = timedelta()
-    for amount, unit in _DURATION_PART.findall(compact):
-        total += timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _DURATION_PART.findall(compact):
+            total += timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+    except (OverflowError, ValueError):  # past timedelta's range, or int's
+        raise ValueError(
+            f"{text[:40]!r} is too long a duration: at most {timedelta.max.days} days."
+        ) from None
     return total
 
 
@@ -362,13 +378,44 @@ def put_command(
 
 @store_cli.command("rm")
 @click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also delete files that rows use (those rows then point at a missing file).",
+)
 @json_option
 @reports_errors
-def remove_command(paths: tuple[str, ...], as_json: bool) -> None:
-    """Delete the stored files PATHS (paths as `flask store ls` shows them)."""
+def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Delete the stored files PATHS (paths as `flask store ls` shows them).
+
+    A file that a FlaskStoreType column uses is not deleted without --force:
+    the command names the rows and deletes nothing. So is a path that is not
+    canonical (``docs//a.txt``): it would delete the file of another spelling.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     provider_class = store_provider()
     # Build every provider first: one invalid path means nothing is deleted.
     providers = [provider_class(path) for path in paths]
+    respelt = [
+        (path, p.relative_path)
+        for path, p in zip(paths, providers, strict=True)
+        if path != p.relative_path
+    ]
+    if respelt:
+        # Deleting "docs//a.txt" would delete "docs/a.txt", maybe another file.
+        raise click.ClickException(
+            "Nothing deleted: not canonical paths, each names another spelling: "
+            + "; ".join(f"{given!r} is {canonical!r}" for given, canonical in respelt)
+            + ". Give the canonical paths (as `flask store ls` shows them)."
+        )
+    usage = admin.file_usage(app, [p.relative_path for p in providers])
+    used = {path: admin.usage_labels(rows) for path, rows in usage.items() if rows}
+    if used and not force:
+        raise click.ClickException(
+            "Nothing deleted: rows use "
+            + "; ".join(f"{path} ({', '.join(rows)})" for path, rows in used.items())
+            + ". Pass --force to delete anyway."
+        )
     deleted: list[str] = []
     missing: list[str] = []
     with progress(providers, label="Deleting") as bar:
@@ -380,10 +427,18 @@ def remove_command(paths: tuple[str, ...], as_json: bool) -> None:
             else:
                 deleted.append(provider.relative_path)
     if as_json:
-        echo_json({"deleted": deleted, "missing": missing})
+        echo_json(
+            {
+                "deleted": deleted,
+                "missing": missing,
+                "used_by": {p: used[p] for p in deleted if p in used},
+            }
+        )
     else:
         for path in deleted:
             click.echo(f"deleted {path}")
+            if path in used:
+                note(f"  rows now pointing at a missing file: {', '.join(used[path])}")
     if missing:
         raise click.ClickException("Not stored, so not deleted: " + ", ".join(missing))
 
@@ -669,9 +724,11 @@ def orphans_command(
     from . import sqla
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    attention: list[StoredFile] = []
     try:
         with progress(
-            sqla.find_orphans(app, older_than=older_than), label="Scanning"
+            sqla.find_orphans(app, older_than=older_than, non_canonical=attention),
+            label="Scanning",
         ) as scan:
             orphans = list(scan)
     except RuntimeError as exc:  # no session or no file columns: nothing to compare
@@ -684,6 +741,13 @@ def orphans_command(
             f"{len(orphans)} orphaned file{'' if len(orphans) == 1 else 's'}"
             f" ({human_size(total)}) older than {format_duration(older_than)}."
         )
+        if attention:
+            note(
+                f"{len(attention)} file{'' if len(attention) == 1 else 's'} "
+                "with a path that is not canonical, never deleted here:"
+            )
+            for entry in attention:
+                note(entry_line(entry, name=entry.path))
     deleted: list[str] | None = None
     if delete and orphans:
         if not yes:
@@ -702,6 +766,7 @@ def orphans_command(
                 "orphans": [entry_json(entry) for entry in orphans],
                 "total_size": total,
                 "deleted": deleted if delete else None,
+                "needs_attention": [entry_json(entry) for entry in attention],
             }
         )
 
@@ -716,6 +781,8 @@ def delete_unused(app: Any, paths: list[str]) -> list[str]:
             bar.update(1)
             if outcome == "used":
                 note(f"kept {path}: a row uses it now")
+            elif outcome == "non-canonical":
+                note(f"kept {path}: not a canonical path")
             elif outcome == "deleted":
                 deleted.append(path)
     return deleted

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "STORE_ALLOWED_EXTENSIONS": None,
     "STORE_MAX_SIZE": None,
     "STORE_ADMIN_ACCESS": None,
+    "STORE_ADMIN_CSRF": True,
     "STORE_DELETE_ORPHANS": False,
     "STORE_FSYNC": True,
 }

@@ -192,6 +192,9 @@ class DeleteForm(FlaskForm):  # type: ignore[misc]
 
     path = HiddenField("File", validators=[DataRequired(), valid_stored_path])
     confirmed = HiddenField()
+    #: The rows the confirmation named, as a JSON list: a row using the file
+    #: that is not among them asks for a new confirmation.
+    used_by = HiddenField()
     next = HiddenField()
 
 

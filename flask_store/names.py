@@ -16,6 +16,13 @@ from .deprecation import warn_deprecated
 #: The longest file name, in UTF-8 bytes, that common filesystems accept.
 MAX_NAME_BYTES = 255
 
+#: The longest stored path, in UTF-8 bytes: S3's limit for a key, and well
+#: inside Linux's 4096-byte ``PATH_MAX`` with room for ``STORE_PATH``.
+MAX_PATH_BYTES = 1024
+
+#: The longest location, in UTF-8 bytes: any file name fits inside it.
+MAX_LOCATION_BYTES = MAX_PATH_BYTES - MAX_NAME_BYTES - 1
+
 #: An extension longer than this is treated as part of the name.
 _MAX_EXTENSION_BYTES = 32
 
@@ -128,14 +135,30 @@ def _check_part(part: str, what: str, value: str) -> None:
         raise ValueError(f"{what} {value!r} may not contain '..'.")
     if _CONTROL_CHARS.search(part):
         raise ValueError(f"{what} {value!r} may not contain control characters.")
+    size = len(part.encode(errors="surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        shown = part if len(part) <= 40 else part[:40] + "…"
+        raise ValueError(
+            f"{what}: the name {shown!r} is {size} bytes long (UTF-8); a file or "
+            f"folder name may have at most {MAX_NAME_BYTES}."
+        )
+
+
+def _check_length(path: str, what: str, limit: int = MAX_PATH_BYTES) -> None:
+    size = len(path.encode(errors="surrogatepass"))
+    if size > limit:
+        raise ValueError(
+            f"{what} is {size} bytes long (UTF-8); at most {limit} are allowed."
+        )
 
 
 def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
     """Validate a relative folder and return it normalised (``a/b``, or ``""``).
 
-    ``..``, backslashes, NUL, control characters and drive letters raise
+    ``..``, backslashes, NUL, control characters, drive letters, hidden parts
+    (starting with a dot) and parts over 255 bytes (UTF-8) raise
     :class:`ValueError`: a location comes from code or from a client, and
-    either way it must stay under ``STORE_PATH``.
+    either way it must stay under ``STORE_PATH``, where listings show it.
 
     A leading slash is refused too, unless ``legacy_slash`` is true: the
     locations that code gives (``Provider(..., location=...)``,
@@ -160,10 +183,16 @@ def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
     relative = location.lstrip("/")
     if (leading_slash and not legacy_slash) or re.match(r"^[A-Za-z]:", relative):
         raise ValueError(f"{what} {location!r} must be relative, not absolute.")
-    parts = [p for p in relative.split("/") if p not in ("", ".")]
+    parts = [
+        unicodedata.normalize("NFC", p)
+        for p in relative.split("/")
+        if p not in ("", ".")
+    ]
     for part in parts:
         _check_part(part, what, location)
-    cleaned = "/".join(unicodedata.normalize("NFC", p) for p in parts)
+    check_visible("/".join(parts), what)
+    cleaned = "/".join(parts)
+    _check_length(cleaned, "The location", MAX_LOCATION_BYTES)
     if leading_slash:
         warn_deprecated(
             f"{what} {location!r}: a leading slash is deprecated and dropped. "
@@ -171,6 +200,24 @@ def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
             f"{repr(cleaned) if cleaned else 'None (STORE_PATH itself)'}."
         )
     return cleaned
+
+
+def is_hidden(path: str) -> bool:
+    """Whether a part of ``path`` starts with a dot (``.cache/a``, ``a/.b``).
+
+    Hidden names belong to the store itself (temporary files) and to tools;
+    listings, serving and the admin never show them, so nothing is stored there.
+    """
+    return any(part.startswith(".") for part in path.split("/") if part)
+
+
+def check_visible(location: str, what: str = "Location") -> None:
+    """Raise :class:`ValueError` when a part of ``location`` is hidden."""
+    if is_hidden(location):
+        raise ValueError(
+            f"{what} {location!r} may not have a part starting with a dot: hidden "
+            "folders are not listed or served, so nothing is stored in them."
+        )
 
 
 def is_plain_path(path: str) -> bool:
@@ -184,20 +231,73 @@ def is_plain_path(path: str) -> bool:
 
 
 def split_stored_path(path: str) -> tuple[str, str]:
-    """Validate the relative path of a stored file; return (location, filename)."""
+    """Validate the relative path of a stored file; return (location, filename).
+
+    Both come back in the canonical spelling (see :func:`canonical_path`).
+    """
     if not isinstance(path, str):
         raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
     if is_plain_path(path):
+        if len(path) > MAX_NAME_BYTES:
+            _check_length(path, "The stored path")
+            for part in path.split("/"):
+                _check_part(part, "Stored path", path)
         location, _, filename = path.rpartition("/")
         return location, filename
     location, _, filename = path.rstrip("/").rpartition("/")
     location = clean_location(location) if location else ""
+    filename = unicodedata.normalize("NFC", filename)
     if not filename or filename in (".", ".."):
         raise ValueError(f"{path!r} is not the path of a stored file.")
     _check_part(filename, "Stored path", path)
     if "\\" in filename:
         raise ValueError(f"Stored path {path!r} may not contain backslashes.")
+    _check_length(join_key(location, filename), "The stored path")
     return location, filename
+
+
+def canonical_path(path: str) -> str:
+    """The one spelling of a stored path that every part of Flask-Store uses.
+
+    Unicode NFC, ``/`` between parts, no empty or ``.`` parts, no leading or
+    trailing slash: ``docs//./report.txt`` is ``docs/report.txt``, and a name
+    with a decomposed accent is spelt with the composed one.
+    Two spellings name the same stored file exactly when their canonical
+    paths are equal. Raises :class:`ValueError` (or :class:`TypeError`) for
+    something that is not a stored path at all: ``..``, control characters,
+    backslashes, parts over 255 bytes.
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
+    if is_plain_path(path) and len(path) <= MAX_NAME_BYTES:
+        return path
+    # Empty and "." parts, a leading slash among them, name nothing.
+    kept = "/".join(part for part in path.split("/") if part not in ("", "."))
+    return join_key(*split_stored_path(kept))
+
+
+def is_canonical(path: str) -> bool:
+    """Whether ``path`` is a stored path in its canonical spelling.
+
+    A listing entry that is not (a key with an empty or ``.`` part, a name in
+    NFD, an invalid name another tool wrote) needs attention: Flask-Store
+    addresses files by their canonical path, so it cannot safely read or
+    delete such an entry under its own spelling.
+    """
+    try:
+        return canonical_path(path) == path
+    except (TypeError, ValueError):
+        return False
+
+
+def spellings(path: str) -> set[str]:
+    """Spellings of a canonical ``path`` another tool may have stored in a row.
+
+    The path itself and its NFD form: the normalisation forms a database can
+    hold for the same name. Reference checks look for all of them (and map
+    what they find back with :func:`canonical_path`).
+    """
+    return {path, unicodedata.normalize("NFD", path)}
 
 
 def join_key(*parts: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import islice
@@ -27,16 +28,27 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from flask import current_app, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import Connection, Select, Unicode, event, inspect, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Select,
+    Unicode,
+    event,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import SQLAlchemyError, UnboundExecutionError
 from sqlalchemy.orm import (
     Mapper,
     Session,
     SessionTransaction,
     configure_mappers,
+    defer,
     scoped_session,
     sessionmaker,
 )
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 from werkzeug.datastructures import FileStorage
 
@@ -84,6 +96,11 @@ _UPLOAD_IN_QUERY = (
 
 SessionTarget = Session | sessionmaker[Any] | scoped_session[Any]
 
+#: Comparisons whose other side is a whole stored path, bound canonical.
+_PATH_OPERATORS = frozenset(
+    {operators.eq, operators.ne, operators.in_op, operators.not_in_op}
+)
+
 
 class FlaskStoreType(TypeDecorator[Provider]):
     """A column holding a stored file's relative path, read as a provider.
@@ -116,13 +133,23 @@ class FlaskStoreType(TypeDecorator[Provider]):
         # mistake points at the filter and nothing is ever saved by a query.
         if isinstance(value, FileStorage):
             raise TypeError(_UPLOAD_IN_QUERY)
+        if isinstance(value, str) and op not in _PATH_OPERATORS:
+            # like(), startswith(), contains(): a pattern or a fragment, not a
+            # path to canonicalise ("docs/" must stay "docs/").
+            return Unicode()
         return super().coerce_compared_value(op, value)
 
     def process_bind_param(
         self, value: Provider | FileStorage | str | None, dialect: Dialect
     ) -> str | None:
-        if value is None or isinstance(value, str):
+        if value is None:
             return value
+        if isinstance(value, str):
+            # Every statement, ORM or Core (a bulk insert(), an update()), goes
+            # through here: only a canonical path inside the store is stored.
+            path = names.canonical_path(value)
+            self._check_length(path)
+            return path
         if isinstance(value, Provider):
             if value.fp is not None:
                 raise ValueError(
@@ -176,7 +203,7 @@ class FlaskStoreType(TypeDecorator[Provider]):
                 self._check_length(value.relative_path)
             return value
         if isinstance(value, str):
-            path = names.join_key(*names.split_stored_path(value))
+            path = names.canonical_path(value)
             self._check_length(path)
             return path
         raise TypeError(
@@ -446,7 +473,15 @@ def _after_commit(session: Session) -> None:
     provider_class = _provider_class(app)
     if app is None or provider_class is None:
         return
-    paths = {path for _, path in changes.released}
+    paths = set()
+    for _, released in changes.released:
+        try:
+            paths.add(names.canonical_path(released))
+        except (TypeError, ValueError):
+            app.logger.warning(
+                "Flask-Store kept %r: a row held it, but it is not a stored path.",
+                released,
+            )
     try:
         used = _referenced(
             _bound_columns(session, app), paths, _fresh_executor(session)
@@ -579,7 +614,7 @@ def _batches(items: Iterable[_T]) -> Iterator[list[_T]]:
         yield batch
 
 
-def _raw(column: FileColumn) -> Any:
+def raw_column(column: FileColumn) -> Any:
     """The column as a plain string: no provider per row, plain bind values."""
     return type_coerce(getattr(column.model, column.attribute), Unicode())
 
@@ -624,18 +659,74 @@ def _fresh_executor(session: Session) -> _Executor:
     return execute
 
 
+def _spelt(paths: Iterable[str]) -> dict[str, set[str]]:
+    """Each spelling to look for in the database, and the given paths it means.
+
+    A row holding a spelling of a path that no statement would store today
+    (its NFD form, or one with empty or ``.`` parts, written by raw SQL or
+    another tool) still uses that path's file.
+    """
+    wanted: dict[str, set[str]] = {}
+    for path in paths:
+        try:
+            spellings = names.spellings(names.canonical_path(path)) | {path}
+        except (TypeError, ValueError):
+            spellings = {path}
+        for spelling in spellings:
+            wanted.setdefault(spelling, set()).add(path)
+    return wanted
+
+
+def _meant(value: Any, wanted: dict[str, set[str]]) -> set[str]:
+    """The given paths a value found in a column references."""
+    found = set(wanted.get(value, ()))
+    with suppress(TypeError, ValueError):  # not a stored path: only itself
+        found.update(wanted.get(names.canonical_path(value), ()))
+    return found
+
+
+#: ``LIKE`` patterns of values with an empty or ``.`` part (or a leading or
+#: trailing slash): spellings no statement stores, that raw SQL may have.
+_ODD_SPELLINGS = ("%//%", "%/./%", "./%", "/%", "%/", "%/.")
+
+
+def _spelling_filter(raw: Any, batch: list[str]) -> Any:
+    """Values that are one of ``batch``, or spelt with empty or ``.`` parts."""
+    return or_(raw.in_(batch), *(raw.like(pattern) for pattern in _ODD_SPELLINGS))
+
+
 def _referenced(
     columns: list[FileColumn], paths: set[str], execute: _Executor
 ) -> set[str]:
-    """Which of ``paths`` some column references: one query per column and batch."""
+    """Which of ``paths`` some column references, under any spelling.
+
+    One query per column and batch; it is the reference check every deletion
+    (orphans, ``STORE_DELETE_ORPHANS``, the admin, ``flask store rm``) uses.
+    """
+    wanted = _spelt(paths)
     used: set[str] = set()
     for column in columns:
-        raw = _raw(column)
-        for batch in _batches(sorted(paths)):
-            used.update(
-                execute(column.model, select(raw).where(raw.in_(batch)).distinct())
-            )
+        raw = raw_column(column)
+        for batch in _batches(sorted(wanted)):
+            for value in execute(
+                column.model, select(raw).where(_spelling_filter(raw, batch)).distinct()
+            ):
+                used |= _meant(value, wanted)
     return used
+
+
+def file_defers(model: type) -> list[Any]:
+    """Loader options leaving a model's file columns unloaded.
+
+    Rows are loaded to be named (by primary key), never for their files: a bad
+    value another tool wrote in a file column must not break the page.
+    """
+    mapper: Mapper[Any] = inspect(model)
+    return [
+        defer(getattr(model, key))
+        for key, _ in _file_attributes(mapper)
+        if not mapper.columns[key].primary_key  # a row is named by its key
+    ]
 
 
 def rows_using(
@@ -643,32 +734,51 @@ def rows_using(
 ) -> dict[str, list[tuple[FileColumn, object]]]:
     """For each path, the rows whose FlaskStoreType columns reference it.
 
-    Every path given is a key (with an empty list when unused). One query per
-    column and batch of paths, never one per path.
+    Every path given is a key (with an empty list when unused). A row holding
+    another spelling of a path (see :func:`flask_store.names.canonical_path`)
+    counts. One query per column and batch of spellings, never one per path.
+    The rows come with their file columns deferred.
     """
     found: dict[str, list[tuple[FileColumn, object]]] = {p: [] for p in paths}
     if not found:
         return found
+    wanted = _spelt(found)
+    seen: set[tuple[str, str, int]] = set()  # a row found by two spellings once
     with session.no_autoflush:
         for column in _bound_columns(session, _session_app(session)):
-            raw = _raw(column)
-            for batch in _batches(found):
-                statement = select(column.model, raw.label("stored_path")).where(
-                    raw.in_(batch)
+            raw = raw_column(column)
+            for batch in _batches(sorted(wanted)):
+                statement = (
+                    select(column.model, raw.label("stored_path"))
+                    .where(_spelling_filter(raw, batch))
+                    .options(*file_defers(column.model))
                 )
-                for row, path in session.execute(statement):
-                    found[path].append((column, row))
+                for row, value in session.execute(statement):
+                    for path in _meant(value, wanted):
+                        key = (path, column.name, id(row))
+                        if key not in seen:
+                            seen.add(key)
+                            found[path].append((column, row))
     return found
 
 
 def find_orphans(
-    app: Flask, *, older_than: timedelta | None = None
+    app: Flask,
+    *,
+    older_than: timedelta | None = None,
+    non_canonical: list[StoredFile] | None = None,
 ) -> Iterator[StoredFile]:
     """Stored files that no FlaskStoreType column references.
 
     Files modified within ``older_than`` are spared: they may belong to a
     transaction still in progress. Walks the whole store with the provider's
     ``iter_files`` and checks it in batches, for every provider.
+
+    A file whose path is not canonical (see
+    :func:`flask_store.names.is_canonical`: an S3 key with an empty or ``.``
+    part, a name in NFD) is never called an orphan: Flask-Store would address
+    it under another spelling, maybe a file a row uses. Such files are
+    appended to ``non_canonical`` when it is given, for people to look at.
 
     :raises RuntimeError: when the app has no session (see
         :func:`get_session`) or no FlaskStoreType column is mapped: without
@@ -692,8 +802,14 @@ def find_orphans(
     files = store_state(app).provider.iter_files("", app=app)
     with session.no_autoflush:
         for batch in _batches(files):
-            used = _referenced(columns, {f.path for f in batch}, execute)
+            canonical = []
             for stored in batch:
+                if names.is_canonical(stored.path):
+                    canonical.append(stored)
+                elif non_canonical is not None:
+                    non_canonical.append(stored)
+            used = _referenced(columns, {f.path for f in canonical}, execute)
+            for stored in canonical:
                 if stored.path in used or not _old_enough(stored, cutoff):
                     continue
                 yield stored
@@ -713,23 +829,32 @@ def _old_enough(stored: StoredFile, cutoff: datetime | None) -> bool:
 def delete_unused(app: Flask, paths: list[str]) -> Iterator[tuple[str, str]]:
     """Delete each of ``paths`` that no row uses, yielding ``(path, outcome)``.
 
-    The outcome is ``"deleted"``, ``"used"`` (a row uses it now: kept) or
-    ``"missing"``. References are checked right before deleting, so a row that
-    started to use a file while a list of orphans was read keeps its file.
+    The outcome is ``"deleted"``, ``"used"`` (a row uses it now: kept),
+    ``"missing"`` or ``"non-canonical"`` (not a canonical stored path: kept,
+    since deleting it would delete the file under another spelling).
+    References are checked, under every spelling, right before deleting, and
+    the file deleted is exactly the one checked, so a row that started to use
+    a file while a list of orphans was read keeps its file.
     """
     session = get_session(app)
-    used = (
-        {path for path, rows in rows_using(session, paths).items() if rows}
-        if session is not None
-        else set()
-    )
+    canonical = [path for path in paths if names.is_canonical(path)]
+    if session is not None and canonical:
+        columns = _bound_columns(session, app)
+        with session.no_autoflush:
+            used = _referenced(columns, set(canonical), _session_executor(session))
+    else:
+        used = set()
     provider_class = store_state(app).provider
     for path in paths:
         if path in used:
             yield path, "used"
             continue
+        provider = provider_class(path, app=app) if path in canonical else None
+        if provider is None or provider.relative_path != path:
+            yield path, "non-canonical"
+            continue
         try:
-            provider_class(path, app=app).delete()
+            provider.delete()
         except FileNotFoundError:  # StoredFileNotFound, or a custom provider's
             yield path, "missing"
         else:

@@ -29,6 +29,8 @@ README = Path(__file__).parent.parent / "README.md"
         (lambda: True, True),
         (lambda: False, False),
         (lambda: None, False),
+        (lambda: "false", False),  # truthy, but not True
+        (lambda: 1, False),
     ],
 )
 def test_admin_allowed(setting: Any, allowed: bool) -> None:

@@ -282,6 +282,7 @@ def test_rm_json_reports_missing_files_and_fails(storage: Flask) -> None:
     assert json.loads(result.stdout) == {
         "deleted": ["one.txt"],
         "missing": ["nope.txt"],
+        "used_by": {},
     }
     assert stored(storage) == {}
 

@@ -316,6 +316,26 @@ def test_too_large_upload_stores_nothing(tmp_path: Path) -> None:
         assert stored_paths(app) == set()
 
 
+def test_a_body_over_max_content_length_gets_a_413_page_naming_the_limit(
+    tmp_path: Path,
+) -> None:
+    # A form post without JavaScript: the browser sends the whole body, and
+    # the answer is the app's own page, logged-in layout and all.
+    app = example(tmp_path, MAX_CONTENT_LENGTH=2048)
+    client = app.test_client()
+    log_in(client)
+    response = upload_files(client, (b"x" * 4096, "big.txt"))
+    assert response.status_code == 413
+    assert "this site accepts at most 2 KB per upload" in response.text
+    assert "Nothing was stored" in response.text
+    assert "Paperwork" in response.text and "Log out admin" in response.text
+    as_json = upload_files(client, (b"x" * 4096, "big.txt"), Accept="application/json")
+    assert as_json.status_code == 413
+    assert "at most 2 KB" in as_json.json["error"]
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
 def test_storage_failure_adds_nothing(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

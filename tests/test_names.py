@@ -133,3 +133,45 @@ def test_join_url() -> None:
         "http://cdn.example.com/a.txt"
     )
     assert names.join_url("https://h/static", "/a.txt") == "https://h/static/a.txt"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("docs/a.txt", "docs/a.txt"),
+        ("docs//a.txt", "docs/a.txt"),
+        ("./docs/./a.txt", "docs/a.txt"),
+        ("/docs/a.txt", "docs/a.txt"),
+        ("docs/a.txt/", "docs/a.txt"),
+        ("docs/a.txt/.", "docs/a.txt"),
+        ("docs/cafe\u0301.txt", "docs/caf\u00e9.txt"),
+        ("re\u0301sume\u0301s/cv.pdf", "r\u00e9sum\u00e9s/cv.pdf"),
+        ("Docs/A.txt", "Docs/A.txt"),  # case is kept: another file
+    ],
+)
+def test_canonical_path(spelling: str, canonical: str) -> None:
+    assert names.canonical_path(spelling) == canonical
+    assert names.is_canonical(canonical)
+    assert names.is_canonical(spelling) is (spelling == canonical)
+    assert canonical in names.spellings(canonical)
+
+
+@pytest.mark.parametrize(
+    "bad", ["../x.txt", "docs/../x.txt", "a\x00.txt", "a\\b.txt", "", "/", "./."]
+)
+def test_canonical_path_refuses_what_is_no_stored_path(bad: str) -> None:
+    with pytest.raises(ValueError):
+        names.canonical_path(bad)
+    assert not names.is_canonical(bad)
+
+
+def test_spellings_include_the_decomposed_form() -> None:
+    assert names.spellings("caf\u00e9.txt") == {"caf\u00e9.txt", "cafe\u0301.txt"}
+    assert names.spellings("plain.txt") == {"plain.txt"}
+
+
+def test_hidden_parts() -> None:
+    assert names.is_hidden(".cache/a") and names.is_hidden("a/.b")
+    assert not names.is_hidden("a.b/c.d")
+    with pytest.raises(ValueError, match="starting with a dot"):
+        names.clean_location("uploads/.tmp")
