@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 
 from flask_store import Store
-from flask_store.exceptions import InsufficientStorage, NameTooLong, StorageError
+from flask_store.exceptions import InsufficientStorage, StorageError
 from flask_store.providers.local import LocalProvider
 
 from .conftest import make_app
@@ -183,35 +183,28 @@ def test_the_admin_answers_a_full_disk_with_507(
 @pytest.mark.parametrize(
     "location", [LONG_NAME, f"a/{LONG_NAME}", f"kept/b/{LONG_NAME}/c", "x" * 256]
 )
-def test_a_location_too_long_is_a_value_error_and_leaves_nothing(
+def test_a_location_too_long_is_refused_up_front_and_leaves_nothing(
     app: Flask, location: str
 ) -> None:
+    # Counted in bytes before anything touches the disk: a clear ValueError
+    # (a 400 for clients), never an OSError from the filesystem.
     with app.app_context():
-        with pytest.raises(NameTooLong) as raised:
-            LocalProvider(
-                io.BytesIO(b"data"), filename="f.txt", location=location
-            ).save()
-        assert isinstance(raised.value, ValueError)
-        assert raised.value.code == 400
-        assert "longer than the filesystem allows" in str(raised.value)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="bytes long"):
+            LocalProvider(io.BytesIO(b"data"), filename="f.txt", location=location)
+        with pytest.raises(ValueError, match="bytes long"):
             LocalProvider.create_folder(location)
-        # Reading such a path is "not stored", never an OSError.
-        provider = LocalProvider(f"{location}/f.txt")
-        assert not provider.exists()
-        with pytest.raises(FileNotFoundError):
-            provider.open()
-        assert LocalProvider.list_folder(location).entries == []
-        assert list(LocalProvider.iter_files(location)) == []
+        with pytest.raises(ValueError, match="bytes long"):
+            LocalProvider(f"{location}/f.txt")
+        with pytest.raises(ValueError, match="bytes long"):
+            LocalProvider.list_folder(location)
     assert everything(app) == {"kept"}
 
 
 def test_a_stored_name_too_long_is_not_stored_and_not_served(app: Flask) -> None:
-    with app.app_context():
-        provider = LocalProvider(LONG_NAME + ".txt")
-        assert not provider.exists()
-        with pytest.raises(FileNotFoundError):
-            provider.delete()
+    # A stored path is checked in bytes as it is built: such a name can never
+    # have been stored by Flask-Store, and asking for it is a clear ValueError.
+    with app.app_context(), pytest.raises(ValueError, match="bytes long"):
+        LocalProvider(LONG_NAME + ".txt")
     assert app.test_client().get(f"/uploads/{LONG_NAME}.txt").status_code == 404
 
 
