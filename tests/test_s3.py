@@ -202,6 +202,22 @@ def test_small_save_is_one_request_with_acl_and_type(
     assert saved.absolute_path == "docs/hello.txt"
 
 
+def test_first_save_asks_once_whether_writes_are_conditional(
+    tmp_path: Any, bucket: str, s3_endpoint: str | None, raw: Any
+) -> None:
+    app = s3_app(tmp_path, bucket, s3_endpoint)
+    requests = Requests(app)
+    with app.app_context():
+        S3Provider(upload(b"first", "first.txt")).save()
+        # A probe object under STORE_PATH written twice, refused the second
+        # time, then deleted; then the save itself.
+        assert requests.sent == ["PutObject", "PutObject", "DeleteObject", "PutObject"]
+        requests.sent.clear()
+        S3Provider(upload(b"second", "second.txt")).save()
+        assert requests.sent == ["PutObject"]
+    assert object_keys(raw, bucket) == ["first.txt", "second.txt"]
+
+
 @pytest.mark.parametrize(
     ("filename", "expected"),
     [
