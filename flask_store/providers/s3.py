@@ -21,13 +21,11 @@ import io
 import json
 import logging
 import os
-import queue
 import secrets
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -55,6 +53,17 @@ from .base import (
     guess_type,
     matches,
     store_state,
+)
+from .s3_background import (
+    SPOOL_PREFIX,
+    SPOOL_SUFFIX,
+    TICKET_SUFFIX,
+    load_gevent,
+    read_ticket,
+    remove_spool,
+    spool_folder,
+    uploads,
+    wait_for_uploads,
 )
 from .s3_conditional import TAKEN as _TAKEN
 from .s3_conditional import WriteConditions, reservations
@@ -651,148 +660,6 @@ class S3Provider(Provider):
         return location
 
 
-# -- background uploads ---------------------------------------------------
-
-
-def _gevent() -> Any:
-    try:
-        import gevent
-    except ImportError as exc:
-        raise ImportError(
-            "S3GeventProvider needs gevent: pip install 'Flask-Store[gevent]'."
-        ) from exc
-    return gevent
-
-
-def _monkey_patched() -> bool:
-    """Whether the app ran ``gevent.monkey.patch_all()`` (sockets and threads)."""
-    from gevent import monkey
-
-    return bool(
-        monkey.is_module_patched("socket") and monkey.is_module_patched("threading")
-    )
-
-
-def _serve_uploads(ready: queue.SimpleQueue[Any]) -> None:
-    """Run a gevent hub in this thread for upload greenlets, forever."""
-    gevent = _gevent()
-    ready.put(gevent.get_hub().loop)
-    while True:  # the timer keeps the loop alive between uploads
-        gevent.sleep(3600)
-
-
-class _Uploads:
-    """The background uploads of this process: a counter to wait on.
-
-    With ``monkey.patch_all()`` the greenlets run in the caller's hub and
-    cooperate with everything else. Without it they run in the hub of one
-    daemon thread, so they still make progress while the app's threads block.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
-        self._condition: threading.Condition | None = None
-        self._loop: Any = None
-
-    @property
-    def condition(self) -> threading.Condition:
-        # Made on first use, after the app had its chance to monkey-patch.
-        with self._lock:
-            if self._condition is None:
-                self._condition = threading.Condition()
-            return self._condition
-
-    def start(self, job: Callable[[], None]) -> None:
-        gevent = _gevent()
-        with self.condition:
-            self._running += 1
-        try:
-            if _monkey_patched():
-                gevent.spawn(self._run, job)
-            else:
-                self._background_loop().run_callback_threadsafe(
-                    gevent.spawn, self._run, job
-                )
-        except BaseException:
-            self._finished()
-            raise
-
-    def _background_loop(self) -> Any:
-        with self._lock:
-            if self._loop is None:
-                ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
-                threading.Thread(
-                    target=_serve_uploads,
-                    args=(ready,),
-                    name="flask-store-uploads",
-                    daemon=True,
-                ).start()
-                self._loop = ready.get()
-            return self._loop
-
-    def _run(self, job: Callable[[], None]) -> None:
-        try:
-            job()
-        finally:
-            self._finished()
-
-    def _finished(self) -> None:
-        with self.condition:
-            self._running -= 1
-            self.condition.notify_all()
-
-    def wait(self, timeout: float | None) -> bool:
-        with self.condition:
-            return self.condition.wait_for(lambda: self._running == 0, timeout)
-
-
-_uploads = _Uploads()
-
-
-def wait_for_uploads(timeout: float | None = None) -> bool:
-    """Wait until every background upload of this process has finished.
-
-    Call it at shutdown (and in tests) so no upload is cut off. Finished means
-    uploaded, or given up on (logged, ``upload_failed`` sent, spooled copy
-    kept). Returns False if ``timeout`` seconds passed first.
-    """
-    return _uploads.wait(timeout)
-
-
-#: Spooled uploads are ``flask-store-*.upload`` files in the spool folder;
-#: each has a ticket, the same name plus ``.json``, saying what it is for
-#: (bucket, key, tokens), so ``flask store cleanup`` can finish it after a crash.
-SPOOL_PREFIX = "flask-store-"
-SPOOL_SUFFIX = ".upload"
-TICKET_SUFFIX = ".json"
-
-
-def spool_folder(config: Config) -> str:
-    """Where background uploads are spooled: ``STORE_S3_SPOOL_PATH`` or temp."""
-    return str(config.get("STORE_S3_SPOOL_PATH") or tempfile.gettempdir())
-
-
-def _remove_spool(spooled: str) -> None:
-    for path in (spooled, spooled + TICKET_SUFFIX):
-        with suppress(FileNotFoundError):
-            os.unlink(path)
-
-
-def _read_ticket(spooled: str) -> dict[str, str] | None:
-    try:
-        with open(spooled + TICKET_SUFFIX, encoding="utf-8") as file:
-            ticket = json.load(file)
-    except (OSError, ValueError):
-        return None
-    fields = ("bucket", "key", "path", "token", "claim")
-    if not isinstance(ticket, dict) or not all(
-        isinstance(ticket.get(f), str) for f in fields
-    ):
-        return None
-    return ticket
-
-
 @dataclass(frozen=True)
 class _Claim:
     """A key claimed on S3 by a placeholder, for one background upload."""
@@ -843,20 +710,20 @@ class S3GeventProvider(S3Provider):
             raise NotConfiguredError("STORE_S3_BACKGROUND_ATTEMPTS must be at least 1.")
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
-        _gevent()  # fail before spooling when gevent is missing
+        load_gevent()  # fail before spooling when gevent is missing
         honoured = self._honoured()
         spooled = self._spool(stream)
         try:
             claim = self._claim(candidates, honoured)
             try:
                 self._write_ticket(spooled, claim)
-                _uploads.start(partial(self._upload_spooled, spooled, claim, honoured))
+                uploads.start(partial(self._upload_spooled, spooled, claim, honoured))
             except BaseException:
                 reservations.release(self.bucket, claim.key)
                 self._drop_placeholder(claim)
                 raise
         except BaseException:
-            _remove_spool(spooled)
+            remove_spool(spooled)
             raise
         return claim.path
 
@@ -1006,7 +873,7 @@ class S3GeventProvider(S3Provider):
             self._give_up(claim.key, spooled, error)
             return
         try:
-            _remove_spool(spooled)
+            remove_spool(spooled)
         except OSError as exc:  # uploaded all the same
             log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
 
@@ -1014,7 +881,7 @@ class S3GeventProvider(S3Provider):
         self, spooled: str, claim: _Claim, honoured: bool
     ) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
-        gevent = _gevent()
+        gevent = load_gevent()
         error: Exception | None = None
         conditions = write_conditions(self.app)
         for attempt in range(int(self.config["STORE_S3_BACKGROUND_ATTEMPTS"])):
@@ -1096,7 +963,7 @@ class S3GeventProvider(S3Provider):
             modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
             if not entry.is_file(follow_symlinks=False) or modified > cutoff:
                 continue
-            ticket = _read_ticket(entry.path)
+            ticket = read_ticket(entry.path)
             if ticket is None:
                 if own_folder:
                     yield Leftover(
@@ -1129,15 +996,15 @@ class S3GeventProvider(S3Provider):
         spooled = leftover.path
         if not os.path.exists(spooled):
             return "already gone"
-        ticket = _read_ticket(spooled)
+        ticket = read_ticket(spooled)
         if ticket is None:
-            _remove_spool(spooled)
+            remove_spool(spooled)
             return "removed"
         path = ticket["path"]
         provider = cls(path, app=app)
         where = provider._where(ticket["key"], ticket["token"], ticket["claim"])
         if where in ("uploaded", "gone"):
-            _remove_spool(spooled)
+            remove_spool(spooled)
             return f"removed ({path} {'is on S3' if where == 'uploaded' else 'was deleted'})"
         if where == "pending":
             etag = provider._placeholder_etag(ticket["key"], ticket["claim"])
@@ -1149,14 +1016,14 @@ class S3GeventProvider(S3Provider):
                     open(spooled, "rb") as source,
                 ):
                     if provider._upload(source, ticket["key"], ticket["token"]):
-                        _remove_spool(spooled)
+                        remove_spool(spooled)
                         return f"re-uploaded to {path}"
         # Someone else's file holds the name: keep both, under a new name.
         with open(spooled, "rb") as source:
             saved = S3Provider(
                 source, provider.location, filename=provider.filename, app=app
             ).save()
-        _remove_spool(spooled)
+        remove_spool(spooled)
         return f"re-uploaded as {saved.relative_path} ({path} holds another file)"
 
 
