@@ -218,6 +218,40 @@ def test_first_save_asks_once_whether_writes_are_conditional(
     assert object_keys(raw, bucket) == ["first.txt", "second.txt"]
 
 
+def refuse_the_condition(app: Flask) -> None:
+    """Make the app's server answer 501 to any write that has If-None-Match."""
+    Faults(app).fail(
+        "PutObject",
+        times=100,
+        status=501,
+        code="NotImplemented",
+        only=lambda request: "If-None-Match" in request.headers,
+    )
+
+
+def test_a_server_that_refuses_the_condition_needs_false(
+    tmp_path: Any, bucket: str, s3_endpoint: str | None, raw: Any
+) -> None:
+    app = s3_app(tmp_path, bucket, s3_endpoint)
+    refuse_the_condition(app)
+    (result,) = S3Provider.backend_checks(app=app)
+    assert not result.ok
+    assert "set STORE_S3_CONDITIONAL_WRITES = False" in result.detail
+    with app.app_context(), pytest.raises(UploadFailed, match="NotImplemented"):
+        S3Provider(upload(b"x", "a.txt")).save()
+    assert object_keys(raw, bucket) == []
+
+    app = s3_app(tmp_path, bucket, s3_endpoint, STORE_S3_CONDITIONAL_WRITES=False)
+    refuse_the_condition(app)
+    (result,) = S3Provider.backend_checks(app=app)
+    assert result.ok and "is False, so saves send no condition" in result.detail
+    with app.app_context():
+        first = S3Provider(upload(b"one", "a.txt")).save()
+        second = S3Provider(upload(b"two", "a.txt")).save()
+    assert (first.filename, second.filename != "a.txt") == ("a.txt", True)
+    assert raw.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"one"
+
+
 @pytest.mark.parametrize(
     ("filename", "expected"),
     [

@@ -508,7 +508,19 @@ class S3Provider(Provider):
                 s3_client(app), app.config["STORE_S3_BUCKET"], key_prefix(app.config)
             )
         except StorageError as exc:
-            yield CheckResult("conditional writes", False, str(exc))
+            # With False, saves send no condition: a server that rejects the
+            # header outright is what that setting is for.
+            yield CheckResult(
+                "conditional writes",
+                wanted is False,
+                f"{exc}"
+                + (
+                    f"; {s3_conditional.SETTING} is False, so saves send no "
+                    "condition and check names before writing"
+                    if wanted is False
+                    else ""
+                ),
+            )
             return
         s3_conditional.remember(app, verdict)
         setting = f"{s3_conditional.SETTING} = {wanted!r}"

@@ -47,6 +47,9 @@ PROBE_PREFIX = ".flask-store-probe-"
 #: 412: the name is taken; 409: another conditional write to it is in flight.
 TAKEN = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
 
+#: What a server answers that does not take the header at all.
+_REJECTED = frozenset({"NotImplemented", "501", "InvalidArgument", "InvalidRequest"})
+
 _CACHE = "s3.conditional-writes"
 _WARNED = "s3.conditional-writes.warned"
 
@@ -154,9 +157,15 @@ def probe(client: S3Client, bucket: str, prefix: str) -> bool:
             raise
         return False
     except (ClientError, BotoCoreError) as exc:
+        hint = ""
+        if isinstance(exc, ClientError) and error_code(exc) in _REJECTED:
+            hint = (
+                f"; for a server that refuses the If-None-Match header, set "
+                f"{SETTING} = False"
+            )
         raise StorageError(
             f"S3 could not be asked whether it honours conditional writes "
-            f"(writing {key!r}): {exc}"
+            f"(writing {key!r}): {exc}{hint}"
         ) from exc
     finally:
         try:
