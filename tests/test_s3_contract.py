@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from flask_store.blueprint import blueprint
 from flask_store.exceptions import NotConfiguredError, UploadFailed, UploadPending
 from flask_store.providers.s3 import (
     S3GeventProvider,
@@ -398,3 +399,23 @@ def test_presigned_urls_ignore_a_type_another_tool_stored(
     url = store_provider(app)("photo.png").presigned_url(60)
     with urllib.request.urlopen(url) as response:
         assert response.headers["Content-Type"] == "image/png"
+
+
+def test_the_admin_download_of_active_content_is_an_attachment(
+    tmp_path: Path, bucket: str, endpoint: str
+) -> None:
+    app = s3_app(tmp_path, bucket, endpoint, STORE_ADMIN_ACCESS=True)
+    app.register_blueprint(blueprint, url_prefix="/admin/files")
+    with app.app_context():
+        S3Provider(upload(b"<svg onload=alert(1)/>", "drawing.svg")).save()
+        S3Provider(upload(b"plain", "notes.txt")).save()
+    client = app.test_client()
+    svg = client.get("/admin/files/file/drawing.svg")
+    assert svg.status_code == 302
+    with urllib.request.urlopen(svg.headers["Location"]) as response:
+        assert response.headers["Content-Disposition"] == "attachment"
+        assert response.headers["Content-Type"] == "image/svg+xml"
+    text = client.get("/admin/files/file/notes.txt")
+    with urllib.request.urlopen(text.headers["Location"]) as response:
+        assert not response.headers.get("Content-Disposition")
+        assert response.read() == b"plain"
