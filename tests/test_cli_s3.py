@@ -81,7 +81,7 @@ def test_check_reports_what_the_server_does_with_conditional_writes(
         assert line.startswith("  ok    conditional writes: the server honours them")
     else:
         assert "the server IGNORES them" in line
-        assert "saves from several processes can race" in line
+        assert "saves from several machines can race" in line
     assert object_keys(raw, bucket) == []  # every probe is gone
 
 

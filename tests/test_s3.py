@@ -30,6 +30,7 @@ from flask_store.exceptions import (
     UploadFailed,
 )
 from flask_store.providers.s3 import S3Provider, default_domain, s3_client
+from flask_store.providers.s3_conditional import Reservations
 
 from . import s3_support
 from .conftest import make_app, upload
@@ -685,3 +686,39 @@ def test_every_reply_lost_is_still_our_upload(moto_server: str, tmp_path: Any) -
     assert saved.filename == "lost.txt"
     assert object_keys(raw, bucket) == ["lost.txt"]
     assert raw.get_object(Bucket=bucket, Key="lost.txt")["Body"].read() == b"landed"
+
+
+def test_names_are_reserved_across_the_processes_of_a_host() -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import sys
+                from flask_store.providers.s3_conditional import reservations
+                assert reservations.reserve("host-bucket", "held.txt", host=True)
+                print("held", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        here = Reservations()
+        assert not here.reserve("host-bucket", "held.txt", host=True)
+        assert here.reserve("host-bucket", "other.txt", host=True)
+        assert not here.reserve("host-bucket", "other.txt", host=True)  # ours
+        here.release("host-bucket", "other.txt")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    # The holder is gone, and its lock with it.
+    assert here.reserve("host-bucket", "held.txt", host=True)
+    here.release("host-bucket", "held.txt")

@@ -128,7 +128,7 @@ def test_check_says_truthfully_what_the_server_does(
         assert result.detail.startswith("the server honours them")
     else:
         assert result.detail.startswith("the server IGNORES them")
-        assert "saves from several processes can race" in result.detail
+        assert "saves from several machines can race" in result.detail
     assert object_keys(raw, bucket) == []  # the probe is gone again
 
 

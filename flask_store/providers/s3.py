@@ -379,8 +379,8 @@ class S3Provider(Provider):
                         return candidate
                     continue
                 # The server would overwrite: look first, and keep this
-                # process's other saves off the name until it is written.
-                if not reservations.reserve(self.bucket, key):
+                # host's other saves off the name until it is written.
+                if not reservations.reserve(self.bucket, key, host=True):
                     continue
                 try:
                     if not self._taken(candidate) and self._upload(source, key):
@@ -549,8 +549,8 @@ class S3Provider(Provider):
             "conditional writes",
             True,
             f"{detail}; {setting}: saves check each name before writing and keep "
-            "this process's saves apart, but saves from several processes can "
-            "race for one name on this server",
+            "the saves of this machine's processes apart, but saves from several "
+            "machines can race for one name on this server",
         )
 
     # -- listing --------------------------------------------------------
@@ -778,14 +778,18 @@ class S3GeventProvider(S3Provider):
         token = secrets.token_hex(16)
         for candidate in candidates:
             key = self.key(candidate)
-            if not reservations.reserve(self.bucket, key):
-                continue  # another save of this process is on it
+            # Where S3 would not decide, this host's processes take turns.
+            if not reservations.reserve(self.bucket, key, host=not honoured):
+                continue  # another save is on it
             try:
                 claim = self._claim_key(candidate, key, token, honoured)
             except BaseException:
                 reservations.release(self.bucket, key)
                 raise
             if claim is not None:
+                # The placeholder holds the name now; this process keeps it
+                # until the upload ends.
+                reservations.unlock_host(self.bucket, key)
                 return claim
             reservations.release(self.bucket, key)
         raise UploadFailed(

@@ -7,14 +7,19 @@ these headers and ignore them: the write overwrites. Whether the bucket's
 server honours them is found out once per app and process by a real probe
 (:func:`probe`), and ``STORE_S3_CONDITIONAL_WRITES`` says what to do about it.
 On a server that ignores them, saves check names with a HEAD and reserve them
-within the process (:data:`reservations`), which keeps every same-name save of
-one process apart; saves from several processes can still race there.
+(:data:`reservations`): within the process, and on this host with a lock file
+per name slot, which keeps apart every same-name save of the processes of one
+machine (gunicorn workers); saves from several machines can still race there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import secrets
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,24 +113,96 @@ class WriteConditions:
             params["IfNoneMatch"] = "*"
 
 
+if sys.platform != "win32":  # Windows: reservations within the process only
+    import fcntl
+
+#: Lock files, one per slot that names hash to: a bounded number of files
+#: whatever the number of names. Two names rarely share a slot; when they do,
+#: a save of one skips its first choice for a suffixed name while the other
+#: is saved, which is harmless.
+LOCK_SLOTS = 4096
+LOCK_FOLDER = "flask-store-locks"
+
+
 class Reservations:
-    """Keys that a save of this process is writing: no other save takes them."""
+    """Keys that a save is writing: no other save of this host takes them.
+
+    Within the process a set; across the processes of the host an exclusive,
+    non-blocking ``flock`` on the name's slot file in the temporary folder
+    (where it cannot be made, for example another user's folder, only the
+    process's own saves are kept apart). A taken name is skipped, never
+    waited for.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._reserved: set[tuple[str, str]] = set()
+        self._reserved: dict[tuple[str, str], int | None] = {}
 
-    def reserve(self, bucket: str, key: str) -> bool:
-        """Claim ``key`` for one save of this process; False if claimed."""
+    def reserve(self, bucket: str, key: str, *, host: bool = False) -> bool:
+        """Claim ``key`` for one save; False if another save has it.
+
+        With ``host``, the processes of this host are kept off it too, until
+        :meth:`release` or :meth:`unlock_host`.
+        """
         with self._lock:
             if (bucket, key) in self._reserved:
                 return False
-            self._reserved.add((bucket, key))
+            self._reserved[(bucket, key)] = None
+        if not host:
             return True
+        taken, fd = _lock_slot(bucket, key)
+        if taken:
+            self.release(bucket, key)
+            return False
+        with self._lock:
+            self._reserved[(bucket, key)] = fd
+        return True
 
     def release(self, bucket: str, key: str) -> None:
         with self._lock:
-            self._reserved.discard((bucket, key))
+            fd = self._reserved.pop((bucket, key), None)
+        if fd is not None:
+            os.close(fd)  # and with it the lock
+
+    def unlock_host(self, bucket: str, key: str) -> None:
+        """Let other processes at ``key`` again; this process keeps it."""
+        with self._lock:
+            fd = self._reserved.get((bucket, key))
+            if fd is not None:
+                self._reserved[(bucket, key)] = None
+        if fd is not None:
+            os.close(fd)
+
+
+def _lock_slot(bucket: str, key: str) -> tuple[bool, int | None]:
+    """(taken, fd): whether another process holds the slot, else its lock's fd.
+
+    The fd is None when host locks are unavailable here (the caller relies
+    on the process's own reservations).
+    """
+    if sys.platform == "win32":
+        return False, None
+    folder = os.path.join(tempfile.gettempdir(), LOCK_FOLDER)
+    digest = hashlib.sha256(f"{bucket}\0{key}".encode()).digest()
+    slot = int.from_bytes(digest[:4], "big") % LOCK_SLOTS
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(
+            os.path.join(folder, f"{slot:04d}.lock"), os.O_RDWR | os.O_CREAT, 0o600
+        )
+    except OSError as exc:
+        log.debug("No host-wide name locks in %s: %s", folder, exc)
+        return False, None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return True, None
+    except OSError as exc:
+        os.close(fd)
+        log.debug("No host-wide name locks in %s: %s", folder, exc)
+        return False, None
+    return False, fd
 
 
 #: The process's reserved keys, shared by every app and both S3 providers.
@@ -214,8 +291,8 @@ def honoured(app: Flask, client: S3Client, bucket: str, prefix: str) -> bool:
         log.warning(
             "The S3 server of bucket %r ignores conditional writes "
             "(If-None-Match): Flask-Store checks each name before writing and "
-            "keeps the saves of this process apart, but saves from several "
-            "processes can race for one name on that server.",
+            "keeps the saves of this machine apart, but saves from several "
+            "machines can race for one name on that server.",
             bucket,
         )
     return False

@@ -1,4 +1,5 @@
-"""S3GeventProvider under ``gunicorn -k gevent -w 2`` against moto's S3 server.
+"""S3GeventProvider under ``gunicorn -k gevent -w 2``, against moto's S3
+server and against s3rver (which ignores conditional writes).
 
 40 uploads of one file name at once, spread over two worker processes that
 each return from ``save()`` before their upload ends: every client is told a
@@ -12,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,8 +21,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ..s3_support import create_bucket, object_keys, raw_client
-from .test_concurrency import APP_SOURCE, free_port, post_upload, wait_for_workers
+from ..s3_support import object_keys, raw_client
+from .test_concurrency import (
+    APP_SOURCE,
+    free_port,
+    post_upload,
+    s3_env,
+    wait_for_workers,
+)
 
 pytestmark = pytest.mark.s3server
 
@@ -37,19 +43,21 @@ def contents(index: int) -> bytes:
     return (b"gevent upload %03d " % index) * (1 + (index % 5) * 10_000)
 
 
+@pytest.fixture(params=["moto_server", "s3rver"])
+def endpoint(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(request.param)
+    return url
+
+
 @pytest.fixture
-def gevent_workers(tmp_path: Path, moto_server: str) -> Iterator[tuple[str, Any]]:
+def gevent_workers(tmp_path: Path, endpoint: str) -> Iterator[tuple[str, Any]]:
     """The concurrency app under two gunicorn gevent workers, and its bucket."""
-    bucket = f"gw-{uuid.uuid4().hex[:12]}"
-    create_bucket(bucket, moto_server)
     (tmp_path / "concurrent_app.py").write_text(APP_SOURCE)
     env = {
         "APP_INSTANCE": str(tmp_path / "instance"),
-        "APP_PROVIDER": "flask_store.providers.s3.S3GeventProvider",
-        "APP_BUCKET": bucket,
-        "APP_ENDPOINT": moto_server,
-        "APP_STORE_PATH": "shared",
+        **s3_env(endpoint, "S3GeventProvider"),
     }
+    bucket = env["APP_BUCKET"]
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -78,7 +86,7 @@ def gevent_workers(tmp_path: Path, moto_server: str) -> Iterator[tuple[str, Any]
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_workers(base, 2)
-        yield base, (raw_client(moto_server), bucket)
+        yield base, (raw_client(endpoint), bucket)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
