@@ -149,8 +149,9 @@ def test_true_refuses_to_save_where_the_server_ignores_them(
             assert object_keys(raw, bucket) == ["a.txt"]
             return
         assert not result.ok and "saves are refused" in result.detail
-        with pytest.raises(UploadFailed, match="STORE_S3_CONDITIONAL_WRITES"):
-            S3Provider(upload(b"x", "a.txt")).save()
+        with pytest.raises(UploadFailed, match="STORE_S3_CONDITIONAL_WRITES") as info:
+            S3Provider(upload(b"x", "a.txt"), location="docs").save()
+        assert str(info.value).startswith("Not saving 'docs/a.txt': ")
     assert object_keys(raw, bucket) == []
 
 

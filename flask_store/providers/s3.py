@@ -358,17 +358,19 @@ class S3Provider(Provider):
 
     # -- writing --------------------------------------------------------
 
-    def _honoured(self) -> bool:
+    def _honoured(self, candidates: list[str]) -> bool:
         """Whether this bucket's server honours conditional writes (found once)."""
         try:
             return s3_conditional.honoured(
                 self.app, self.client, self.bucket, key_prefix(self.config)
             )
         except StorageError as exc:
-            raise UploadFailed(str(exc)) from exc
+            raise UploadFailed(
+                f"Not saving {self.key(candidates[0])!r}: {exc}"
+            ) from exc
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
-        honoured = self._honoured()
+        honoured = self._honoured(candidates)
         with _seekable(stream) as source:
             start = source.tell()
             for candidate in candidates:
@@ -723,7 +725,7 @@ class S3GeventProvider(S3Provider):
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
         load_gevent()  # fail before spooling when gevent is missing
-        honoured = self._honoured()
+        honoured = self._honoured(candidates)
         spooled = self._spool(stream)
         try:
             claim = self._claim(candidates, honoured)
