@@ -205,3 +205,22 @@ def test_cleanup_finishes_what_background_uploads_left_behind(
     assert list(spool.iterdir()) == []
     again = run(gapp, "cleanup", "--older-than", "0s", "--yes")
     assert again.exit_code == 0 and "Nothing was left behind" in again.output
+
+
+def test_put_of_one_name_twice_keeps_both_files(
+    server: tuple[str, str], tmp_path: Path, bucket: str, raw: Any
+) -> None:
+    app = s3_app(tmp_path, bucket, server[1])
+    source = tmp_path / "hello.txt"
+    paths = []
+    for content in ("first", "second"):
+        source.write_text(content)
+        result = run(app, "put", str(source), "--json")
+        assert result.exit_code == 0, result.output
+        (saved,) = json.loads(result.stdout)["files"]
+        paths.append(saved["path"])
+    assert paths[0] == "hello.txt" and paths[1] != "hello.txt"
+    assert [raw.get_object(Bucket=bucket, Key=p)["Body"].read() for p in paths] == [
+        b"first",
+        b"second",
+    ]
