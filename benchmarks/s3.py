@@ -37,8 +37,12 @@ Content-Type, metadata and a conditional write; parts of
 `upload_fileobj` of the same open file with boto3's defaults, on a client of
 its own, and (to tell our own cost from the transfer settings') with the
 `TransferConfig` Flask-Store passes (8 MiB parts, 4 threads). Both clients
-are warmed up first. HTTP requests are counted with a botocore `before-send`
-hook. For the gevent provider, every request to S3 is
+are warmed up first (the first save of an app in a process also asks the
+server, once, whether it honours conditional writes: its requests are a row
+of their own). HTTP requests are counted with a botocore `before-send`
+hook; "checking names first" is `STORE_S3_CONDITIONAL_WRITES = False`, the
+path saves take on a server that ignores conditional writes. For the gevent
+provider, every request to S3 is
 delayed by 300 ms (a `before-send` hook that sleeps), and the time is how long
 `save()` takes to return; the background upload is awaited outside the timing."""
 
@@ -48,12 +52,23 @@ LATENCY = 0.3
 TUNED = "boto3, same TransferConfig"
 
 
-def make_app(workdir: str, endpoint: str, bucket: str, provider: str) -> Flask:
+def make_app(
+    workdir: str, endpoint: str, bucket: str, provider: str, **config: Any
+) -> Flask:
     app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
     app.config.update(s3_config(endpoint, bucket, provider))
     app.config["STORE_S3_SPOOL_PATH"] = os.path.join(workdir, "spool")
+    app.config.update(config)
     Store(app)
     return app
+
+
+def ask_conditional_writes(app: Flask) -> None:
+    """Have the app find out now what its first save would find out."""
+    from flask_store.providers.s3 import S3Provider
+
+    for _ in S3Provider.backend_checks(app=app):
+        pass
 
 
 def client_of(app: Flask) -> Any:
@@ -164,36 +179,78 @@ def upload_rows(settings: Settings, workdir: str, endpoint: str) -> list[Row]:
 def request_rows(workdir: str, endpoint: str) -> list[Row]:
     bucket = "bench-requests"
     raw = create_bucket(endpoint, bucket)
-    app = make_app(workdir, endpoint, bucket, "S3Provider")
-    provider = app.extensions["store"].provider
-    ours_sent = counter(client_of(app))
     raw_sent = counter(raw)
     data = os.urandom(1024)
-
-    def ours(name: str) -> int:
-        ours_sent.clear()
-        provider(FileStorage(io.BytesIO(data), filename=name), app=app).save()
-        return len(ours_sent)
 
     def boto3(key: str) -> int:
         raw_sent.clear()
         raw.upload_fileobj(io.BytesIO(data), bucket, key)
         return len(raw_sent)
 
+    def counting(provider: str, folder: str, **config: Any) -> Callable[[str], int]:
+        app = make_app(
+            os.path.join(workdir, folder),
+            endpoint,
+            bucket,
+            provider,
+            STORE_PATH=folder,
+            **config,
+        )
+        sent = counter(client_of(app))
+        cls = app.extensions["store"].provider
+
+        def save(name: str) -> int:
+            from flask_store.providers.s3 import wait_for_uploads
+
+            sent.clear()
+            cls(FileStorage(io.BytesIO(data), filename=name), app=app).save()
+            if not wait_for_uploads(timeout=60):
+                raise RuntimeError("background upload did not finish")
+            return len(sent)
+
+        return save
+
+    baseline = Measure("boto3 upload_fileobj", [boto3("raw/fresh.txt")], "requests")
+    ours = counting("S3Provider", "plain")
+    first = ours("first.txt")  # and the probe, once per app and process
     fresh = ours("fresh.txt")
     taken = ours("fresh.txt")
-    baseline = boto3("raw/fresh.txt")
+    careful = counting("S3Provider", "careful", STORE_S3_CONDITIONAL_WRITES=False)
+    careful("first.txt")
+    careful_fresh = careful("fresh.txt")
+    background = counting("S3GeventProvider", "background")
+    background("first.txt")
+    background_fresh = background("fresh.txt")
     return [
+        Row(
+            "HTTP requests, first save of an app in a process",
+            Measure("ours", [first], "requests"),
+            baseline,
+            note="the save and, once, the conditional-write probe: two writes "
+            "and a delete",
+        ),
         Row(
             "HTTP requests per 1 KiB save",
             Measure("ours", [fresh], "requests"),
-            Measure("boto3 upload_fileobj", [baseline], "requests"),
+            baseline,
         ).under(2, "≤ 2"),
         Row(
             "HTTP requests per 1 KiB save, name taken",
             Measure("ours", [taken], "requests"),
-            Measure("boto3 upload_fileobj", [baseline], "requests"),
+            baseline,
             note="one refused conditional write, then the suffixed name",
+        ).under(2, "≤ 2"),
+        Row(
+            "HTTP requests per 1 KiB save, checking names first",
+            Measure("ours", [careful_fresh], "requests"),
+            baseline,
+            note="a HEAD, then the write",
+        ).under(2, "≤ 2"),
+        Row(
+            "HTTP requests per 1 KiB save, S3GeventProvider",
+            Measure("ours", [background_fresh], "requests"),
+            baseline,
+            note="the placeholder that claims the name, then the upload",
         ).under(2, "≤ 2"),
     ]
 
@@ -206,7 +263,7 @@ def gevent_rows(settings: Settings, workdir: str, endpoint: str) -> list[Row]:
         for name in ("S3Provider", "S3GeventProvider")
     }
     for app in apps.values():
-        client_of(app).list_objects_v2(Bucket=bucket, MaxKeys=1)  # connect first
+        ask_conditional_writes(app)  # connects, too
         delay(client_of(app), 0.01 if settings.quick else LATENCY)
     rows = []
     latency = "10 ms" if settings.quick else f"{LATENCY * 1000:.0f} ms"

@@ -44,6 +44,14 @@ class UploadFailed(StorageError):
     """An upload did not complete; nothing was stored under the final name."""
 
 
+class UploadPending(StoredFileNotFound):
+    """The file's name is taken but its background upload has not finished.
+
+    Reading it now would give a placeholder, not the file; try again later
+    (or call :func:`~flask_store.providers.s3.wait_for_uploads` in-process).
+    """
+
+
 class FileRejected(StoreError, BadRequest):
     """An uploaded file was refused (type or name not allowed)."""
 

@@ -1,4 +1,11 @@
-"""S3 test support: moto in-process and as a real HTTP server, plus faults.
+"""S3 test support: moto in-process and as a real HTTP server, s3rver, faults.
+
+Two independent S3 servers run over HTTP on 127.0.0.1: moto's
+``ThreadedMotoServer`` (:func:`moto_server`), which honours conditional
+writes, and the npm package ``s3rver`` (:func:`s3rver`), which accepts them
+and overwrites anyway, as some S3-compatible servers do. s3rver is installed
+by ``npm install`` at the repository root; without node or s3rver its tests
+are skipped, except in CI (``CI`` set), where that is a failure.
 
 Fault injection uses botocore's ``before-send`` event on the app's client:
 handlers there may answer a request instead of the network. Under
@@ -9,11 +16,16 @@ answer also points the request at an address moto does not serve.
 from __future__ import annotations
 
 import contextlib
+import os
+import queue
+import shutil
 import socket
+import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +38,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from flask_store import Store
-from flask_store.providers.s3 import s3_client
+from flask_store.providers.s3 import S3Provider, s3_client
 
 from .conftest import make_app
 
@@ -35,26 +47,39 @@ S3 = "flask_store.providers.s3.S3Provider"
 S3_GEVENT = "flask_store.providers.s3.S3GeventProvider"
 
 
+#: s3rver knows one access key; every request is signed with it.
+S3RVER_KEY = "S3RVER"
+
+
+def credentials(endpoint_url: str | None) -> tuple[str, str]:
+    """The (fake) access key and secret the server at ``endpoint_url`` takes."""
+    if endpoint_url in _s3rver_endpoints:
+        return S3RVER_KEY, S3RVER_KEY
+    return "testing-key", "testing-secret"
+
+
 def s3_config(bucket: str, endpoint_url: str | None = None) -> dict[str, Any]:
     """App config for ``bucket``, with explicit (fake) credentials."""
+    key, secret = credentials(endpoint_url)
     return {
         "STORE_PROVIDER": S3,
         "STORE_S3_BUCKET": bucket,
         "STORE_S3_REGION": REGION,
-        "STORE_S3_ACCESS_KEY": "testing-key",
-        "STORE_S3_SECRET_KEY": "testing-secret",
+        "STORE_S3_ACCESS_KEY": key,
+        "STORE_S3_SECRET_KEY": secret,
         "STORE_S3_ENDPOINT_URL": endpoint_url,
     }
 
 
 def raw_client(endpoint_url: str | None = None) -> Any:
     """A plain boto3 client of its own, to look behind the provider."""
+    key, secret = credentials(endpoint_url)
     return boto3.session.Session().client(
         "s3",
         region_name=REGION,
         endpoint_url=endpoint_url,
-        aws_access_key_id="testing-key",
-        aws_secret_access_key="testing-secret",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
     )
 
 
@@ -85,6 +110,68 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+#: The endpoints of the s3rver processes of this test session.
+_s3rver_endpoints: set[str] = set()
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_s3rver() -> list[str]:
+    """The command that runs s3rver; skip without it, but fail in CI."""
+    node = shutil.which("node")
+    script = ROOT / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+    if node is None or not script.is_file():
+        message = (
+            "s3rver is not installed: install Node.js, then run `npm install` "
+            "in the repository root."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return [node, str(script)]
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of an s3rver on 127.0.0.1 (a free port, a temp folder)."""
+    command = find_s3rver()
+    directory = tmp_path_factory.mktemp("s3rver")
+    proc = subprocess.Popen(
+        [
+            *command,
+            "--directory",
+            str(directory),
+            "--address",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--silent",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+    # Read on in the background: a full pipe would stall the server.
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
+    ).start()
+    try:
+        line = ""
+        while not line.strip():  # it starts with an empty line
+            line = lines.get(timeout=30)
+        prefix = "S3rver listening on "
+        assert line.startswith(prefix), f"s3rver said {line!r}"
+        endpoint = "http://" + line[len(prefix) :].strip()
+        _s3rver_endpoints.add(endpoint)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
 
 
 @pytest.fixture(params=["mock", "server"])
@@ -118,10 +205,21 @@ def s3_app(tmp_path: Any, bucket: str, endpoint: str | None, **config: Any) -> F
     return app
 
 
+def ask_conditional_writes(app: Flask) -> None:
+    """Ask the server now whether it honours conditional writes.
+
+    The first save of an app asks it (a probe written twice and deleted);
+    asked beforehand, a test sees the requests of the save alone.
+    """
+    (result,) = S3Provider.backend_checks(app=app)
+    assert result.ok, result.detail
+
+
 @pytest.fixture
 def s3app(tmp_path: Any, bucket: str, s3_endpoint: str | None) -> Iterator[Flask]:
     """An S3 app on a fresh bucket, in mock and HTTP server variants."""
     app = s3_app(tmp_path, bucket, s3_endpoint)
+    ask_conditional_writes(app)
     with app.app_context():
         yield app
 
@@ -185,7 +283,9 @@ class Faults:
         times: int,
         status: int = 503,
         code: str = "SlowDown",
+        only: Callable[[Any], bool] | None = None,
     ) -> None:
+        """``only``: fail just the requests it is true for (and count those)."""
         remaining = [times]
         body = (
             '<?xml version="1.0" encoding="UTF-8"?><Error>'
@@ -193,7 +293,7 @@ class Faults:
         ).encode()
 
         def answer(request: Any, **_: Any) -> AWSResponse | None:
-            if remaining[0] == 0:
+            if remaining[0] == 0 or (only is not None and not only(request)):
                 return None
             remaining[0] -= 1
             response = AWSResponse(request.url, status, {}, _Raw(body))
@@ -211,6 +311,16 @@ class Faults:
                 raise ConnectionClosedError(endpoint_url=request.url)
 
         self.events.register_first(f"before-send.s3.{operation}", drop)
+
+
+def is_placeholder(request: Any) -> bool:
+    """Whether a request writes a background upload's placeholder."""
+    return "x-amz-meta-flask-store-pending" in request.headers
+
+
+def is_final_upload(request: Any) -> bool:
+    """Whether a PutObject request writes a file (not a placeholder)."""
+    return not is_placeholder(request)
 
 
 def object_keys(raw: Any, bucket: str) -> list[str]:

@@ -321,12 +321,14 @@ def test_check_json(storage: Flask) -> None:
     result = run(storage, "check", "--json", "--location", "probes")
     data = json.loads(result.stdout)
     assert data["ok"] is True
+    backend = ["conditional writes"] if "s3" in storage.config["STORE_PROVIDER"] else []
     assert [c["check"] for c in data["checks"]] == [
         "configuration",
         "write",
         "read",
         "list",
         "delete",
+        *backend,
     ]
     assert all(c["ok"] for c in data["checks"])
     assert "probes/flask-store-check-" in data["checks"][1]["detail"]
@@ -632,12 +634,20 @@ def test_gevent_put_reports_a_failed_background_upload(
         STORE_S3_BACKGROUND_ATTEMPTS=1,
     )
     with app.app_context():
+        s3_support.ask_conditional_writes(app)
         s3_support.Faults(app).fail(
-            "PutObject", times=10, status=403, code="AccessDenied"
+            "PutObject",
+            times=10,
+            status=403,
+            code="AccessDenied",
+            only=s3_support.is_final_upload,
         )
         result = run(app, "put", str(files / "report.txt"), "--json")
         assert_failed(result, "Upload failed: report.txt")
         assert json.loads(result.stdout) == {"files": []}
-        assert stored(app) == {}
+        # Only the placeholder that claimed the name is there.
+        assert [f.path for f in app.extensions["store"].provider.iter_files()] == [
+            "report.txt"
+        ]
         check = run(app, "check", "--json")
         assert_failed(check, "check failed at write")

@@ -30,6 +30,7 @@ from flask_store.exceptions import (
     UploadFailed,
 )
 from flask_store.providers.s3 import S3Provider, default_domain, s3_client
+from flask_store.providers.s3_conditional import Reservations
 
 from . import s3_support
 from .conftest import make_app, upload
@@ -200,6 +201,56 @@ def test_small_save_is_one_request_with_acl_and_type(
         ("CanonicalUser", "FULL_CONTROL")
     }
     assert saved.absolute_path == "docs/hello.txt"
+
+
+def test_first_save_asks_once_whether_writes_are_conditional(
+    tmp_path: Any, bucket: str, s3_endpoint: str | None, raw: Any
+) -> None:
+    app = s3_app(tmp_path, bucket, s3_endpoint)
+    requests = Requests(app)
+    with app.app_context():
+        S3Provider(upload(b"first", "first.txt")).save()
+        # A probe object under STORE_PATH written twice, refused the second
+        # time, then deleted; then the save itself.
+        assert requests.sent == ["PutObject", "PutObject", "DeleteObject", "PutObject"]
+        requests.sent.clear()
+        S3Provider(upload(b"second", "second.txt")).save()
+        assert requests.sent == ["PutObject"]
+    assert object_keys(raw, bucket) == ["first.txt", "second.txt"]
+
+
+def refuse_the_condition(app: Flask) -> None:
+    """Make the app's server answer 501 to any write that has If-None-Match."""
+    Faults(app).fail(
+        "PutObject",
+        times=100,
+        status=501,
+        code="NotImplemented",
+        only=lambda request: "If-None-Match" in request.headers,
+    )
+
+
+def test_a_server_that_refuses_the_condition_needs_false(
+    tmp_path: Any, bucket: str, s3_endpoint: str | None, raw: Any
+) -> None:
+    app = s3_app(tmp_path, bucket, s3_endpoint)
+    refuse_the_condition(app)
+    (result,) = S3Provider.backend_checks(app=app)
+    assert not result.ok
+    assert "set STORE_S3_CONDITIONAL_WRITES = False" in result.detail
+    with app.app_context(), pytest.raises(UploadFailed, match="NotImplemented"):
+        S3Provider(upload(b"x", "a.txt")).save()
+    assert object_keys(raw, bucket) == []
+
+    app = s3_app(tmp_path, bucket, s3_endpoint, STORE_S3_CONDITIONAL_WRITES=False)
+    refuse_the_condition(app)
+    (result,) = S3Provider.backend_checks(app=app)
+    assert result.ok and "is False, so saves send no condition" in result.detail
+    with app.app_context():
+        first = S3Provider(upload(b"one", "a.txt")).save()
+        second = S3Provider(upload(b"two", "a.txt")).save()
+    assert (first.filename, second.filename != "a.txt") == ("a.txt", True)
+    assert raw.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"one"
 
 
 @pytest.mark.parametrize(
@@ -635,3 +686,39 @@ def test_every_reply_lost_is_still_our_upload(moto_server: str, tmp_path: Any) -
     assert saved.filename == "lost.txt"
     assert object_keys(raw, bucket) == ["lost.txt"]
     assert raw.get_object(Bucket=bucket, Key="lost.txt")["Body"].read() == b"landed"
+
+
+def test_names_are_reserved_across_the_processes_of_a_host() -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import sys
+                from flask_store.providers.s3_conditional import reservations
+                assert reservations.reserve("host-bucket", "held.txt", host=True)
+                print("held", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        here = Reservations()
+        assert not here.reserve("host-bucket", "held.txt", host=True)
+        assert here.reserve("host-bucket", "other.txt", host=True)
+        assert not here.reserve("host-bucket", "other.txt", host=True)  # ours
+        here.release("host-bucket", "other.txt")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    # The holder is gone, and its lock with it.
+    assert here.reserve("host-bucket", "held.txt", host=True)
+    here.release("host-bucket", "held.txt")

@@ -22,13 +22,21 @@ import pytest
 from botocore.exceptions import ConnectionClosedError
 from flask import Flask
 
-from flask_store.exceptions import UploadFailed
+from flask_store.exceptions import UploadFailed, UploadPending
 from flask_store.providers.s3 import S3GeventProvider, s3_client, wait_for_uploads
 from flask_store.signals import upload_failed
 
 from . import s3_support
 from .conftest import upload
-from .s3_support import S3_GEVENT, Faults, Requests, object_keys, s3_app
+from .s3_support import (
+    S3_GEVENT,
+    Faults,
+    Requests,
+    ask_conditional_writes,
+    is_final_upload,
+    object_keys,
+    s3_app,
+)
 
 # The S3 fixtures, used by name below.
 moto_server = s3_support.moto_server
@@ -45,7 +53,7 @@ def spool(tmp_path: Path) -> Path:
 def gevent_app(
     tmp_path: Path, bucket: str, endpoint: str | None, **config: Any
 ) -> Flask:
-    return s3_app(
+    app = s3_app(
         tmp_path,
         bucket,
         endpoint,
@@ -53,6 +61,8 @@ def gevent_app(
         STORE_S3_SPOOL_PATH=str(tmp_path / "spool"),
         **config,
     )
+    ask_conditional_writes(app)
+    return app
 
 
 @pytest.fixture
@@ -64,14 +74,19 @@ def gapp(tmp_path: Path, bucket: str, s3_endpoint: str | None) -> Iterator[Flask
 
 
 class Gate:
-    """Holds every PutObject of the app's client until opened."""
+    """Holds every upload of a file (not a placeholder) until opened."""
 
     def __init__(self, app: Flask) -> None:
         self.open = threading.Event()
-        s3_client(app).meta.events.register("before-call.s3.PutObject", self._wait)
+        s3_client(app).meta.events.register("before-send.s3.PutObject", self._wait)
 
-    def _wait(self, **_: Any) -> None:
-        assert self.open.wait(timeout=30)
+    def _wait(self, request: Any, **_: Any) -> None:
+        if is_final_upload(request):
+            assert self.open.wait(timeout=30)
+
+
+def spooled_files(spool: Path) -> list[Path]:
+    return sorted(spool.glob("*.upload"))
 
 
 def body(raw: Any, bucket: str, key: str) -> bytes:
@@ -85,21 +100,27 @@ def test_save_returns_before_the_upload_and_can_be_waited_for(
     gate = Gate(gapp)
     stream = io.BytesIO(b"background bytes")
     saved = S3GeventProvider(stream, filename="report.txt", location="docs").save()
-    # The name is final at once; the object is not there yet.
+    # The name is final at once, claimed on S3 by a placeholder that no
+    # reader takes for the file.
     assert saved.relative_path == "docs/report.txt"
     assert not stream.closed
-    assert object_keys(raw, bucket) == []
-    (spooled,) = spool.iterdir()
+    assert object_keys(raw, bucket) == ["docs/report.txt"]
+    with pytest.raises(UploadPending, match="still being uploaded"):
+        saved.read()
+    with pytest.raises(UploadPending):
+        S3GeventProvider("docs/report.txt").open()
+    (spooled,) = spooled_files(spool)
     assert spooled.read_bytes() == b"background bytes"
     assert wait_for_uploads(timeout=0.2) is False
 
     gate.open.set()
     assert wait_for_uploads(timeout=30) is True
     assert body(raw, bucket, "docs/report.txt") == b"background bytes"
+    assert saved.read() == b"background bytes"
     assert raw.head_object(Bucket=bucket, Key="docs/report.txt")["ContentType"] == (
         "text/plain"
     )
-    assert list(spool.iterdir()) == []  # removed once uploaded
+    assert list(spool.iterdir()) == []  # removed (with its ticket) once uploaded
 
 
 def test_works_without_any_app_context(
@@ -136,14 +157,14 @@ def test_transient_failures_are_retried(
         STORE_S3_MAX_ATTEMPTS=1,
         STORE_S3_BACKGROUND_ATTEMPTS=3,
     )
-    Faults(app).fail("PutObject", times=2)
+    Faults(app).fail("PutObject", times=2, only=is_final_upload)
     requests = Requests(app)
     failures: list[Any] = []
     with upload_failed.connected_to(lambda sender, **kw: failures.append(kw), app):
         S3GeventProvider(upload(b"eventually", "flaky.txt"), app=app).save()
         assert wait_for_uploads(timeout=30)
     assert failures == []
-    assert requests.sent.count("PutObject") == 3
+    assert requests.sent.count("PutObject") == 1 + 3  # the placeholder, 3 tries
     assert body(raw, bucket, "flaky.txt") == b"eventually"
 
 
@@ -161,7 +182,9 @@ def test_persistent_failure_is_logged_signalled_and_kept(
         STORE_S3_MAX_ATTEMPTS=1,
         STORE_S3_BACKGROUND_ATTEMPTS=2,
     )
-    Faults(app).fail("PutObject", times=100, status=500, code="InternalError")
+    Faults(app).fail(
+        "PutObject", times=100, status=500, code="InternalError", only=is_final_upload
+    )
     failures: list[dict[str, Any]] = []
     with (
         caplog.at_level(logging.ERROR, logger="flask_store.providers.s3"),
@@ -174,10 +197,13 @@ def test_persistent_failure_is_logged_signalled_and_kept(
     assert isinstance(failure["exception"], UploadFailed)
     assert "InternalError" in str(failure["exception"])
     assert Path(failure["spooled_path"]).read_bytes() == b"precious"
-    (record,) = caplog.records
+    (record,) = [r for r in caplog.records if r.name.startswith("flask_store")]
     assert "'lost.txt'" in record.getMessage()
     assert failure["spooled_path"] in record.getMessage()
-    assert object_keys(raw, bucket) == []
+    # The placeholder keeps the name for `flask store cleanup` to finish.
+    assert object_keys(raw, bucket) == ["lost.txt"]
+    with pytest.raises(UploadPending):
+        saved.read()
 
 
 def test_key_taken_meanwhile_is_not_overwritten(
@@ -326,18 +352,18 @@ def test_an_attempt_that_landed_unseen_is_not_a_clash(
             lost[0] -= 1
             raise ConnectionClosedError(endpoint_url="lost reply")
 
-    s3_client(app).meta.events.register("after-call.s3.PutObject", lose_reply)
     gate = Gate(app)
     requests = Requests(app)
     failures: list[Any] = []
     with upload_failed.connected_to(lambda sender, **kw: failures.append(kw), app):
         saved = S3GeventProvider(upload(b"mine", "mine.txt"), app=app).save()
-        # Only the upload's own checks fail, not the one save() made.
+        # Only the upload's own requests fail, not the claim save() made.
+        s3_client(app).meta.events.register("after-call.s3.PutObject", lose_reply)
         Faults(app).fail("HeadObject", times=1, status=500, code="InternalError")
         gate.open.set()
         assert wait_for_uploads(timeout=30)
     assert failures == []
-    assert requests.sent.count("PutObject") == 2
+    assert requests.sent.count("PutObject") == 1 + 2  # the placeholder, 2 tries
     assert saved.filename == "mine.txt"
     assert object_keys(raw, bucket) == ["mine.txt"]
     assert body(raw, bucket, "mine.txt") == b"mine"

@@ -21,7 +21,7 @@ from flask_store.providers.s3 import S3GeventProvider, wait_for_uploads
 
 from . import s3_support
 from .conftest import make_app
-from .s3_support import S3_GEVENT, Faults
+from .s3_support import S3_GEVENT, Faults, is_final_upload
 
 moto_server = s3_support.moto_server
 
@@ -88,7 +88,13 @@ def test_failed_upload_listener_example(
         Store(app)
         exec(blocks("python")[-1], {"app": app})
         assert registered == [(wait_for_uploads,)]
-        Faults(app).fail("PutObject", times=10, status=500, code="InternalError")
+        Faults(app).fail(
+            "PutObject",
+            times=10,
+            status=500,
+            code="InternalError",
+            only=is_final_upload,
+        )
         with caplog.at_level(logging.ERROR):
             S3GeventProvider(io.BytesIO(b"x"), filename="a.txt", app=app).save()
             assert wait_for_uploads(timeout=30)

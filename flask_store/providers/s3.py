@@ -1,30 +1,33 @@
 """Amazon S3 (and S3-compatible) storage on boto3, in the foreground or via gevent.
 
 ``S3Provider`` writes each file with one managed upload call (multipart above
-``STORE_S3_MULTIPART_THRESHOLD``) carrying the ACL and Content-Type. Names are
-never overwritten, even by concurrent writers: every object write made through
-Flask-Store's client is an S3 conditional write (``If-None-Match: *``), so a
-taken name answers ``412 Precondition Failed`` and the next candidate name is
-tried. Servers without conditional writes would ignore the header; use one
-that supports them (AWS S3, current MinIO, moto).
+``STORE_S3_MULTIPART_THRESHOLD``) carrying the ACL, Content-Type and, for
+types a browser could run, ``Content-Disposition: attachment``. Names are
+never overwritten: every object write is an S3 conditional write
+(``If-None-Match: *``), so a taken name answers ``412 Precondition Failed``
+and the next candidate name is tried. Some S3-compatible servers ignore the
+condition; :mod:`.s3_conditional` finds that out once per app and process and
+then checks names before writing (see ``STORE_S3_CONDITIONAL_WRITES``).
 
-``S3GeventProvider`` spools the upload to a temporary file, decides its key
-and returns at once; a greenlet uploads it. See its docstring for what happens
-when the key is taken meanwhile, and :func:`wait_for_uploads` for shutdown.
+``S3GeventProvider`` spools the upload to a temporary file, claims its key on
+S3 with a placeholder and returns at once; a greenlet replaces the
+placeholder with the file. See its docstring, and :func:`wait_for_uploads`
+for shutdown.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
-import queue
 import secrets
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -34,11 +37,16 @@ from ..exceptions import (
     StorageError,
     StoredFileNotFound,
     UploadFailed,
+    UploadPending,
 )
+from ..serving import is_inline_safe
 from ..signals import upload_failed
+from . import s3_conditional
 from .base import (
     CHUNK_SIZE,
+    CheckResult,
     FolderPage,
+    Leftover,
     Provider,
     StoredFile,
     app_or_current,
@@ -46,6 +54,20 @@ from .base import (
     matches,
     store_state,
 )
+from .s3_background import (
+    SPOOL_PREFIX,
+    SPOOL_SUFFIX,
+    TICKET_SUFFIX,
+    load_gevent,
+    read_ticket,
+    remove_spool,
+    spool_folder,
+    uploads,
+    wait_for_uploads,
+)
+from .s3_conditional import TAKEN as _TAKEN
+from .s3_conditional import WriteConditions, reservations
+from .s3_conditional import error_code as _error_code
 
 try:
     import boto3
@@ -71,12 +93,21 @@ MiB = 1024 * 1024
 #: did reach S3 (its reply was lost) is recognised as ours, not as a clash.
 UPLOAD_TOKEN = "flask-store-upload"  # noqa: S105 - a metadata name
 
+#: Metadata of a placeholder that claims a key for a background upload; its
+#: value is the claim's token. Readers refuse such an object as the file.
+PENDING = "flask-store-pending"
+
 #: Sorts after every other character: ``StartAfter`` past a whole folder.
 _LAST_CHAR = "\U0010ffff"
 
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
-#: 412: the name is taken; 409: another conditional write to it is in flight.
-_TAKEN = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
+
+
+def _pending(key: str) -> UploadPending:
+    return UploadPending(
+        f"{key!r} is still being uploaded in the background; it can be read "
+        "once the upload has finished."
+    )
 
 
 def default_domain(bucket: str, region: str, endpoint_url: str | None = None) -> str:
@@ -92,10 +123,6 @@ def default_domain(bucket: str, region: str, endpoint_url: str | None = None) ->
     return f"https://{bucket}.s3.{region}.amazonaws.com"
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _retried(exc: ClientError) -> bool:
     return bool(exc.response.get("ResponseMetadata", {}).get("RetryAttempts"))
 
@@ -107,11 +134,7 @@ def _translate(exc: Exception, key: str, action: str) -> StorageError:
     return StorageError(f"S3 could not {action} {key!r}: {exc}")
 
 
-def _if_none_match(params: dict[str, Any], **_: Any) -> None:
-    params.setdefault("IfNoneMatch", "*")
-
-
-def _make_client(config: Config) -> S3Client:
+def _make_client(config: Config, conditions: WriteConditions) -> S3Client:
     # Sessions are not thread-safe, so each client gets its own; the client
     # itself is thread-safe and shared by every thread of the app.
     session = boto3.session.Session(
@@ -132,14 +155,9 @@ def _make_client(config: Config) -> S3Client:
             signature_version="s3v4",
         ),
     )
-    # Every object this client creates is a conditional write: it never
-    # replaces an existing object. The managed transfer does not accept
-    # IfNoneMatch as an argument, so it is added to the two requests that
-    # create objects (PutObject, CompleteMultipartUpload) here.
-    for operation in ("PutObject", "CompleteMultipartUpload"):
-        client.meta.events.register(
-            f"before-parameter-build.s3.{operation}", _if_none_match
-        )
+    # Every object this client writes is a conditional write: it never
+    # replaces an object it did not mean to replace.
+    conditions.install(client)
     return client
 
 
@@ -153,8 +171,35 @@ def s3_client(app: Flask) -> S3Client:
     with state.lock:
         client: S3Client | None = state.cache.get("s3.client")
         if client is None:
-            client = state.cache["s3.client"] = _make_client(app.config)
+            conditions = state.cache["s3.conditions"] = WriteConditions(
+                enabled=s3_conditional.setting(app.config) is not False
+            )
+            client = state.cache["s3.client"] = _make_client(app.config, conditions)
     return client
+
+
+def write_conditions(app: Flask) -> WriteConditions:
+    """The conditions ``app``'s client adds to its object writes."""
+    s3_client(app)
+    conditions: WriteConditions = store_state(app).cache["s3.conditions"]
+    return conditions
+
+
+def upload_args(config: Config, key: str) -> dict[str, Any]:
+    """Content-Type, ACL and, for what a browser could run, an attachment.
+
+    The local serving route's policy: a type that is not safe inline (HTML,
+    SVG, XML, scripts, anything unknown) is stored with
+    ``Content-Disposition: attachment``, so the bucket (or a CDN in front of
+    it) makes browsers download it instead of running it.
+    """
+    content_type = guess_type(key)
+    extra: dict[str, Any] = {"ContentType": content_type}
+    if not is_inline_safe(content_type):
+        extra["ContentDisposition"] = "attachment"
+    if config.get("STORE_S3_ACL"):
+        extra["ACL"] = config["STORE_S3_ACL"]
+    return extra
 
 
 def transfer_config(config: Config) -> TransferConfig:
@@ -237,6 +282,8 @@ class S3Provider(Provider):
         config.setdefault("STORE_S3_ENDPOINT_URL", None)
         config.setdefault("STORE_S3_MULTIPART_THRESHOLD", 8 * MiB)
         config.setdefault("STORE_S3_MAX_ATTEMPTS", 5)
+        config.setdefault(s3_conditional.SETTING, "auto")
+        s3_conditional.setting(config)
         if bool(config["STORE_S3_ACCESS_KEY"]) != bool(config["STORE_S3_SECRET_KEY"]):
             raise NotConfiguredError(
                 "Set both STORE_S3_ACCESS_KEY and STORE_S3_SECRET_KEY, or neither "
@@ -289,28 +336,70 @@ class S3Provider(Provider):
         return names.join_url(domain, self.relative_url)
 
     def presigned_url(self, expires_in: int = 3600) -> str:
-        """A URL that lets anyone GET this (private) object for ``expires_in`` s."""
+        """A URL that lets anyone GET this (private) object for ``expires_in`` s.
+
+        S3 answers it with the type the name stands for (whatever type the
+        object was written with, by Flask-Store or another tool) and, for a
+        type a browser could run, as an attachment.
+        """
         if not isinstance(expires_in, int) or not 1 <= expires_in <= 604800:
             raise ValueError("expires_in must be whole seconds from 1 to 604800.")
+        content_type = guess_type(self.filename)
+        params = {
+            "Bucket": self.bucket,
+            "Key": self.absolute_path,
+            "ResponseContentType": content_type,
+        }
+        if not is_inline_safe(content_type):
+            params["ResponseContentDisposition"] = "attachment"
         return self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self.absolute_path},
-            ExpiresIn=expires_in,
+            "get_object", Params=params, ExpiresIn=expires_in
         )
 
     # -- writing --------------------------------------------------------
 
+    def _honoured(self, candidates: list[str]) -> bool:
+        """Whether this bucket's server honours conditional writes (found once)."""
+        try:
+            return s3_conditional.honoured(
+                self.app, self.client, self.bucket, key_prefix(self.config)
+            )
+        except StorageError as exc:
+            raise UploadFailed(
+                f"Not saving {self.key(candidates[0])!r}: {exc}"
+            ) from exc
+
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
+        honoured = self._honoured(candidates)
         with _seekable(stream) as source:
             start = source.tell()
             for candidate in candidates:
+                key = self.key(candidate)
                 source.seek(start)
-                if self._upload(source, self.key(candidate)):
-                    return candidate
+                if honoured:
+                    if self._upload(source, key):
+                        return candidate
+                    continue
+                # The server would overwrite: look first, and keep this
+                # host's other saves off the name until it is written.
+                if not reservations.reserve(self.bucket, key, host=True):
+                    continue
+                try:
+                    if not self._taken(candidate) and self._upload(source, key):
+                        return candidate
+                finally:
+                    reservations.release(self.bucket, key)
         raise UploadFailed(
             f"Could not find a free name for {candidates[0]!r} after "
             f"{len(candidates)} attempts."
         )
+
+    def _taken(self, path: str) -> bool:
+        """Whether ``path`` is stored; a failure to tell is an UploadFailed."""
+        try:
+            return self._exists(path)
+        except StorageError as exc:
+            raise UploadFailed(str(exc)) from exc
 
     def _upload(self, source: IO[bytes], key: str, token: str | None = None) -> bool:
         """Upload ``source`` to ``key`` unless taken; False when it is taken.
@@ -322,12 +411,8 @@ class S3Provider(Provider):
         """
         resumed = token is not None
         token = token or secrets.token_hex(16)
-        extra: dict[str, Any] = {
-            "ContentType": guess_type(key),
-            "Metadata": {UPLOAD_TOKEN: token},
-        }
-        if self.config.get("STORE_S3_ACL"):
-            extra["ACL"] = self.config["STORE_S3_ACL"]
+        extra = upload_args(self.config, key)
+        extra["Metadata"] = {UPLOAD_TOKEN: token}
         try:
             self.client.upload_fileobj(
                 cast(IO[bytes], _KeepOpen(source)),
@@ -383,6 +468,9 @@ class S3Provider(Provider):
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, key, "open") from exc
+        if PENDING in response.get("Metadata", {}):
+            response["Body"].close()
+            raise _pending(key)
         # botocore's StreamingBody reads from the socket as it is read.
         return cast(IO[bytes], response["Body"])
 
@@ -396,6 +484,8 @@ class S3Provider(Provider):
 
     def _stat(self, path: str) -> StoredFile:
         head = self._head(path)
+        if PENDING in head.get("Metadata", {}):
+            raise _pending(self.key(path))
         return StoredFile(
             path=path, size=head["ContentLength"], modified=head["LastModified"]
         )
@@ -407,6 +497,63 @@ class S3Provider(Provider):
             return str(self._head(self.relative_path)["ContentType"])
         except (StoredFileNotFound, KeyError):
             return guess_type(self.filename)
+
+    # -- maintenance ----------------------------------------------------
+
+    @classmethod
+    def backend_checks(cls, *, app: Flask | None = None) -> Iterator[CheckResult]:
+        """A real conditional write: whether the server refuses to overwrite."""
+        app = app_or_current(app)
+        wanted = s3_conditional.setting(app.config)
+        try:
+            verdict = s3_conditional.probe(
+                s3_client(app), app.config["STORE_S3_BUCKET"], key_prefix(app.config)
+            )
+        except StorageError as exc:
+            # With False, saves send no condition: a server that rejects the
+            # header outright is what that setting is for.
+            yield CheckResult(
+                "conditional writes",
+                wanted is False,
+                f"{exc}"
+                + (
+                    f"; {s3_conditional.SETTING} is False, so saves send no "
+                    "condition and check names before writing"
+                    if wanted is False
+                    else ""
+                ),
+            )
+            return
+        s3_conditional.remember(app, verdict)
+        setting = f"{s3_conditional.SETTING} = {wanted!r}"
+        if verdict:
+            detail = (
+                "the server honours them: a second write of the probe with "
+                "If-None-Match: * was refused (412), so a taken name is never "
+                "overwritten"
+            )
+            if wanted is False:
+                detail += f"; {setting}, so saves check names before writing instead"
+            yield CheckResult("conditional writes", True, detail)
+            return
+        detail = (
+            "the server IGNORES them: a second write of the probe with "
+            "If-None-Match: * overwrote the first"
+        )
+        if wanted is True:
+            yield CheckResult(
+                "conditional writes",
+                False,
+                f"{detail}; {setting}, so saves are refused",
+            )
+            return
+        yield CheckResult(
+            "conditional writes",
+            True,
+            f"{detail}; {setting}: saves check each name before writing and keep "
+            "the saves of this machine's processes apart, but saves from several "
+            "machines can race for one name on this server",
+        )
 
     # -- listing --------------------------------------------------------
 
@@ -527,144 +674,41 @@ class S3Provider(Provider):
         return location
 
 
-# -- background uploads ---------------------------------------------------
+@dataclass(frozen=True)
+class _Claim:
+    """A key claimed on S3 by a placeholder, for one background upload."""
 
-
-def _gevent() -> Any:
-    try:
-        import gevent
-    except ImportError as exc:
-        raise ImportError(
-            "S3GeventProvider needs gevent: pip install 'Flask-Store[gevent]'."
-        ) from exc
-    return gevent
-
-
-def _monkey_patched() -> bool:
-    """Whether the app ran ``gevent.monkey.patch_all()`` (sockets and threads)."""
-    from gevent import monkey
-
-    return bool(
-        monkey.is_module_patched("socket") and monkey.is_module_patched("threading")
-    )
-
-
-def _serve_uploads(ready: queue.SimpleQueue[Any]) -> None:
-    """Run a gevent hub in this thread for upload greenlets, forever."""
-    gevent = _gevent()
-    ready.put(gevent.get_hub().loop)
-    while True:  # the timer keeps the loop alive between uploads
-        gevent.sleep(3600)
-
-
-class _Uploads:
-    """The background uploads of this process: reserved keys and a counter.
-
-    With ``monkey.patch_all()`` the greenlets run in the caller's hub and
-    cooperate with everything else. Without it they run in the hub of one
-    daemon thread, so they still make progress while the app's threads block.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._reserved: set[tuple[str, str]] = set()
-        self._running = 0
-        self._condition: threading.Condition | None = None
-        self._loop: Any = None
-
-    @property
-    def condition(self) -> threading.Condition:
-        # Made on first use, after the app had its chance to monkey-patch.
-        with self._lock:
-            if self._condition is None:
-                self._condition = threading.Condition()
-            return self._condition
-
-    def reserve(self, bucket: str, key: str) -> bool:
-        """Claim ``key`` for one upload of this process; False if claimed."""
-        with self._lock:
-            if (bucket, key) in self._reserved:
-                return False
-            self._reserved.add((bucket, key))
-            return True
-
-    def release(self, bucket: str, key: str) -> None:
-        with self._lock:
-            self._reserved.discard((bucket, key))
-
-    def start(self, job: Callable[[], None]) -> None:
-        gevent = _gevent()
-        with self.condition:
-            self._running += 1
-        try:
-            if _monkey_patched():
-                gevent.spawn(self._run, job)
-            else:
-                self._background_loop().run_callback_threadsafe(
-                    gevent.spawn, self._run, job
-                )
-        except BaseException:
-            self._finished()
-            raise
-
-    def _background_loop(self) -> Any:
-        with self._lock:
-            if self._loop is None:
-                ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
-                threading.Thread(
-                    target=_serve_uploads,
-                    args=(ready,),
-                    name="flask-store-uploads",
-                    daemon=True,
-                ).start()
-                self._loop = ready.get()
-            return self._loop
-
-    def _run(self, job: Callable[[], None]) -> None:
-        try:
-            job()
-        finally:
-            self._finished()
-
-    def _finished(self) -> None:
-        with self.condition:
-            self._running -= 1
-            self.condition.notify_all()
-
-    def wait(self, timeout: float | None) -> bool:
-        with self.condition:
-            return self.condition.wait_for(lambda: self._running == 0, timeout)
-
-
-_uploads = _Uploads()
-
-
-def wait_for_uploads(timeout: float | None = None) -> bool:
-    """Wait until every background upload of this process has finished.
-
-    Call it at shutdown (and in tests) so no upload is cut off. Finished means
-    uploaded, or given up on (logged, ``upload_failed`` sent, spooled copy
-    kept). Returns False if ``timeout`` seconds passed first.
-    """
-    return _uploads.wait(timeout)
+    path: str  # relative to STORE_PATH, as save() reports it
+    key: str
+    token: str  # the upload's token, in the final object's metadata
+    claim: str  # the placeholder's token, in its metadata
+    etag: str  # the placeholder's ETag, which the upload must replace
 
 
 class S3GeventProvider(S3Provider):
     """Like :class:`S3Provider`, but ``save()`` returns before the upload ends.
 
     ``save()`` copies the stream to a file in ``STORE_S3_SPOOL_PATH`` (the
-    system temporary folder by default), picks the first candidate name that
-    S3 does not have and no other upload of this process has claimed, and
-    returns with that final name while a greenlet uploads the file. The upload
-    is a conditional write, so it never replaces an object: if another process
-    takes the same key between the check and the upload (a narrow race), the
-    upload is not retried under another name (the name is already reported);
-    it fails like any other failed upload.
+    system temporary folder by default) and claims the first free candidate
+    name on S3 with a conditional write of a small placeholder (marked as
+    pending in its metadata), then returns with that final name while a
+    greenlet uploads the file over the placeholder with ``If-Match`` on its
+    ETag. The claim is made by S3 itself, so no two saves, in any number of
+    processes, get the same name. A Flask-Store reader refuses a placeholder
+    (:class:`~flask_store.exceptions.UploadPending`); it is private whatever
+    ``STORE_S3_ACL`` says.
+
+    On a server that ignores conditional writes, names are checked before the
+    placeholder is written and the placeholder is read back; before the upload
+    it is checked again, so an upload whose name another process took is
+    never written over it: it fails as below.
 
     A failed upload is retried ``STORE_S3_BACKGROUND_ATTEMPTS`` times, then
     logged with the key and the spooled file's path and sent as
     :data:`~flask_store.signals.upload_failed` (``provider``, ``exception``,
-    ``spooled_path``); the spooled file is kept. It is removed once uploaded.
+    ``spooled_path``); the spooled file is kept, and ``flask store cleanup``
+    finishes it later. It is removed once uploaded. A file deleted before its
+    upload finished stays deleted.
 
     Nothing is monkey-patched here: an app enables gevent by calling
     ``gevent.monkey.patch_all()`` first thing in its entry point. Without it
@@ -680,26 +724,29 @@ class S3GeventProvider(S3Provider):
             raise NotConfiguredError("STORE_S3_BACKGROUND_ATTEMPTS must be at least 1.")
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
-        _gevent()  # fail before spooling when gevent is missing
+        load_gevent()  # fail before spooling when gevent is missing
+        honoured = self._honoured(candidates)
         spooled = self._spool(stream)
         try:
-            candidate = self._claim(candidates)
+            claim = self._claim(candidates, honoured)
             try:
-                _uploads.start(partial(self._upload_spooled, spooled, candidate))
+                self._write_ticket(spooled, claim)
+                uploads.start(partial(self._upload_spooled, spooled, claim, honoured))
             except BaseException:
-                _uploads.release(self.bucket, self.key(candidate))
+                reservations.release(self.bucket, claim.key)
+                self._drop_placeholder(claim)
                 raise
         except BaseException:
-            os.unlink(spooled)
+            remove_spool(spooled)
             raise
-        return candidate
+        return claim.path
 
     def _spool(self, stream: IO[bytes]) -> str:
         folder = self.config.get("STORE_S3_SPOOL_PATH") or None
         if folder:
             os.makedirs(folder, exist_ok=True)
         with tempfile.NamedTemporaryFile(
-            dir=folder, prefix="flask-store-", suffix=".upload", delete=False
+            dir=folder, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, delete=False
         ) as spool:
             try:
                 shutil.copyfileobj(stream, spool, CHUNK_SIZE)
@@ -713,60 +760,182 @@ class S3GeventProvider(S3Provider):
                 raise
         return spool.name
 
-    def _claim(self, candidates: list[str]) -> str:
+    def _write_ticket(self, spooled: str, claim: _Claim) -> None:
+        ticket = {
+            "bucket": self.bucket,
+            "key": claim.key,
+            "path": claim.path,
+            "token": claim.token,
+            "claim": claim.claim,
+        }
+        with open(spooled + TICKET_SUFFIX, "x", encoding="utf-8") as file:
+            json.dump(ticket, file)
+            if self.config.get("STORE_FSYNC", True):
+                file.flush()
+                os.fsync(file.fileno())
+
+    # -- claiming a name ------------------------------------------------
+
+    def _claim(self, candidates: list[str], honoured: bool) -> _Claim:
+        token = secrets.token_hex(16)
         for candidate in candidates:
             key = self.key(candidate)
-            if not _uploads.reserve(self.bucket, key):
-                continue
+            # Where S3 would not decide, this host's processes take turns.
+            if not reservations.reserve(self.bucket, key, host=not honoured):
+                continue  # another save is on it
             try:
-                if not self._exists(candidate):
-                    return candidate
+                claim = self._claim_key(candidate, key, token, honoured)
             except BaseException:
-                _uploads.release(self.bucket, key)
+                reservations.release(self.bucket, key)
                 raise
-            _uploads.release(self.bucket, key)
+            if claim is not None:
+                # The placeholder holds the name now; this process keeps it
+                # until the upload ends.
+                reservations.unlock_host(self.bucket, key)
+                return claim
+            reservations.release(self.bucket, key)
         raise UploadFailed(
             f"Could not find a free name for {candidates[0]!r} after "
             f"{len(candidates)} attempts."
         )
 
-    def _upload_spooled(self, spooled: str, candidate: str) -> None:
-        """Upload the spooled file, retrying; runs in a greenlet, never raises."""
-        key = self.key(candidate)
+    def _claim_key(
+        self, path: str, key: str, token: str, honoured: bool
+    ) -> _Claim | None:
+        """Write the placeholder that claims ``key``; None when it is taken."""
+        if not honoured and self._taken(path):
+            return None
+        claim = secrets.token_hex(16)
         try:
-            error = self._upload_with_retries(spooled, key)
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                # A body of its own, so its ETag is this placeholder's alone.
+                Body=claim.encode(),
+                ContentType=guess_type(key),
+                Metadata={PENDING: claim},
+            )
+            etag: str | None = response["ETag"]
+        except ClientError as exc:
+            taken = _error_code(exc) in _TAKEN
+            if taken and not _retried(exc):
+                return None
+            # A retried write may have landed before its reply was lost.
+            etag = self._placeholder_etag(key, claim)
+            if etag is None:
+                if taken:
+                    return None
+                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
+        except BotoCoreError as exc:
+            etag = self._placeholder_etag(key, claim)
+            if etag is None:
+                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
+        if etag is None or (
+            not honoured and self._placeholder_etag(key, claim) != etag
+        ):
+            return None  # another process's placeholder replaced ours
+        return _Claim(path, key, token, claim, etag)
+
+    def _placeholder_etag(self, key: str, claim: str) -> str | None:
+        """The ETag of ``key`` if it is the placeholder of ``claim``."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            return None
+        if head.get("Metadata", {}).get(PENDING) != claim:
+            return None
+        return str(head["ETag"])
+
+    def _drop_placeholder(self, claim: _Claim) -> None:
+        """Remove a placeholder whose upload never started (best effort)."""
+        if self._placeholder_etag(claim.key, claim.claim) is None:
+            return
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=claim.key)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("Could not remove the placeholder %r: %s", claim.key, exc)
+
+    def _where(self, key: str, token: str, claim: str) -> str:
+        """What holds ``key`` now: "uploaded", "pending", "gone" or "taken"."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            error = _translate(exc, key, "read")
+            if isinstance(error, StoredFileNotFound):
+                return "gone"
+            raise error from exc
+        metadata = head.get("Metadata", {})
+        if metadata.get(UPLOAD_TOKEN) == token:
+            return "uploaded"
+        if metadata.get(PENDING) == claim:
+            return "pending"
+        return "taken"
+
+    # -- the background upload --------------------------------------------
+
+    def _upload_spooled(self, spooled: str, claim: _Claim, honoured: bool) -> None:
+        """Upload the spooled file, retrying; runs in a greenlet, never raises."""
+        try:
+            error = self._upload_with_retries(spooled, claim, honoured)
         except Exception as exc:  # a bug or a lost spool file: still report it
             error = exc
         finally:
-            _uploads.release(self.bucket, key)
-        if error is not None:
-            self._give_up(key, spooled, error)
+            reservations.release(self.bucket, claim.key)
+        if error is _DELETED:
+            log.warning(
+                "%r was deleted before its background upload finished; "
+                "the upload is dropped.",
+                claim.key,
+            )
+        elif error is not None:
+            self._give_up(claim.key, spooled, error)
             return
         try:
-            os.unlink(spooled)
+            remove_spool(spooled)
         except OSError as exc:  # uploaded all the same
             log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
 
-    def _upload_with_retries(self, spooled: str, key: str) -> Exception | None:
+    def _upload_with_retries(
+        self, spooled: str, claim: _Claim, honoured: bool
+    ) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
-        gevent = _gevent()
-        token = secrets.token_hex(16)  # one upload, however many attempts
+        gevent = load_gevent()
         error: Exception | None = None
+        conditions = write_conditions(self.app)
         for attempt in range(int(self.config["STORE_S3_BACKGROUND_ATTEMPTS"])):
             if attempt:
                 gevent.sleep(min(2 ** (attempt - 1), 30))
             try:
-                with open(spooled, "rb") as source:
-                    if self._upload(source, key, token):
+                if not honoured:
+                    # The server would not check the ETag: look first.
+                    where = self._where(claim.key, claim.token, claim.claim)
+                    if where == "uploaded":
+                        return None
+                    if where == "gone":
+                        return _DELETED
+                    if where == "taken":
+                        break
+                with (
+                    conditions.replacing(self.bucket, claim.key, claim.etag),
+                    open(spooled, "rb") as source,
+                ):
+                    if self._upload(source, claim.key, claim.token):
                         return None
             except UploadFailed as exc:
+                if _is_missing(exc):
+                    return _DELETED
                 error = exc
                 continue
-            return UploadFailed(
-                f"{key!r} was taken by another writer before the background "
-                "upload reached S3; nothing was overwritten."
-            )
-        return error
+            except StorageError as exc:
+                error = exc
+                continue
+            break
+        else:
+            return error
+        return UploadFailed(
+            f"{claim.key!r} was taken by another writer before the background "
+            "upload reached S3; nothing was overwritten."
+        )
 
     def _give_up(self, key: str, spooled: str, exc: Exception) -> None:
         log.error(
@@ -777,6 +946,124 @@ class S3GeventProvider(S3Provider):
             exc_info=exc,
         )
         upload_failed.send(self.app, provider=self, exception=exc, spooled_path=spooled)
+
+    # -- leftovers ------------------------------------------------------
+
+    @classmethod
+    def leftovers(
+        cls, *, older_than: timedelta, app: Flask | None = None
+    ) -> Iterator[Leftover]:
+        """Spooled uploads of this bucket and prefix, last written ``older_than`` ago.
+
+        Each ticket says where its upload was going; the object's metadata
+        tells whether it got there. A spooled file without a ticket (its
+        ``save()`` never returned) is listed only from a ``STORE_S3_SPOOL_PATH``
+        of the app's own, never from the shared temporary folder.
+        """
+        app = app_or_current(app)
+        folder = spool_folder(app.config)
+        own_folder = bool(app.config.get("STORE_S3_SPOOL_PATH"))
+        cutoff = datetime.now(timezone.utc) - older_than
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if not (
+                entry.name.startswith(SPOOL_PREFIX)
+                and entry.name.endswith(SPOOL_SUFFIX)
+            ):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+            if not entry.is_file(follow_symlinks=False) or modified > cutoff:
+                continue
+            ticket = read_ticket(entry.path)
+            if ticket is None:
+                if own_folder:
+                    yield Leftover(
+                        entry.path,
+                        "spooled upload",
+                        info.st_size,
+                        modified,
+                        "remove: its save() never finished",
+                    )
+                continue
+            if ticket["bucket"] != app.config["STORE_S3_BUCKET"] or not _under(
+                ticket["key"], key_prefix(app.config)
+            ):
+                continue  # another app's
+            where = cls(ticket["path"], app=app)._where(
+                ticket["key"], ticket["token"], ticket["claim"]
+            )
+            yield Leftover(
+                entry.path,
+                "spooled upload",
+                info.st_size,
+                modified,
+                _LEFTOVER_ACTIONS[where].format(path=ticket["path"]),
+            )
+
+    @classmethod
+    def clean_leftover(cls, leftover: Leftover, *, app: Flask | None = None) -> str:
+        """Upload a spooled file that never reached S3; remove one that did."""
+        app = app_or_current(app)
+        spooled = leftover.path
+        if not os.path.exists(spooled):
+            return "already gone"
+        ticket = read_ticket(spooled)
+        if ticket is None:
+            remove_spool(spooled)
+            return "removed"
+        path = ticket["path"]
+        provider = cls(path, app=app)
+        where = provider._where(ticket["key"], ticket["token"], ticket["claim"])
+        if where in ("uploaded", "gone"):
+            remove_spool(spooled)
+            return f"removed ({path} {'is on S3' if where == 'uploaded' else 'was deleted'})"
+        if where == "pending":
+            etag = provider._placeholder_etag(ticket["key"], ticket["claim"])
+            if etag is not None:
+                with (
+                    write_conditions(app).replacing(
+                        provider.bucket, ticket["key"], etag
+                    ),
+                    open(spooled, "rb") as source,
+                ):
+                    if provider._upload(source, ticket["key"], ticket["token"]):
+                        remove_spool(spooled)
+                        return f"re-uploaded to {path}"
+        # Someone else's file holds the name: keep both, under a new name.
+        with open(spooled, "rb") as source:
+            saved = S3Provider(
+                source, provider.location, filename=provider.filename, app=app
+            ).save()
+        remove_spool(spooled)
+        return f"re-uploaded as {saved.relative_path} ({path} holds another file)"
+
+
+_LEFTOVER_ACTIONS = {
+    "uploaded": "remove: {path} is on S3",
+    "gone": "remove: {path} was deleted",
+    "pending": "re-upload to {path}",
+    "taken": "re-upload under a new name: {path} holds another file",
+}
+
+#: What an upload ends with when its placeholder was deleted meanwhile.
+_DELETED = UploadFailed("deleted before the background upload finished")
+
+
+def _under(key: str, prefix: str) -> bool:
+    return not prefix or key.startswith(prefix + "/")
+
+
+def _is_missing(exc: UploadFailed) -> bool:
+    """Whether an upload failed because its key no longer exists (If-Match)."""
+    cause = exc.__cause__
+    return isinstance(cause, ClientError) and _error_code(cause) in _NOT_FOUND
 
 
 __all__ = [

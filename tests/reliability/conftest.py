@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from ..s3_support import create_bucket, moto_server, raw_client, s3_app
+from ..s3_support import create_bucket, moto_server, raw_client, s3_app, s3rver
 from .faultproxy import FaultProxy
 
-__all__ = ["moto_server"]
+__all__ = ["moto_server", "s3rver"]
 
 
 @pytest.fixture

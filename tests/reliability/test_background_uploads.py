@@ -14,11 +14,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flask_store.exceptions import UploadPending
 from flask_store.providers.s3 import S3GeventProvider, wait_for_uploads
 from flask_store.signals import upload_failed
 
@@ -30,7 +32,16 @@ pytestmark = pytest.mark.s3server
 
 
 def puts(request: Request) -> bool:
-    return request.method == "PUT"
+    """PUTs of files: not the probe, not a placeholder claiming a name."""
+    return (
+        request.method == "PUT"
+        and "x-amz-meta-flask-store-pending" not in request.headers
+        and ".flask-store-probe-" not in request.path
+    )
+
+
+def spooled_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "spool").glob("*.upload"))
 
 
 def script(tmp_path: Path, endpoint: str, bucket: str, body: str) -> Path:
@@ -105,7 +116,7 @@ def test_a_graceful_shutdown_waits_for_slow_uploads(
 
 
 def test_a_killed_process_leaves_its_pending_uploads_spooled(
-    tmp_path: Path, proxy: FaultProxy, bucket: str, raw: Any
+    tmp_path: Path, proxy: FaultProxy, bucket: str, raw: Any, moto_server: str
 ) -> None:
     proxy.add(puts, "stall", times=100, seconds=30)
     path = script(
@@ -133,9 +144,38 @@ def test_a_killed_process_leaves_its_pending_uploads_spooled(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()
-    spooled = sorted(p.read_bytes() for p in (tmp_path / "spool").iterdir())
+    spooled = sorted(p.read_bytes() for p in spooled_files(tmp_path))
     assert spooled == [b"precious 0", b"precious 1", b"precious 2"]
-    assert object_keys(raw, bucket) == []
+    # Each name is held by a placeholder, which no reader takes for the file.
+    keys = sorted(object_keys(raw, bucket))
+    assert len(keys) == 3
+    for key in keys:
+        head = raw.head_object(Bucket=bucket, Key=key)
+        assert "flask-store-pending" in head["Metadata"]
+
+    # `flask store cleanup` finishes them, under the names save() reported.
+    app = s3_app(
+        tmp_path,
+        bucket,
+        moto_server,
+        STORE_PROVIDER=S3_GEVENT,
+        STORE_S3_SPOOL_PATH=str(tmp_path / "spool"),
+    )
+    leftovers = list(S3GeventProvider.leftovers(older_than=timedelta(0), app=app))
+    assert sorted(item.action for item in leftovers) == [
+        f"re-upload to {key}" for key in keys
+    ]
+    for item in leftovers:
+        assert S3GeventProvider.clean_leftover(item, app=app).startswith(
+            "re-uploaded to "
+        )
+    assert sorted(object_keys(raw, bucket)) == keys
+    assert sorted(S3GeventProvider(key, app=app).read() for key in keys) == [
+        b"precious 0",
+        b"precious 1",
+        b"precious 2",
+    ]
+    assert list((tmp_path / "spool").iterdir()) == []
 
 
 def test_a_spool_file_lost_between_attempts_is_logged_and_signalled(
@@ -165,16 +205,19 @@ def test_a_spool_file_lost_between_attempts_is_logged_and_signalled(
         while proxy.count("PUT") < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
         # Between the attempts (a one-second back-off), the spool file goes.
-        (spooled,) = (tmp_path / "spool").iterdir()
+        (spooled,) = spooled_files(tmp_path)
         spooled.unlink()
         assert wait_for_uploads(timeout=30)
     (failure,) = failures
     assert failure["provider"] is saved
     assert failure["spooled_path"] == str(spooled)
     assert isinstance(failure["exception"], FileNotFoundError)
-    (record,) = caplog.records
+    (record,) = [r for r in caplog.records if r.name.startswith("flask_store")]
     assert "'gone.txt'" in record.getMessage()
-    assert object_keys(raw, bucket) == []
+    # Its placeholder still holds the name, never read as the file.
+    assert object_keys(raw, bucket) == ["gone.txt"]
+    with pytest.raises(UploadPending):
+        saved.read()
 
 
 def test_a_lost_reply_between_background_attempts_is_not_a_failure(

@@ -25,7 +25,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from ..s3_support import create_bucket, object_keys, raw_client, s3_config
+from ..s3_support import create_bucket, credentials, object_keys, raw_client, s3_config
 
 pytestmark = pytest.mark.s3server
 
@@ -43,8 +43,8 @@ app.config.update(
     STORE_PATH=os.environ.get("APP_STORE_PATH") or None,
     STORE_S3_BUCKET=os.environ.get("APP_BUCKET"),
     STORE_S3_REGION="eu-west-1",
-    STORE_S3_ACCESS_KEY="k",
-    STORE_S3_SECRET_KEY="s",
+    STORE_S3_ACCESS_KEY=os.environ.get("APP_ACCESS_KEY", "k"),
+    STORE_S3_SECRET_KEY=os.environ.get("APP_SECRET_KEY", "s"),
     STORE_S3_ENDPOINT_URL=os.environ.get("APP_ENDPOINT"),
 )
 if app.config["STORE_PATH"] is None:
@@ -98,23 +98,32 @@ def upload_all(base: str) -> list[dict[str, Any]]:
         return list(pool.map(lambda i: post_upload(base, contents(i)), range(UPLOADS)))
 
 
-@pytest.fixture(params=["local", "s3"])
+def s3_env(endpoint: str, provider: str = "S3Provider") -> dict[str, str]:
+    """Environment for the app on a new bucket of the S3 server at ``endpoint``."""
+    bucket = f"conc-{uuid.uuid4().hex[:12]}"
+    create_bucket(bucket, endpoint)
+    key, secret = credentials(endpoint)
+    return {
+        "APP_PROVIDER": f"flask_store.providers.s3.{provider}",
+        "APP_BUCKET": bucket,
+        "APP_ENDPOINT": endpoint,
+        "APP_ACCESS_KEY": key,
+        "APP_SECRET_KEY": secret,
+        "APP_STORE_PATH": "shared",
+    }
+
+
+@pytest.fixture(params=["local", "s3", "s3rver"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """Environment for the app: a local store, or a bucket on the moto server."""
+    """Environment for the app: a local store, or a bucket on moto's server or
+    on s3rver (which ignores conditional writes)."""
     env = {
         "APP_INSTANCE": str(tmp_path / "instance"),
         "APP_PROVIDER": "flask_store.providers.local.LocalProvider",
     }
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_server")
-        bucket = f"conc-{uuid.uuid4().hex[:12]}"
-        create_bucket(bucket, endpoint)
-        env.update(
-            APP_PROVIDER="flask_store.providers.s3.S3Provider",
-            APP_BUCKET=bucket,
-            APP_ENDPOINT=endpoint,
-            APP_STORE_PATH="shared",
-        )
+    if request.param != "local":
+        server = "moto_server" if request.param == "s3" else "s3rver"
+        env.update(s3_env(request.getfixturevalue(server)))
     return env
 
 
