@@ -204,26 +204,28 @@ def gunicorn(
         env={**os.environ, **target, "PYTHONPATH": os.getcwd()},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
     try:
-        wait_for_workers(base, 3)
+        wait_for_workers(base, 3, proc)
         yield base, target
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def wait_for_workers(base: str, workers: int) -> None:
-    """Return once ``workers`` distinct worker processes answer requests."""
+def wait_for_workers(base: str, workers: int, server: subprocess.Popen[bytes]) -> None:
+    """Return once gunicorn listens and ``workers`` distinct workers answer."""
     import json
+
+    port = int(base.rpartition(":")[2])
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            assert server.poll() is None, "gunicorn exited"
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
 
     def pid(_: int) -> int:
         with urlopen(base + "/pid", timeout=30) as response:

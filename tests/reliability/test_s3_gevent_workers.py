@@ -9,7 +9,6 @@ key of its own, and each key ends up holding that client's bytes.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -74,18 +73,9 @@ def gevent_workers(tmp_path: Path, endpoint: str) -> Iterator[tuple[str, Any]]:
         ],
         env={**os.environ, **env, "PYTHONPATH": os.getcwd()},
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_workers(base, 2)
+        wait_for_workers(base, 2, proc)
         yield base, (raw_client(endpoint), bucket)
     finally:
         proc.terminate()
