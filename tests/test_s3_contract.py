@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 import urllib.request
 import uuid
@@ -420,3 +421,30 @@ def test_the_admin_download_of_active_content_is_an_attachment(
     with urllib.request.urlopen(text.headers["Location"]) as response:
         assert not response.headers.get("Content-Disposition")
         assert response.read() == b"plain"
+
+
+# -- host-wide name locks ------------------------------------------------------
+
+
+def test_name_locks_refuse_a_lock_folder_others_may_write_in(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_store.providers import s3_conditional
+
+    monkeypatch.setattr(s3_conditional.tempfile, "gettempdir", lambda: str(tmp_path))
+    taken, fd = s3_conditional._lock_slot("bucket", "a.txt")
+    assert (taken, fd is not None) == (False, True)
+    # A second process (here: a second lock on the slot) sees it taken.
+    assert s3_conditional._lock_slot("bucket", "a.txt") == (True, None)
+    os.close(fd)  # type: ignore[arg-type]
+
+    folder = tmp_path / s3_conditional.LOCK_FOLDER
+    folder.chmod(0o777)  # anyone could plant a symlink in it
+    assert s3_conditional._lock_slot("bucket", "a.txt") == (False, None)
+    folder.chmod(0o700)
+    target = tmp_path / "elsewhere"
+    slot = next(folder.iterdir())
+    slot.unlink()
+    slot.symlink_to(target)
+    assert s3_conditional._lock_slot("bucket", "a.txt") == (False, None)
+    assert not target.exists()

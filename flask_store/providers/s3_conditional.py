@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import secrets
+import stat
 import sys
 import tempfile
 import threading
@@ -187,8 +188,19 @@ def _lock_slot(bucket: str, key: str) -> tuple[bool, int | None]:
     slot = int.from_bytes(digest[:4], "big") % LOCK_SLOTS
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        # The temporary folder is shared: use the lock folder only if it is
+        # ours and nobody else may write in it, and never follow a symlink.
+        st = os.lstat(folder)
+        if (
+            not stat.S_ISDIR(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or (st.st_mode & 0o022)
+        ):
+            raise PermissionError(f"{folder} is not a private folder of this user")
         fd = os.open(
-            os.path.join(folder, f"{slot:04d}.lock"), os.O_RDWR | os.O_CREAT, 0o600
+            os.path.join(folder, f"{slot:04d}.lock"),
+            os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
         )
     except OSError as exc:
         log.debug("No host-wide name locks in %s: %s", folder, exc)
