@@ -130,11 +130,11 @@ class _Uploads:
 
     def boto3_like_ours(self) -> None:
         """Raw boto3 with Flask-Store's transfer settings: what is left is ours."""
-        from flask_store.providers.s3 import transfer_config
+        from flask_store.state import store_state
 
         assert self.stream is not None
         key = f"raw/{uuid.uuid4().hex}.bin"
-        config = transfer_config(self.app.config)
+        config = store_state(self.app).backend.transfer  # type: ignore[attr-defined]
         self.raw.upload_fileobj(self.stream, self.bucket, key, Config=config)
         self.keys.append(key)
 

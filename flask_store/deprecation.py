@@ -17,6 +17,11 @@ def warn_deprecated(message: str) -> None:
     however deep inside Flask-Store it was raised. (Python 3.12's
     ``skip_file_prefixes`` does the same; this also runs on 3.10 and 3.11.)
     """
+    warn_app(message, DeprecationWarning)
+
+
+def warn_app(message: str, category: type[Warning] = UserWarning) -> None:
+    """Emit a warning attributed to the first caller outside ``flask_store``."""
     frame = sys._getframe(1)
     # stacklevel 2 is the frame that called this function.
     level = 2
@@ -25,4 +30,4 @@ def warn_deprecated(message: str) -> None:
     ):
         frame = frame.f_back
         level += 1
-    warnings.warn(message, DeprecationWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from .deprecation import warn_deprecated
 from .exceptions import NotConfiguredError
 from .providers.base import Provider as BaseProvider
-from .providers.base import store_state
+from .settings import CORE_SETTINGS, check_values, warn_unknown
+from .state import StoreState, store_provider, store_state
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -58,24 +58,6 @@ def import_provider(dotted_path: str) -> type[BaseProvider]:
     return provider
 
 
-class StoreState:
-    """What Flask-Store keeps for one app, in ``app.extensions["store"]``.
-
-    ``cache`` is where providers keep per-app resources (clients, in-memory
-    files), guarded by ``lock``.
-    """
-
-    def __init__(self, store: Store, app: Flask, provider: type[BaseProvider]) -> None:
-        self.store = store
-        self.app = app
-        self.provider = provider
-        self.lock = threading.RLock()
-        self.cache: dict[str, Any] = {}
-
-    def __repr__(self) -> str:
-        return f"<StoreState {self.app.name!r} provider={self.provider.__name__}>"
-
-
 class Store:
     """Flask-Store for one or more apps.
 
@@ -96,15 +78,38 @@ class Store:
             self._single_app = weakref.ref(app)
 
     def init_app(self, app: Flask) -> None:
-        """Configure ``app``: defaults, provider, checks, route and commands."""
+        """Configure ``app``: defaults, provider, backend, route and commands.
+
+        The storage settings are read and checked here, once: a value of the
+        wrong type raises :class:`NotConfiguredError` naming the key, and a
+        ``STORE_`` key nothing reads is warned about. Changing them in
+        ``app.config`` afterwards has no effect.
+
+        :raises RuntimeError: when Flask-Store is already initialised on ``app``.
+        """
+        if "store" in app.extensions:
+            raise RuntimeError(
+                "Flask-Store is already initialised on this app: call "
+                "Store(app) or store.init_app(app) once per app."
+            )
         if self._single_app is not None and self._single_app() is not app:
             self._single_app = None  # serving several apps now
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         provider = self.provider(app)
-        app.extensions["store"] = StoreState(self, app, provider)
+        settings = (*CORE_SETTINGS, *provider.settings())
+        check_values(app.config, settings)
+        before = set(app.config)
         self.set_provider_defaults(app)
         self.check_config(app)
+        warn_unknown(
+            app.config,
+            {s.key for s in settings}
+            | set(provider.REQUIRED_CONFIGURATION)
+            | (set(app.config) - before),
+        )
+        backend = provider.make_backend(app)
+        app.extensions["store"] = StoreState(self, app, provider, backend)
         if provider.register_route:
             self.register_route(app)
 
@@ -171,6 +176,4 @@ class Store:
         app.add_url_rule(rule, SERVE_ENDPOINT, serve, methods=["GET"])
 
 
-def store_provider() -> type[BaseProvider]:
-    """The current app's provider class (needs an app context)."""
-    return store_state(current_app).provider
+__all__ = ["DEFAULTS", "SERVE_ENDPOINT", "Store", "StoreState", "store_provider"]

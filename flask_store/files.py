@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .deprecation import warn_deprecated
-from .extension import store_provider
+from .state import store_provider
 
 if TYPE_CHECKING:
     from .providers.base import Provider

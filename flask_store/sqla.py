@@ -564,7 +564,7 @@ def init_session(session: SessionTarget, app: Flask) -> None:
         )
     _listen(session)
     with state.lock:
-        state.cache[_SESSION_KEY] = getter
+        state.session_getter = getter
 
 
 def _app_context_id() -> int:
@@ -599,7 +599,7 @@ def get_session(app: Flask) -> Session | None:
         session: Session = db.session()
         return session
     state = app.extensions.get("store")
-    getter = state.cache.get(_SESSION_KEY) if state is not None else None
+    getter = state.session_getter if state is not None else None
     return getter() if getter is not None else None
 
 

@@ -25,9 +25,19 @@ def make_app(tmp_path: Any, **config: Any) -> Flask:
     return app
 
 
+def marked_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The settings of a ``@pytest.mark.store_config(KEY=value)`` on the test.
+
+    Settings are read once by ``init_app``, so a test that needs other ones
+    says so here, before the fixture initialises the app.
+    """
+    marker = request.node.get_closest_marker("store_config")
+    return dict(marker.kwargs) if marker is not None else {}
+
+
 @pytest.fixture
-def app(tmp_path: Any) -> Iterator[Flask]:
-    app = make_app(tmp_path)
+def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
+    app = make_app(tmp_path, **marked_config(request))
     Store(app)
     with app.app_context():
         yield app
@@ -48,7 +58,12 @@ def storage(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
 
             config = stack.enter_context(mocked_bucket())
         app = make_app(
-            tmp_path, **{"STORE_PROVIDER": PROVIDERS[request.param], **config}
+            tmp_path,
+            **{
+                "STORE_PROVIDER": PROVIDERS[request.param],
+                **config,
+                **marked_config(request),
+            },
         )
         Store(app)
         with app.app_context():

@@ -172,3 +172,66 @@ def test_importing_has_no_side_effects(tmp_path: Path) -> None:
 def test_subclassing_provider_is_the_extension_point() -> None:
     assert issubclass(LocalProvider, Provider)
     assert issubclass(MemoryProvider, Provider)
+
+
+def test_a_second_init_app_on_one_app_is_refused(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    store = Store(app)
+    with pytest.raises(RuntimeError, match="already initialised"):
+        store.init_app(app)
+    with pytest.raises(RuntimeError, match="already initialised"):
+        Store(app)
+    assert app.extensions["store"].store is store
+
+
+def test_a_wrong_type_is_refused_at_init_app_naming_the_key(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STORE_MAX_SIZE="10 MB")
+    with pytest.raises(
+        NotConfiguredError, match="STORE_MAX_SIZE must be a whole number"
+    ):
+        Store(app)
+    assert "store" not in app.extensions
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("STORE_FSYNC", "no"),
+        ("STORE_DELETE_ORPHANS", 1),
+        ("STORE_ALLOWED_EXTENSIONS", "png"),
+        ("STORE_PATH", 42),
+        ("STORE_ADMIN_ACCESS", "admin"),
+    ],
+)
+def test_each_setting_is_checked(tmp_path: Path, key: str, value: object) -> None:
+    with pytest.raises(NotConfiguredError, match=key):
+        Store(make_app(tmp_path, **{key: value}))
+
+
+def test_an_unknown_setting_is_warned_about_with_a_suggestion(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STORE_MAX_SIZ=100)
+    with pytest.warns(
+        UserWarning, match="STORE_MAX_SIZ is not a Flask-Store setting.*STORE_MAX_SIZE"
+    ) as record:
+        Store(app)
+    assert record[0].filename == __file__  # points at the app's own code
+
+
+def test_a_provider_s_own_settings_are_not_unknown(tmp_path: Path) -> None:
+    app = make_app(
+        tmp_path,
+        STORE_PROVIDER="flask_store.providers.memory.MemoryProvider",
+        STORE_S3_SPOOL_PATH="/tmp/spool",  # a built-in setting, unused here
+    )
+    Store(app)  # no warning: filterwarnings = error would raise it
+
+
+def test_settings_changed_after_init_app_are_not_seen(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STORE_DOMAIN="https://cdn.example.com")
+    store = Store(app)
+    app.config["STORE_DOMAIN"] = "https://elsewhere.example.com"
+    app.config["STORE_PATH"] = str(tmp_path / "elsewhere")
+    with app.app_context():
+        saved = store.Provider(io.BytesIO(b"x"), filename="a.txt").save()
+    assert saved.absolute_url == "https://cdn.example.com/uploads/a.txt"
+    assert (tmp_path / "instance" / "uploads" / "a.txt").read_bytes() == b"x"

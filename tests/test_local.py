@@ -58,8 +58,12 @@ def test_saved_file_is_fsynced(app: Flask, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
     store_provider()(upload()).save()
     assert len(synced) == 2  # the file, then its folder entry
-    app.config["STORE_FSYNC"] = False
-    synced.clear()
+
+
+@pytest.mark.store_config(STORE_FSYNC=False)
+def test_no_fsync_when_it_is_off(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
     store_provider()(upload()).save()
     assert synced == []
 

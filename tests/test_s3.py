@@ -23,6 +23,7 @@ from flask import Flask
 from moto import mock_aws
 
 from flask_store import Store, store_provider
+from flask_store.backends.s3_conditional import Reservations
 from flask_store.exceptions import (
     NotConfiguredError,
     StorageError,
@@ -30,7 +31,6 @@ from flask_store.exceptions import (
     UploadFailed,
 )
 from flask_store.providers.s3 import S3Provider, default_domain, s3_client
-from flask_store.providers.s3_conditional import Reservations
 
 from . import s3_support
 from .conftest import make_app, upload
@@ -132,8 +132,15 @@ def test_keys_and_urls(tmp_path: Any) -> None:
         assert provider.absolute_url == (
             "https://media.s3.eu-west-1.amazonaws.com/site/files/docs/a%20b%20%C3%A9.pdf"
         )
-        app.config["STORE_DOMAIN"] = "https://cdn.example.com/"
-        assert provider.absolute_url == (
+    cdn = make_app(
+        tmp_path,
+        **s3_config("media", None),
+        STORE_PATH="/site/files/",
+        STORE_DOMAIN="https://cdn.example.com/",
+    )
+    Store(cdn)
+    with cdn.app_context():
+        assert S3Provider("docs/a b é.pdf").absolute_url == (
             "https://cdn.example.com/site/files/docs/a%20b%20%C3%A9.pdf"
         )
 
@@ -696,7 +703,7 @@ def test_names_are_reserved_across_the_processes_of_a_host() -> None:
             textwrap.dedent(
                 """
                 import sys
-                from flask_store.providers.s3_conditional import reservations
+                from flask_store.backends.s3_conditional import reservations
                 assert reservations.reserve("host-bucket", "held.txt", host=True)
                 print("held", flush=True)
                 sys.stdin.read()

@@ -429,7 +429,7 @@ def test_the_admin_download_of_active_content_is_an_attachment(
 def test_name_locks_refuse_a_lock_folder_others_may_write_in(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flask_store.providers import s3_conditional
+    from flask_store.backends import s3_conditional
 
     monkeypatch.setattr(s3_conditional.tempfile, "gettempdir", lambda: str(tmp_path))
     taken, fd = s3_conditional._lock_slot("bucket", "a.txt")

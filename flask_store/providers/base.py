@@ -1,117 +1,61 @@
-"""The provider base class: what every storage backend has in common.
+"""The file handle base class: one stored file, or one upload to save.
 
-A provider stands for one file: a new upload to save, or a file already
-stored. Subclasses implement a handful of backend primitives (``_write``,
-``_exists``, ``_open``, ``_delete``, ``_stat`` and the listing class methods);
-names, paths, URLs and signals are handled here once for all of them.
+A provider pairs the app's storage backend (:mod:`flask_store.backends`) with
+one stored path or one upload. Names, paths, URLs and signals are handled here
+once for every backend.
+
+A provider written for Flask-Store 1.0 before backends existed implements the
+primitives (``_write``, ``_exists``, ``_open``, ``_delete``, ``_stat``) and
+the listing class methods on the provider itself; :class:`ProviderBackend`
+runs those as the app's backend, so such a provider keeps working.
 """
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar, overload
 
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
 
 from .. import names
+from ..backends.base import (
+    CHUNK_SIZE,
+    Backend,
+    CheckResult,
+    FolderPage,
+    Leftover,
+    StoredFile,
+    matches,
+)
+from ..content import guess_type
+from ..deprecation import warn_deprecated
+from ..files import StoreFile
+from ..settings import Setting
 from ..signals import file_deleted, file_saved
+from ..state import StoreState, store_state
+from .adapter import ProviderBackend
 
 if TYPE_CHECKING:
     from flask import Flask
     from flask.config import Config
     from typing_extensions import Self
 
-    from ..extension import StoreState
-
-#: Size of the chunks a stream is copied in: bounded memory for any upload.
-CHUNK_SIZE = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file or folder in a listing."""
-
-    #: Path relative to ``STORE_PATH`` (for a folder, without a trailing slash).
-    path: str
-    is_folder: bool = False
-    size: int | None = None
-    modified: datetime | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    @property
-    def content_type(self) -> str:
-        return guess_type(self.name)
-
-
-@dataclass
-class FolderPage:
-    """One page of a folder listing, sorted by name.
-
-    ``next_after`` is the name to pass as ``after`` for the next page, or
-    ``None`` on the last page.
-    """
-
-    entries: list[StoredFile] = field(default_factory=list)
-    next_after: str | None = None
-
-    @property
-    def folders(self) -> list[StoredFile]:
-        return [e for e in self.entries if e.is_folder]
-
-    @property
-    def files(self) -> list[StoredFile]:
-        return [e for e in self.entries if not e.is_folder]
-
-
-@dataclass(frozen=True)
-class Leftover:
-    """A file an interrupted operation left behind: a temp file, a spooled upload.
-
-    ``flask store check`` reports them and ``flask store cleanup`` hands each
-    to :meth:`Provider.clean_leftover`.
-    """
-
-    #: Where it is (for files on disk, the absolute path).
-    path: str
-    #: What it is, for people: ``"temporary file"``, ``"spooled upload"``.
-    kind: str
-    size: int
-    modified: datetime
-    #: What ``cleanup`` will do with it, for people: ``"remove"``, ``"re-upload"``.
-    action: str
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One step of ``flask store check``."""
-
-    check: str
-    ok: bool
-    detail: str
-
-
-def guess_type(filename: str) -> str:
-    """The MIME type for a name, ``application/octet-stream`` when unknown.
-
-    A compressed file (``page.html.gz``) is its compression's type, never the
-    type of what is inside: browsers must not render it as the inner type.
-    """
-    mimetype, encoding = mimetypes.guess_type(filename, strict=False)
-    if encoding:
-        return {
-            "gzip": "application/gzip",
-            "bzip2": "application/x-bzip2",
-            "xz": "application/x-xz",
-            "br": "application/x-brotli",
-        }.get(encoding, "application/octet-stream")
-    return mimetype or "application/octet-stream"
+__all__ = [
+    "CHUNK_SIZE",
+    "CheckResult",
+    "FolderPage",
+    "Leftover",
+    "Provider",
+    "ProviderBackend",
+    "StoredFile",
+    "app_or_current",
+    "guess_type",
+    "matches",
+    "rewind",
+    "store_state",
+]
 
 
 def rewind(stream: IO[bytes]) -> None:
@@ -121,30 +65,31 @@ def rewind(stream: IO[bytes]) -> None:
         stream.seek(0)
 
 
-def store_state(app: Flask) -> StoreState:
-    """The Flask-Store state of ``app``, with a clear error when missing."""
-    try:
-        state: StoreState = app.extensions["store"]
-    except KeyError:
-        raise RuntimeError(
-            "Flask-Store is not initialised on this app: call Store(app) or "
-            "store.init_app(app) first."
-        ) from None
-    return state
+def app_or_current(app: Flask | None) -> Flask:
+    """``app``, or the current app when it is ``None``."""
+    if app is not None:
+        return app
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 class Provider:
-    """Base class of every storage provider.
+    """A stored file, or an upload to save: the file handle of every backend.
 
     :param fp: a :class:`~werkzeug.datastructures.FileStorage` to save, a
         binary file object (with ``filename=``) to save, or the relative path
-        (``str``) of a file already stored.
+        (``str``) of a file already stored. With none, the provider stands
+        for the folder ``location`` and ``save(upload)`` stores an upload
+        there (the 0.0.2 API, deprecated).
     :param location: optional relative folder (or key prefix) under
         ``STORE_PATH``.
     :param filename: the name to store a plain file object under.
     :param app: the Flask app; defaults to the current app. Give it to use a
         provider outside an app context.
     """
+
+    #: The backend class ``init_app`` builds for the app. ``None`` for a
+    #: provider that implements the primitives itself (see ProviderBackend).
+    backend_class: ClassVar[type[Backend] | None] = None
 
     #: Whether ``Store`` registers the serving route for this provider.
     register_route: ClassVar[bool] = False
@@ -154,7 +99,7 @@ class Provider:
 
     def __init__(
         self,
-        fp: FileStorage | IO[bytes] | str,
+        fp: FileStorage | IO[bytes] | str | None = None,
         location: str | None = None,
         *,
         filename: str | None = None,
@@ -163,7 +108,18 @@ class Provider:
         self.app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
         self.location = names.clean_location(location, legacy_slash=True)
         self.fp: FileStorage | IO[bytes] | None
-        if isinstance(fp, str):
+        if fp is None:
+            if filename is not None:
+                raise TypeError("filename= goes with a file object to save.")
+            warn_deprecated(
+                f"{type(self).__name__}() with no file is the 0.0.2 API and is "
+                "deprecated: pass the upload to the provider and save it, "
+                "provider = store.Provider(request.files['afile'], location=...); "
+                "provider.save(); then read provider.absolute_url."
+            )
+            self.filename = ""
+            self.fp = None
+        elif isinstance(fp, str):
             if filename is not None:
                 raise TypeError("filename= is for file objects, not stored paths.")
             folder, self.filename = names.split_stored_path(fp)
@@ -223,7 +179,41 @@ class Provider:
         provider.fp = None
         return provider
 
-    # -- configuration --------------------------------------------------
+    # -- the backend ----------------------------------------------------
+
+    @classmethod
+    def make_backend(cls, app: Flask) -> Backend:
+        """The backend ``init_app`` builds for ``app`` (reading its settings)."""
+        if cls.backend_class is None:
+            return ProviderBackend(app, cls, base=Provider)
+        backend = cls.backend_class(app)
+        backend.provider_class = cls
+        return backend
+
+    @classmethod
+    def settings(cls) -> tuple[Setting, ...]:
+        """The ``STORE_*`` settings this provider's backend reads."""
+        return cls.backend_class.settings if cls.backend_class is not None else ()
+
+    @classmethod
+    def backend_of(cls, app: Flask | None = None) -> Backend:
+        """The backend this provider class uses in ``app`` (default: current)."""
+        state = store_state(app_or_current(app))
+        backend = state.backend
+        wanted = cls.backend_class
+        if wanted is None:
+            if isinstance(backend, ProviderBackend) and issubclass(
+                backend.provider_class, cls
+            ):
+                return backend
+        elif isinstance(backend, wanted):
+            return backend
+        return _other_backend(state, cls)
+
+    @property
+    def backend(self) -> Backend:
+        """The app's storage backend this file lives in."""
+        return self.backend_of(self.app)
 
     @staticmethod
     def app_defaults(app: Flask) -> None:
@@ -247,11 +237,11 @@ class Provider:
     @property
     def absolute_path(self) -> str:
         """Where the backend keeps the file (a path on disk, an object key)."""
-        return self.relative_path
+        return self.backend.absolute_path(self.relative_path)
 
     def url_base(self) -> str:
         """The URL path that ``relative_path`` is put under."""
-        return str(self.config.get("STORE_URL_PREFIX") or "")
+        return self.backend.url_prefix
 
     @property
     def relative_url(self) -> str:
@@ -265,7 +255,7 @@ class Provider:
         With no domain, inside a request, an external URL on the current host;
         otherwise ``relative_url``.
         """
-        domain = self.config.get("STORE_DOMAIN")
+        domain = self.backend.domain
         if domain:
             return names.join_url(domain, self.relative_url)
         if has_request_context():
@@ -274,7 +264,7 @@ class Provider:
 
     def join(self, *parts: str) -> str:
         """Join path parts the way the backend does."""
-        return names.join_key(*parts)
+        return self.backend.join(*parts)
 
     def url_join(self, *parts: str) -> str:
         """Join URL path parts with single slashes."""
@@ -293,13 +283,30 @@ class Provider:
 
     # -- operations -----------------------------------------------------
 
-    def save(self) -> Self:
+    @overload
+    def save(self) -> Self: ...
+
+    @overload
+    def save(self, file: FileStorage) -> StoreFile: ...
+
+    def save(self, file: FileStorage | None = None) -> Self | StoreFile:
         """Store the file under a safe, unused name and return the provider.
 
         The stream is rewound first and never closed. An existing file is
         never overwritten: a taken name gets a short unique suffix.
+
+        ``save(upload)`` on a provider built with no file (the 0.0.2 API)
+        stores ``upload`` in its location and returns a
+        :class:`~flask_store.files.StoreFile`.
         """
+        if file is not None:
+            if self.fp is not None or self.filename:
+                raise TypeError("This provider has its file; call save() alone.")
+            saved = type(self)(file, self.location or None, app=self.app).save()
+            return StoreFile.of(saved)
         if self.fp is None:
+            if not self.filename:
+                raise TypeError("save() on a provider with no file needs the upload.")
             raise ValueError(
                 f"{self.relative_path!r} is already stored; there is nothing to save."
             )
@@ -357,7 +364,7 @@ class Provider:
         """The file's MIME type, from its name."""
         return guess_type(self.filename)
 
-    # -- listing ----------------------------------------------------------
+    # -- the backend's operations, for the app's backend --------------------
 
     @classmethod
     def list_folder(
@@ -369,60 +376,41 @@ class Provider:
         contains: str | None = None,
         app: Flask | None = None,
     ) -> FolderPage:
-        """One page of the folders and files directly in ``location``.
-
-        Sorted by name; ``after`` is the ``next_after`` of the previous page and
-        ``contains`` keeps only names containing it (case-insensitive).
-        """
-        raise NotImplementedError(f"{cls.__name__} cannot list folders.")
+        """:meth:`Backend.list_folder` of the app's backend."""
+        return cls.backend_of(app).list_folder(
+            location, after=after, limit=limit, contains=contains
+        )
 
     @classmethod
     def create_folder(cls, location: str, *, app: Flask | None = None) -> str:
-        """Create the folder ``location`` (and its parents); return it cleaned.
-
-        Creating a folder that exists is not an error.
-        """
-        raise NotImplementedError(f"{cls.__name__} cannot create folders.")
+        """:meth:`Backend.create_folder` of the app's backend."""
+        return cls.backend_of(app).create_folder(location)
 
     @classmethod
     def iter_files(
         cls, location: str = "", *, app: Flask | None = None
     ) -> Iterator[StoredFile]:
-        """Every stored file under ``location``, recursively."""
-        raise NotImplementedError(f"{cls.__name__} cannot list files.")
-
-    # -- maintenance ------------------------------------------------------
+        """:meth:`Backend.iter_files` of the app's backend."""
+        return cls.backend_of(app).iter_files(location)
 
     @classmethod
     def backend_checks(cls, *, app: Flask | None = None) -> Iterator[CheckResult]:
-        """Checks of the backend's behaviour that ``flask store check`` adds.
-
-        Run after the write, read, list and delete probe has passed; a failed
-        result fails the command.
-        """
-        return iter(())
+        """:meth:`Backend.checks` of the app's backend."""
+        return cls.backend_of(app).checks()
 
     @classmethod
     def leftovers(
         cls, *, older_than: timedelta, app: Flask | None = None
     ) -> Iterator[Leftover]:
-        """Files interrupted operations left behind, last written ``older_than`` ago.
-
-        ``older_than`` is a grace period: a younger file may belong to an
-        operation still under way.
-        """
-        return iter(())
+        """:meth:`Backend.leftovers` of the app's backend."""
+        return cls.backend_of(app).leftovers(older_than=older_than)
 
     @classmethod
     def clean_leftover(cls, leftover: Leftover, *, app: Flask | None = None) -> str:
-        """Deal with one of :meth:`leftovers` (remove it, finish its upload...).
+        """:meth:`Backend.clean_leftover` of the app's backend."""
+        return cls.backend_of(app).clean_leftover(leftover)
 
-        Returns what was done, for people (``"removed"``, ``"re-uploaded as
-        docs/a.txt"``). A leftover gone meanwhile is not an error.
-        """
-        raise NotImplementedError(f"{cls.__name__} leaves nothing behind to clean.")
-
-    # -- backend primitives ---------------------------------------------
+    # -- backend primitives: a provider may implement them itself -------
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
         """Store ``stream`` under the first free path in ``candidates``.
@@ -430,38 +418,25 @@ class Provider:
         Must never replace an existing file and never leave a partial file
         under a final name. Returns the path used.
         """
-        raise NotImplementedError(
-            f"Define _write in {type(self).__name__} to save files."
-        )
+        return self.backend.write(stream, candidates)
 
     def _exists(self, path: str) -> bool:
-        raise NotImplementedError(
-            f"Define _exists in {type(self).__name__} to check files."
-        )
+        return self.backend.exists(path)
 
     def _open(self, path: str) -> IO[bytes]:
-        raise NotImplementedError(
-            f"Define _open in {type(self).__name__} to read files."
-        )
+        return self.backend.open(path)
 
     def _delete(self, path: str) -> None:
-        raise NotImplementedError(
-            f"Define _delete in {type(self).__name__} to delete files."
-        )
+        self.backend.delete(path)
 
     def _stat(self, path: str) -> StoredFile:
-        raise NotImplementedError(
-            f"Define _stat in {type(self).__name__} to read sizes."
-        )
+        return self.backend.stat(path)
 
 
-def app_or_current(app: Flask | None) -> Flask:
-    """``app``, or the current app when it is ``None``."""
-    if app is not None:
-        return app
-    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-def matches(name: str, contains: str | None) -> bool:
-    """Whether ``name`` passes a case-insensitive ``contains`` filter."""
-    return not contains or contains.casefold() in name.casefold()
+def _other_backend(state: StoreState, cls: type[Provider]) -> Backend:
+    """A backend for ``cls`` in an app configured with another provider."""
+    with state.lock:
+        backend = state.other_backends.get(cls)
+        if backend is None:
+            backend = state.other_backends[cls] = cls.make_backend(state.app)
+    return backend

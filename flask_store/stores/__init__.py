@@ -16,18 +16,13 @@ Importing this package does not import the S3 classes (nor boto3).
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, overload
+from typing import IO, TYPE_CHECKING
 
-from flask import current_app
-
-from .. import names
 from ..deprecation import warn_deprecated
-from ..files import StoreFile
 from ..providers.base import Provider
 
 if TYPE_CHECKING:
     from flask import Flask
-    from typing_extensions import Self
     from werkzeug.datastructures import FileStorage
 
 __all__ = ["BaseStore"]
@@ -60,25 +55,15 @@ class BaseStore(Provider):
         app: Flask | None = None,
         destination: str | None = None,
     ) -> None:
-        if fp is not None:
-            if destination is not None:
-                raise TypeError("Give location= with a file, not destination=.")
-            super().__init__(fp, location, filename=filename, app=app)
-            return
-        if location is not None or filename is not None:
+        if fp is not None and destination is not None:
+            raise TypeError("Give location= with a file, not destination=.")
+        if fp is None and (location is not None or filename is not None):
             raise TypeError(
                 "location= and filename= go with a file; a store with no file "
                 "takes destination=."
             )
-        self.app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
-        self.location = names.clean_location(destination, legacy_slash=True)
-        self.filename = ""
-        self.fp = None
-        warn_deprecated(
-            f"{type(self).__name__}() with no file is the 0.0.2 API and is "
-            "deprecated: pass the upload to the provider and save it, "
-            "provider = store.Provider(request.files['afile'], location=...); "
-            "provider.save(); then read provider.absolute_url."
+        super().__init__(
+            fp, location if fp is not None else destination, app=app, filename=filename
         )
 
     @property
@@ -114,24 +99,3 @@ class BaseStore(Provider):
             for base in cls.__mro__
             if issubclass(base, Provider) and not issubclass(base, BaseStore)
         )
-
-    @overload
-    def save(self) -> Self: ...
-
-    @overload
-    def save(self, file: FileStorage) -> StoreFile: ...
-
-    def save(self, file: FileStorage | None = None) -> Self | StoreFile:
-        """Save ``file`` in this store's destination and return a StoreFile.
-
-        On an instance built with a file, ``save()`` saves that file and
-        returns the provider, as every provider does.
-        """
-        if file is None:
-            if self.filename:
-                return super().save()
-            raise TypeError(
-                "save() on a 0.0.2 store needs the upload: store.save(upload)."
-            )
-        saved = type(self)(file, self.location or None, app=self.app).save()
-        return StoreFile.of(saved)

@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import Integer, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
+from flask_store.backends import s3_client as s3
 from flask_store.exceptions import StorageError, UploadFailed
-from flask_store.providers import s3
 from flask_store.providers.s3 import S3Provider
 from flask_store.sqla import FlaskStoreType, init_session
 

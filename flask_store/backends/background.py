@@ -1,8 +1,8 @@
 """Background uploads of this process: their gevent hub, a counter to wait
 on, and the spool folder where their files wait, each with a ticket.
 
-Used by :class:`~flask_store.providers.s3.S3GeventProvider`; nothing here
-touches S3.
+Used by :class:`~flask_store.backends.s3_gevent.S3GeventBackend`; nothing here
+touches S3, so any backend can upload in the background the same way.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from flask.config import Config
+from typing import Any
 
 
 def load_gevent() -> Any:
@@ -25,7 +22,8 @@ def load_gevent() -> Any:
         import gevent
     except ImportError as exc:
         raise ImportError(
-            "S3GeventProvider needs gevent: pip install 'Flask-Store[gevent]'."
+            "Background uploads (S3GeventProvider) need gevent: "
+            "pip install 'Flask-Store[gevent]'."
         ) from exc
     return gevent
 
@@ -134,9 +132,9 @@ SPOOL_SUFFIX = ".upload"
 TICKET_SUFFIX = ".json"
 
 
-def spool_folder(config: Config) -> str:
-    """Where background uploads are spooled: ``STORE_S3_SPOOL_PATH`` or temp."""
-    return str(config.get("STORE_S3_SPOOL_PATH") or tempfile.gettempdir())
+def spool_folder(path: str | None) -> str:
+    """Where background uploads are spooled: ``path``, or the temporary folder."""
+    return path or tempfile.gettempdir()
 
 
 def remove_spool(spooled: str) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import names
 from ..exceptions import NotConfiguredError, StorageError
-from .base import store_state
+from .base import CheckResult
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -39,7 +39,6 @@ except ImportError as exc:  # pragma: no cover - s3.py gives the helpful error
     ) from exc
 
 if TYPE_CHECKING:
-    from flask import Flask
     from flask.config import Config
     from mypy_boto3_s3 import S3Client
 
@@ -55,9 +54,6 @@ TAKEN = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
 
 #: What a server answers that does not take the header at all.
 _REJECTED = frozenset({"NotImplemented", "501", "InvalidArgument", "InvalidRequest"})
-
-_CACHE = "s3.conditional-writes"
-_WARNED = "s3.conditional-writes.warned"
 
 
 def setting(config: Config) -> bool | str:
@@ -81,8 +77,13 @@ class WriteConditions:
     requests in its own threads, so the condition is looked up by key.
     """
 
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, wanted: bool | str) -> None:
+        #: ``STORE_S3_CONDITIONAL_WRITES``: ``"auto"``, True or False.
+        self.wanted = wanted
+        self.enabled = wanted is not False
+        #: Whether the server honours them, once a probe has found out.
+        self.verdict: bool | None = None
+        self.warned = False
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str], str] = {}
 
@@ -263,21 +264,21 @@ def probe(client: S3Client, bucket: str, prefix: str) -> bool:
             log.warning("Could not delete the probe object %r: %s", key, exc)
 
 
-def honoured(app: Flask, client: S3Client, bucket: str, prefix: str) -> bool:
-    """Whether saves may rely on conditional writes in ``app``'s bucket.
+def honoured(
+    conditions: WriteConditions, client: S3Client, bucket: str, prefix: str
+) -> bool:
+    """Whether saves may rely on conditional writes in ``bucket``.
 
     ``False`` when ``STORE_S3_CONDITIONAL_WRITES`` is False; else the probe's
-    verdict, found once and kept on the app's state. Raises
+    verdict, found once and kept in ``conditions``. Raises
     :class:`~flask_store.exceptions.StorageError` when the setting is True and
     the server ignores them. A probe that fails is not kept: that save takes
     the careful path and the next one asks again.
     """
-    wanted = setting(app.config)
+    wanted = conditions.wanted
     if wanted is False:
         return False
-    state = store_state(app)
-    with state.lock:
-        verdict: bool | None = state.cache.get(_CACHE)
+    verdict = conditions.verdict
     if verdict is None:
         try:
             verdict = probe(client, bucket, prefix)
@@ -286,7 +287,7 @@ def honoured(app: Flask, client: S3Client, bucket: str, prefix: str) -> bool:
                 raise
             log.warning("%s; checking names before writing meanwhile.", exc)
             return False
-        remember(app, verdict)
+        conditions.verdict = verdict
     if verdict:
         return True
     if wanted is True:
@@ -296,9 +297,8 @@ def honoured(app: Flask, client: S3Client, bucket: str, prefix: str) -> bool:
             'True, so nothing is saved. Set it to "auto" to check names '
             "before writing instead, or use a server that honours them."
         )
-    with state.lock:
-        warned = state.cache.setdefault(_WARNED, False)
-        state.cache[_WARNED] = True
+    with conditions._lock:
+        warned, conditions.warned = conditions.warned, True
     if not warned:
         log.warning(
             "The S3 server of bucket %r ignores conditional writes "
@@ -310,8 +310,52 @@ def honoured(app: Flask, client: S3Client, bucket: str, prefix: str) -> bool:
     return False
 
 
-def remember(app: Flask, verdict: bool) -> None:
-    """Keep ``verdict`` (whether the server honours them) for ``app``."""
-    state = store_state(app)
-    with state.lock:
-        state.cache[_CACHE] = verdict
+def check(
+    conditions: WriteConditions, client: S3Client, bucket: str, prefix: str
+) -> CheckResult:
+    """``flask store check``'s step: a real probe, and what the setting makes of it."""
+    wanted = conditions.wanted
+    try:
+        verdict = probe(client, bucket, prefix)
+    except StorageError as exc:
+        # With False, saves send no condition: a server that rejects the
+        # header outright is what that setting is for.
+        return CheckResult(
+            "conditional writes",
+            wanted is False,
+            f"{exc}"
+            + (
+                f"; {SETTING} is False, so saves send no "
+                "condition and check names before writing"
+                if wanted is False
+                else ""
+            ),
+        )
+    conditions.verdict = verdict
+    setting = f"{SETTING} = {wanted!r}"
+    if verdict:
+        detail = (
+            "the server honours them: a second write of the probe with "
+            "If-None-Match: * was refused (412), so a taken name is never "
+            "overwritten"
+        )
+        if wanted is False:
+            detail += f"; {setting}, so saves check names before writing instead"
+        return CheckResult("conditional writes", True, detail)
+    detail = (
+        "the server IGNORES them: a second write of the probe with "
+        "If-None-Match: * overwrote the first"
+    )
+    if wanted is True:
+        return CheckResult(
+            "conditional writes",
+            False,
+            f"{detail}; {setting}, so saves are refused",
+        )
+    return CheckResult(
+        "conditional writes",
+        True,
+        f"{detail}; {setting}: saves check each name before writing and keep "
+        "the saves of this machine's processes apart, but saves from several "
+        "machines can race for one name on this server",
+    )

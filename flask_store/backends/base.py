@@ -1,0 +1,249 @@
+"""The storage backend base class and the records it hands out.
+
+A backend is one app's configured storage: built once by ``init_app`` from
+settings checked there, it keeps its resources (a client, a folder
+descriptor) as attributes. Its methods take stored paths, already in their
+canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
+:class:`~flask_store.providers.Provider`, pairs a backend with one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from .. import names
+from ..content import guess_type
+from ..settings import Setting
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+#: Size of the chunks a stream is copied in: bounded memory for any upload.
+CHUNK_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file or folder in a listing."""
+
+    #: Path relative to ``STORE_PATH`` (for a folder, without a trailing slash).
+    path: str
+    is_folder: bool = False
+    size: int | None = None
+    modified: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    @property
+    def content_type(self) -> str:
+        return guess_type(self.name)
+
+
+@dataclass
+class FolderPage:
+    """One page of a folder listing, sorted by name.
+
+    ``next_after`` is the name to pass as ``after`` for the next page, or
+    ``None`` on the last page.
+    """
+
+    entries: list[StoredFile] = field(default_factory=list)
+    next_after: str | None = None
+
+    @property
+    def folders(self) -> list[StoredFile]:
+        return [e for e in self.entries if e.is_folder]
+
+    @property
+    def files(self) -> list[StoredFile]:
+        return [e for e in self.entries if not e.is_folder]
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A file an interrupted operation left behind: a temp file, a spooled upload.
+
+    ``flask store check`` reports them and ``flask store cleanup`` hands each
+    to :meth:`Backend.clean_leftover`.
+    """
+
+    #: Where it is (for files on disk, the absolute path).
+    path: str
+    #: What it is, for people: ``"temporary file"``, ``"spooled upload"``.
+    kind: str
+    size: int
+    modified: datetime
+    #: What ``cleanup`` will do with it, for people: ``"remove"``, ``"re-upload"``.
+    action: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One step of ``flask store check``."""
+
+    check: str
+    ok: bool
+    detail: str
+
+
+def matches(name: str, contains: str | None) -> bool:
+    """Whether ``name`` passes a case-insensitive ``contains`` filter."""
+    return not contains or contains.casefold() in name.casefold()
+
+
+def page_of(
+    entries: dict[str, StoredFile], after: str | None, limit: int
+) -> FolderPage:
+    """The page of ``entries`` (name to entry) that follows ``after``."""
+    ordered = [
+        entries[name] for name in sorted(entries) if after is None or name > after
+    ]
+    more = len(ordered) > limit
+    return FolderPage(ordered[:limit], ordered[limit - 1].name if more else None)
+
+
+class Backend:
+    """Base class of the storage backends: one app's configured storage.
+
+    :param app: the app whose settings configure it; they are read here, once.
+
+    Subclasses implement the primitives (:meth:`write`, :meth:`exists`,
+    :meth:`open`, :meth:`delete`, :meth:`stat`) and, for listings, the admin
+    and the command line, :meth:`iter_files`, :meth:`list_folder` and
+    :meth:`create_folder`.
+
+    .. versionadded:: 1.0
+    """
+
+    #: The ``STORE_*`` settings this backend reads, checked by ``init_app``.
+    settings: ClassVar[tuple[Setting, ...]] = ()
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        config = app.config
+        #: Put before ``relative_url`` in absolute URLs (``STORE_DOMAIN``).
+        self.domain: str | None = config.get("STORE_DOMAIN") or None
+        #: The URL path files are served under (``STORE_URL_PREFIX``).
+        self.url_prefix = str(config.get("STORE_URL_PREFIX") or "")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.app.name!r}>"
+
+    #: The file handle class of the provider that built this backend, for
+    #: handing out handles (in signals); set by ``Provider.make_backend``.
+    provider_class: Any = None
+
+    def handle(self, path: str) -> Any:
+        """A file handle (a provider instance) for the stored ``path``."""
+        if self.provider_class is None:
+            raise RuntimeError(f"{self!r} was built without a provider class.")
+        return self.provider_class(path, app=self.app)
+
+    def absolute_path(self, path: str) -> str:
+        """Where the backend keeps ``path``: a path on disk, an object key."""
+        return path
+
+    def join(self, *parts: str) -> str:
+        """Join path parts the way the backend does."""
+        return names.join_key(*parts)
+
+    # -- primitives -----------------------------------------------------
+
+    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+        """Store ``stream`` under the first free path in ``candidates``.
+
+        Must never replace an existing file and never leave a partial file
+        under a final name; raises :class:`~flask_store.exceptions.UploadFailed`
+        when no candidate is free. Returns the path used.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot save files.")
+
+    def exists(self, path: str) -> bool:
+        """Whether ``path`` is stored."""
+        raise NotImplementedError(f"{type(self).__name__} cannot check files.")
+
+    def open(self, path: str) -> IO[bytes]:
+        """A readable binary stream, or :class:`StoredFileNotFound`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read files.")
+
+    def delete(self, path: str) -> None:
+        """Delete ``path``, or raise :class:`StoredFileNotFound`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete files.")
+
+    def stat(self, path: str) -> StoredFile:
+        """Size and modification time, or :class:`StoredFileNotFound`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read sizes.")
+
+    def content_type(self, path: str) -> str:
+        """The MIME type ``path`` is served with (by default from its name)."""
+        return guess_type(path)
+
+    # -- listing ----------------------------------------------------------
+
+    def list_folder(
+        self,
+        location: str = "",
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        contains: str | None = None,
+    ) -> FolderPage:
+        """One page of the folders and files directly in ``location``.
+
+        Sorted by name; ``after`` is the ``next_after`` of the previous page and
+        ``contains`` keeps only names containing it (case-insensitive). This
+        default builds the page from :meth:`iter_files`.
+        """
+        location = names.clean_location(location)
+        prefix = location + "/" if location else ""
+        found: dict[str, StoredFile] = {}
+        for stored in self.iter_files(location):
+            name, slash, _ = stored.path[len(prefix) :].partition("/")
+            if matches(name, contains) and not names.is_hidden(name):
+                path = prefix + name
+                found[name] = StoredFile(path, is_folder=True) if slash else stored
+        return page_of(found, after, limit)
+
+    def create_folder(self, location: str) -> str:
+        """Create the folder ``location`` (and its parents); return it cleaned.
+
+        Creating a folder that exists is not an error.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot create folders.")
+
+    def iter_files(self, location: str = "") -> Iterator[StoredFile]:
+        """Every stored file under ``location``, recursively."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list files.")
+
+    # -- maintenance ------------------------------------------------------
+
+    def checks(self) -> Iterator[CheckResult]:
+        """Checks of the backend's behaviour that ``flask store check`` adds.
+
+        Run after the write, read, list and delete probe has passed; a failed
+        result fails the command.
+        """
+        return iter(())
+
+    def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
+        """Files interrupted operations left behind, last written ``older_than`` ago.
+
+        ``older_than`` is a grace period: a younger file may belong to an
+        operation still under way.
+        """
+        return iter(())
+
+    def clean_leftover(self, leftover: Leftover) -> str:
+        """Deal with one of :meth:`leftovers` (remove it, finish its upload...).
+
+        Returns what was done, for people (``"removed"``, ``"re-uploaded as
+        docs/a.txt"``). A leftover gone meanwhile is not an error.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} leaves nothing behind to clean."
+        )

@@ -1,0 +1,118 @@
+"""An in-memory backend for tests: nothing touches the disk or the network."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING
+
+from .. import names
+from ..exceptions import StoredFileNotFound, UploadFailed
+from .base import CHUNK_SIZE, Backend, FolderPage, StoredFile, matches, page_of
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+@dataclass(frozen=True)
+class _Blob:
+    data: bytes
+    modified: datetime
+
+
+class MemoryBackend(Backend):
+    """Keeps one app's files in a dict. For tests and demos, not production."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self.lock = threading.Lock()
+        self.files: dict[str, _Blob] = {}
+        self.folders: set[str] = set()
+
+    def snapshot(self) -> dict[str, bytes]:
+        """What is stored: relative path to content."""
+        with self.lock:
+            return {path: blob.data for path, blob in self.files.items()}
+
+    def _blob(self, path: str) -> _Blob:
+        try:
+            return self.files[path]
+        except KeyError:
+            raise StoredFileNotFound(f"{path!r} is not stored.") from None
+
+    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+        buffer = io.BytesIO()
+        while chunk := stream.read(CHUNK_SIZE):
+            buffer.write(chunk)
+        blob = _Blob(buffer.getvalue(), datetime.now(timezone.utc))
+        with self.lock:
+            for candidate in candidates:
+                if candidate not in self.files and not any(
+                    p.startswith(candidate + "/") for p in self.files
+                ):
+                    self.files[candidate] = blob
+                    return candidate
+        raise UploadFailed(f"Could not find a free name for {candidates[0]!r}.")
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def open(self, path: str) -> IO[bytes]:
+        return io.BytesIO(self._blob(path).data)
+
+    def delete(self, path: str) -> None:
+        with self.lock:
+            if self.files.pop(path, None) is None:
+                raise StoredFileNotFound(f"{path!r} is not stored.")
+
+    def stat(self, path: str) -> StoredFile:
+        blob = self._blob(path)
+        return StoredFile(path=path, size=len(blob.data), modified=blob.modified)
+
+    def list_folder(
+        self,
+        location: str = "",
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        contains: str | None = None,
+    ) -> FolderPage:
+        location = names.clean_location(location)
+        prefix = location + "/" if location else ""
+        with self.lock:
+            items: list[tuple[str, _Blob | None]] = list(self.files.items())
+            items += [(folder + "/", None) for folder in self.folders]
+        entries: dict[str, StoredFile] = {}
+        for path, blob in items:
+            if not path.startswith(prefix):
+                continue
+            name, slash, _ = path[len(prefix) :].partition("/")
+            if not matches(name, contains):
+                continue
+            full = prefix + name
+            if slash:
+                entries.setdefault(name, StoredFile(path=full, is_folder=True))
+            elif blob is not None:
+                entries[name] = StoredFile(
+                    full, size=len(blob.data), modified=blob.modified
+                )
+        return page_of(entries, after, limit)
+
+    def create_folder(self, location: str) -> str:
+        location = names.clean_location(location)
+        if location:
+            with self.lock:
+                self.folders.add(location)
+        return location
+
+    def iter_files(self, location: str = "") -> Iterator[StoredFile]:
+        location = names.clean_location(location)
+        prefix = location + "/" if location else ""
+        with self.lock:
+            items = sorted(self.files.items())
+        for path, blob in items:
+            if path.startswith(prefix):
+                yield StoredFile(path, size=len(blob.data), modified=blob.modified)

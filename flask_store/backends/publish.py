@@ -1,0 +1,324 @@
+"""Publishing a file in the local store: complete under its final name, or absent.
+
+A file is written to a temporary file in its destination folder, flushed to
+disk, then given its final name with a hard link, which fails rather than
+replace a file already there. So a name is never overwritten, even by another
+process. An upload already spooled inside the store is linked, not copied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+import threading
+from typing import IO
+
+from .. import fsops
+from ..exceptions import InsufficientStorage, NameTooLong, UploadFailed
+from .base import CHUNK_SIZE
+
+#: Prefix of the temporary files written before a file is published. Names
+#: starting with a dot are never produced by ``secure_name``, listed or served.
+TEMP_PREFIX = ".flask-store-"
+
+#: Hidden folder inside ``STORE_PATH`` that uploads are spooled to. Names
+#: starting with a dot are never listed or served.
+SPOOL_FOLDER = ".flask-store-spool"
+
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def file_mode() -> int:
+    """``0o666`` less the process umask, read once (spooled files are ``0o600``)."""
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+        return 0o666 & ~_umask
+
+
+#: Errors of a full disk or an exhausted quota.
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_error(exc: OSError, what: str) -> Exception | None:
+    """The Flask-Store error for an ``OSError`` a save ran into, if it has one."""
+    if exc.errno in _NO_SPACE:
+        return InsufficientStorage(
+            f"The store has no room left for {what}; nothing was stored."
+        )
+    if exc.errno == errno.ENAMETOOLONG:
+        return NameTooLong(
+            f"A name in {what!r} is longer than the filesystem allows; "
+            "choose a shorter file or folder name."
+        )
+    return None
+
+
+class SpooledUpload(io.BufferedRandom):
+    """An upload spooled to the file ``name`` in the spool folder ``dir_fd``.
+
+    The file is removed when the upload is closed. The local provider
+    recognises it and links it into place instead of copying it. ``path`` is
+    where it is, for people.
+    """
+
+    def __init__(self, path: str, fd: int, *, dir_fd: int, name: str) -> None:
+        super().__init__(io.FileIO(fd, "r+b"))
+        self.path = path
+        self.dir_fd = dir_fd
+        self.spool_name = name
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            super().close()
+        finally:
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.spool_name, dir_fd=self.dir_fd)
+            finally:
+                os.close(self.dir_fd)
+
+
+#: Errors from os.link that mean "no hard links here", not a failure.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+
+
+class _NoHardLinks(Exception):
+    """The filesystem cannot hard-link the file."""
+
+
+def _publish(
+    src_fd: int, source: str, dst_fd: int, final: str, *, may_move: bool
+) -> bool:
+    """Give ``source`` the name ``final`` unless it is taken; False when taken.
+
+    Both names are relative to their folder's descriptor. A hard link
+    (``linkat``, which never follows a symlink) fails rather than replace a
+    file. Without hard links, a file that ``may_move`` reserves the name
+    exclusively and moves over the (empty) reservation; any other raises
+    :class:`_NoHardLinks`.
+    """
+    try:
+        os.link(
+            source, final, src_dir_fd=src_fd, dst_dir_fd=dst_fd, follow_symlinks=False
+        )
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if not may_move:
+            raise _NoHardLinks() from exc
+        try:
+            reserved = os.open(
+                final, fsops.CREATE_FLAGS | os.O_WRONLY, 0o600, dir_fd=dst_fd
+            )
+        except FileExistsError:
+            return False
+        os.close(reserved)
+        os.rename(source, final, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+    return True
+
+
+def _publish_first(
+    src_fd: int,
+    source: str,
+    dst_fd: int,
+    candidates: list[str],
+    *,
+    fsync: bool,
+    may_move: bool,
+) -> str:
+    """Publish ``source`` in the folder ``dst_fd`` under the first free candidate."""
+    for candidate in candidates:
+        final = candidate.rpartition("/")[2]
+        if _publish(src_fd, source, dst_fd, final, may_move=may_move):
+            if fsync:
+                os.fsync(dst_fd)
+            return candidate
+    raise UploadFailed(
+        f"Could not find a free name for {candidates[0]!r} after "
+        f"{len(candidates)} attempts."
+    )
+
+
+def _temp_name() -> str:
+    return f"{TEMP_PREFIX}{secrets.token_hex(8)}.part"
+
+
+def _create_temp(
+    root: fsops.StoreDir, parts: list[str]
+) -> tuple[fsops.Folders, int, str]:
+    """Make the folders ``parts`` and a new temporary file in the deepest one.
+
+    A folder removed between our opening it and creating the file in it (by
+    another save that failed, or with the whole store folder) is made again,
+    a few times.
+    """
+    for attempt in range(3):
+        try:
+            folders = fsops.Folders(root.fd(create=True), parts)
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            continue
+        name = _temp_name()
+        try:
+            fd = os.open(
+                name, fsops.CREATE_FLAGS | os.O_WRONLY, 0o666, dir_fd=folders.fd
+            )
+        except FileNotFoundError:
+            folders.close(remove=True)
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            folders.close(remove=True)
+            raise
+        return folders, fd, name
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: Errors that mean "no kernel copy between these two files", not a failure.
+_NO_KERNEL_COPY = frozenset(
+    {
+        errno.EXDEV,
+        errno.ENOSYS,
+        errno.EINVAL,
+        errno.EOPNOTSUPP,
+        errno.ENOTSUP,
+        errno.EBADF,
+    }
+)
+
+
+def _regular_file(stream: IO[bytes]) -> IO[bytes] | None:
+    """The open regular file under ``stream``, or ``None`` for anything else."""
+    if isinstance(stream, tempfile.SpooledTemporaryFile):
+        # Werkzeug's default upload container. Asking an in-memory one for its
+        # fileno() would write it to disk first, so only a rolled-over one is used.
+        if not getattr(stream, "_rolled", False):
+            return None
+        stream = getattr(stream, "_file", stream)
+    # Only plain files: a wrapper such as gzip.GzipFile has a fileno() too,
+    # but its data is not what that file descriptor holds.
+    if not isinstance(stream, (io.BufferedReader, io.BufferedRandom, io.FileIO)):
+        return None
+    try:
+        fd = stream.fileno()
+        stream.flush()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation too
+        return None
+    return stream
+
+
+def _copy(stream: IO[bytes], out: IO[bytes]) -> None:
+    """Copy the rest of ``stream`` to the start of the new file ``out``.
+
+    Between two regular files the kernel copies (``copy_file_range``): no
+    round trip through Python buffers, and a reflink where the filesystem can.
+    Anything else is copied in chunks.
+    """
+    source = _regular_file(stream)
+    copy_file_range = getattr(os, "copy_file_range", None)
+    if source is not None and copy_file_range is not None:
+        start = offset = source.tell()
+        try:
+            while copied := copy_file_range(
+                source.fileno(), out.fileno(), CHUNK_SIZE * 64, offset
+            ):
+                offset += copied
+        except OSError as exc:
+            if offset != start or exc.errno not in _NO_KERNEL_COPY:
+                raise
+        # Nothing copied may also mean a file whose size the kernel does not
+        # know (procfs and the like): read it the ordinary way then.
+        if offset != start:
+            source.seek(offset)
+            return
+    shutil.copyfileobj(stream, out, CHUNK_SIZE)
+
+
+def _link_spooled(
+    upload: SpooledUpload, folder_fd: int, candidates: list[str], fsync: bool
+) -> str | None:
+    """Publish an upload spooled inside the store by hard-linking its file.
+
+    Nothing is copied. Returns the path used, or ``None`` when the file cannot
+    be linked (another filesystem, no hard links, moved or replaced in the
+    spool folder), so the caller copies it instead.
+    """
+    if upload.closed or upload.tell() != 0:
+        return None
+    upload.flush()
+    fd = upload.fileno()
+    try:
+        entry = os.stat(upload.spool_name, dir_fd=upload.dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    st = os.fstat(fd)
+    if (entry.st_dev, entry.st_ino) != (st.st_dev, st.st_ino):
+        return None
+    os.fchmod(fd, file_mode())
+    if fsync:
+        os.fsync(fd)
+    try:
+        return _publish_first(
+            upload.dir_fd,
+            upload.spool_name,
+            folder_fd,
+            candidates,
+            fsync=fsync,
+            may_move=False,
+        )
+    except (_NoHardLinks, FileNotFoundError):
+        return None
+
+
+def write_in(
+    root: fsops.StoreDir,
+    parts: list[str],
+    stream: IO[bytes],
+    candidates: list[str],
+    *,
+    fsync: bool,
+) -> str:
+    """Store ``stream`` in the folder ``parts`` under the first free candidate."""
+    if isinstance(stream, SpooledUpload):
+        linked = None
+        folders = fsops.Folders(root.fd(create=True), parts)
+        try:
+            linked = _link_spooled(stream, folders.fd, candidates, fsync)
+        finally:
+            folders.close(remove=linked is None)
+        if linked is not None:
+            return linked
+    folders, fd, temp = _create_temp(root, parts)
+    stored = None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy(stream, out)
+            if fsync:
+                out.flush()
+                os.fsync(out.fileno())
+        stored = _publish_first(
+            folders.fd, temp, folders.fd, candidates, fsync=fsync, may_move=True
+        )
+        return stored
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp, dir_fd=folders.fd)
+        folders.close(remove=stored is None)

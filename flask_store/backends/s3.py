@@ -1,0 +1,417 @@
+"""Amazon S3 (and S3-compatible) storage on boto3.
+
+Each file is written with one managed upload call (multipart above
+``STORE_S3_MULTIPART_THRESHOLD``) carrying the ACL, Content-Type and, for
+types a browser could run, ``Content-Disposition: attachment``. Names are
+never overwritten: every object write is an S3 conditional write
+(``If-None-Match: *``), so a taken name answers ``412 Precondition Failed``
+and the next candidate name is tried. Some S3-compatible servers ignore the
+condition; :mod:`.s3_conditional` finds that out once per app and process and
+then checks names before writing (see ``STORE_S3_CONDITIONAL_WRITES``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from .. import names
+from ..content import guess_type, is_inline_safe
+from ..exceptions import (
+    NotConfiguredError,
+    StorageError,
+    StoredFileNotFound,
+    UploadFailed,
+)
+from . import s3_conditional
+from .base import Backend, CheckResult, FolderPage, StoredFile, matches
+from .s3_client import (
+    LAST_CHAR,
+    PENDING,
+    S3_SETTINGS,
+    UPLOAD_TOKEN,
+    BotoCoreError,
+    ClientError,
+    KeepOpen,
+    default_domain,
+    error_code,
+    make_client,
+    pending,
+    retried,
+    seekable_copy,
+    transfer_config,
+    translate,
+)
+from .s3_conditional import TAKEN, WriteConditions, reservations
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from mypy_boto3_s3 import S3Client
+
+
+class S3Backend(Backend):
+    """Objects in the bucket ``STORE_S3_BUCKET``, under the key prefix ``STORE_PATH``.
+
+    The boto3 client is made on first use and shared by the app's threads.
+    """
+
+    settings = S3_SETTINGS
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        config = app.config
+        self.bucket = str(config["STORE_S3_BUCKET"])
+        self.region = str(config["STORE_S3_REGION"])
+        self.endpoint_url: str | None = config.get("STORE_S3_ENDPOINT_URL")
+        self._access_key: str | None = config.get("STORE_S3_ACCESS_KEY")
+        self._secret_key: str | None = config.get("STORE_S3_SECRET_KEY")
+        if bool(self._access_key) != bool(self._secret_key):
+            raise NotConfiguredError(
+                "Set both STORE_S3_ACCESS_KEY and STORE_S3_SECRET_KEY, or neither "
+                "to use boto3's default credential chain."
+            )
+        try:
+            #: ``STORE_PATH`` as a key prefix, without leading or trailing slash.
+            self.prefix = names.clean_location(
+                str(config.get("STORE_PATH") or "").strip("/")
+            )
+        except ValueError as exc:
+            raise NotConfiguredError(
+                f"STORE_PATH is not a usable key prefix: {exc}"
+            ) from exc
+        self.acl: str | None = config.get("STORE_S3_ACL") or None
+        self.max_attempts = int(config["STORE_S3_MAX_ATTEMPTS"])
+        self.transfer = transfer_config(int(config["STORE_S3_MULTIPART_THRESHOLD"]))
+        #: The conditions every object write carries, and what the server does.
+        self.conditions = WriteConditions(config.get(s3_conditional.SETTING, "auto"))
+        self.url_prefix = self.prefix
+        self._client_lock = threading.Lock()
+
+    @cached_property
+    def client(self) -> S3Client:
+        """The app's boto3 S3 client: made on first use, then shared.
+
+        Its PutObject and CompleteMultipartUpload calls are conditional
+        writes: they never replace an existing object.
+        """
+        with self._client_lock:
+            if "client" not in self.__dict__:  # another thread made it meanwhile
+                return make_client(
+                    region=self.region,
+                    endpoint_url=self.endpoint_url,
+                    access_key=self._access_key,
+                    secret_key=self._secret_key,
+                    max_attempts=self.max_attempts,
+                    conditions=self.conditions,
+                )
+            return cast("S3Client", self.__dict__["client"])
+
+    def url(self, relative_url: str) -> str:
+        """``STORE_DOMAIN``, or the bucket's own URL, joined with ``relative_url``."""
+        domain = self.domain or default_domain(
+            self.bucket, self.region, self.endpoint_url
+        )
+        return names.join_url(domain, relative_url)
+
+    def key(self, path: str) -> str:
+        """The object key of a path relative to ``STORE_PATH``."""
+        return names.join_key(self.prefix, path)
+
+    def absolute_path(self, path: str) -> str:
+        return self.key(path)
+
+    def upload_args(self, key: str) -> dict[str, Any]:
+        """Content-Type, ACL and, for what a browser could run, an attachment.
+
+        The local serving route's policy: a type that is not safe inline
+        (HTML, SVG, XML, scripts, anything unknown) is stored with
+        ``Content-Disposition: attachment``, so the bucket (or a CDN in front
+        of it) makes browsers download it instead of running it.
+        """
+        content_type = guess_type(key)
+        extra: dict[str, Any] = {"ContentType": content_type}
+        if not is_inline_safe(content_type):
+            extra["ContentDisposition"] = "attachment"
+        if self.acl:
+            extra["ACL"] = self.acl
+        return extra
+
+    def presigned_url(self, path: str, expires_in: int = 3600) -> str:
+        """A URL that lets anyone GET ``path`` (private) for ``expires_in`` s.
+
+        S3 answers it with the type the name stands for (whatever type the
+        object was written with, by Flask-Store or another tool) and, for a
+        type a browser could run, as an attachment.
+        """
+        if not isinstance(expires_in, int) or not 1 <= expires_in <= 604800:
+            raise ValueError("expires_in must be whole seconds from 1 to 604800.")
+        content_type = guess_type(path)
+        params = {
+            "Bucket": self.bucket,
+            "Key": self.key(path),
+            "ResponseContentType": content_type,
+        }
+        if not is_inline_safe(content_type):
+            params["ResponseContentDisposition"] = "attachment"
+        return self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+
+    # -- writing --------------------------------------------------------
+
+    def _honoured(self, candidates: list[str]) -> bool:
+        """Whether this bucket's server honours conditional writes (found once)."""
+        try:
+            return s3_conditional.honoured(
+                self.conditions, self.client, self.bucket, self.prefix
+            )
+        except StorageError as exc:
+            raise UploadFailed(
+                f"Not saving {self.key(candidates[0])!r}: {exc}"
+            ) from exc
+
+    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+        honoured = self._honoured(candidates)
+        with seekable_copy(stream) as source:
+            start = source.tell()
+            for candidate in candidates:
+                key = self.key(candidate)
+                source.seek(start)
+                if honoured:
+                    if self._upload(source, key):
+                        return candidate
+                    continue
+                # The server would overwrite: look first, and keep this
+                # host's other saves off the name until it is written.
+                if not reservations.reserve(self.bucket, key, host=True):
+                    continue
+                try:
+                    if not self._taken(candidate) and self._upload(source, key):
+                        return candidate
+                finally:
+                    reservations.release(self.bucket, key)
+        raise UploadFailed(
+            f"Could not find a free name for {candidates[0]!r} after "
+            f"{len(candidates)} attempts."
+        )
+
+    def _taken(self, path: str) -> bool:
+        """Whether ``path`` is stored; a failure to tell is an UploadFailed."""
+        try:
+            return self.exists(path)
+        except StorageError as exc:
+            raise UploadFailed(str(exc)) from exc
+
+    def _upload(self, source: IO[bytes], key: str, token: str | None = None) -> bool:
+        """Upload ``source`` to ``key`` unless taken; False when it is taken.
+
+        One managed call: a PutObject, or a multipart upload that s3transfer
+        aborts when any part of it fails. Other failures raise UploadFailed.
+        Pass the same ``token`` to every attempt at one upload, so an earlier
+        attempt that landed unbeknown is recognised as this upload.
+        """
+        resumed = token is not None
+        token = token or secrets.token_hex(16)
+        extra = self.upload_args(key)
+        extra["Metadata"] = {UPLOAD_TOKEN: token}
+        try:
+            self.client.upload_fileobj(
+                cast(IO[bytes], KeepOpen(source)),
+                self.bucket,
+                key,
+                ExtraArgs=extra,
+                Config=self.transfer,
+            )
+        except ClientError as exc:
+            if error_code(exc) in TAKEN:
+                # A retried write may have landed before its reply was lost:
+                # then the object holding the name is this upload.
+                return (resumed or retried(exc)) and self._token(key) == token
+            failure: Exception = exc
+        except BotoCoreError as exc:
+            failure = exc
+        else:
+            return True
+        # Even a failed request may have stored the object, its reply lost on
+        # the way back: then it is complete and ours, not an orphan.
+        if self._token(key) == token:
+            return True
+        raise UploadFailed(f"Uploading {key!r} to S3 failed: {failure}") from failure
+
+    def _token(self, key: str) -> str | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            return None
+        return head.get("Metadata", {}).get(UPLOAD_TOKEN)
+
+    # -- reading --------------------------------------------------------
+
+    def _head(self, path: str) -> dict[str, Any]:
+        key = self.key(path)
+        try:
+            return cast(
+                "dict[str, Any]", self.client.head_object(Bucket=self.bucket, Key=key)
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, key, "read") from exc
+
+    def exists(self, path: str) -> bool:
+        try:
+            self._head(path)
+        except StoredFileNotFound:
+            return False
+        return True
+
+    def open(self, path: str) -> IO[bytes]:
+        key = self.key(path)
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, key, "open") from exc
+        if PENDING in response.get("Metadata", {}):
+            response["Body"].close()
+            raise pending(key)
+        # botocore's StreamingBody reads from the socket as it is read.
+        return cast(IO[bytes], response["Body"])
+
+    def delete(self, path: str) -> None:
+        key = self.key(path)
+        self._head(path)  # S3 deletes missing keys silently; report them.
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, key, "delete") from exc
+
+    def stat(self, path: str) -> StoredFile:
+        head = self._head(path)
+        if PENDING in head.get("Metadata", {}):
+            raise pending(self.key(path))
+        return StoredFile(
+            path=path, size=head["ContentLength"], modified=head["LastModified"]
+        )
+
+    def content_type(self, path: str) -> str:
+        """The Content-Type S3 serves the object with (from its name if missing)."""
+        try:
+            return str(self._head(path)["ContentType"])
+        except (StoredFileNotFound, KeyError):
+            return guess_type(path)
+
+    # -- maintenance ----------------------------------------------------
+
+    def checks(self) -> Iterator[CheckResult]:
+        """A real conditional write: whether the server refuses to overwrite."""
+        yield s3_conditional.check(
+            self.conditions, self.client, self.bucket, self.prefix
+        )
+
+    # -- listing --------------------------------------------------------
+
+    def list_folder(
+        self,
+        location: str = "",
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        contains: str | None = None,
+    ) -> FolderPage:
+        """One page of ``location``, in S3's key order.
+
+        A folder sorts as its name plus ``/`` and its ``next_after`` ends with
+        ``/``; pass ``next_after`` back unchanged. Without ``contains`` one
+        request of about ``limit`` keys is made; S3 cannot filter by
+        substring, so with ``contains`` the folder is scanned 1000 keys per
+        request until the page is full: slow for folders with many keys.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1.")
+        location = names.clean_location(location)
+        folder = names.join_key(self.prefix, location)
+        prefix = folder + "/" if folder else ""
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            # +2: room for the folder's own marker and one entry to tell
+            # whether a next page exists.
+            "MaxKeys": 1000 if contains else min(limit + 2, 1000),
+        }
+        if after:
+            start = after + LAST_CHAR if after.endswith("/") else after
+            request["StartAfter"] = prefix + start
+        client = self.client
+        found: list[tuple[str, StoredFile]] = []
+        while len(found) <= limit:
+            try:
+                response = client.list_objects_v2(**request)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, prefix, "list") from exc
+            keyed: list[tuple[str, StoredFile | None]] = [
+                (p["Prefix"], None) for p in response.get("CommonPrefixes", [])
+            ]
+            for obj in response.get("Contents", []):
+                keyed.append(
+                    (
+                        obj["Key"],
+                        StoredFile(
+                            names.join_key(location, obj["Key"][len(prefix) :]),
+                            size=obj["Size"],
+                            modified=obj["LastModified"],
+                        ),
+                    )
+                )
+            for key, entry in sorted(keyed, key=lambda item: item[0]):
+                name = key[len(prefix) :].rstrip("/")
+                if not name or not matches(name, contains):
+                    continue  # the folder's marker, or filtered out
+                if entry is None:
+                    entry = StoredFile(names.join_key(location, name), is_folder=True)
+                found.append((name + "/" if entry.is_folder else name, entry))
+            if not response.get("IsTruncated"):
+                break
+            request["ContinuationToken"] = response["NextContinuationToken"]
+        more = len(found) > limit
+        return FolderPage(
+            [entry for _, entry in found[:limit]],
+            found[limit - 1][0] if more else None,
+        )
+
+    def iter_files(self, location: str = "") -> Iterator[StoredFile]:
+        root = self.prefix
+        folder = names.join_key(root, names.clean_location(location))
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=self.bucket, Prefix=folder + "/" if folder else ""
+        )
+        skip = len(root) + 1 if root else 0
+        try:
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    if obj["Key"].endswith("/"):
+                        continue  # a folder marker
+                    yield StoredFile(
+                        obj["Key"][skip:],
+                        size=obj["Size"],
+                        modified=obj["LastModified"],
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, folder, "list") from exc
+
+    def create_folder(self, location: str) -> str:
+        """Write the zero-byte marker ``location/`` so an empty folder shows."""
+        location = names.clean_location(location)
+        if not location:
+            return location
+        key = names.join_key(self.prefix, location) + "/"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=b"")
+        except ClientError as exc:
+            if error_code(exc) not in TAKEN:  # taken: the folder exists
+                raise translate(exc, key, "create") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, key, "create") from exc
+        return location

@@ -1,0 +1,457 @@
+"""S3 in the background: ``save()`` returns while a greenlet uploads.
+
+The upload waits in a spooled file with a ticket (:mod:`.background`), so
+``flask store cleanup`` can finish it after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any
+
+from .. import names
+from ..content import guess_type
+from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
+from ..settings import count, optional_text
+from ..signals import upload_failed
+from .background import (
+    SPOOL_PREFIX,
+    SPOOL_SUFFIX,
+    TICKET_SUFFIX,
+    load_gevent,
+    read_ticket,
+    remove_spool,
+    spool_folder,
+    uploads,
+)
+from .base import CHUNK_SIZE, Leftover
+from .s3 import S3Backend
+from .s3_client import (
+    NOT_FOUND,
+    PENDING,
+    UPLOAD_TOKEN,
+    BotoCoreError,
+    ClientError,
+    error_code,
+    retried,
+    translate,
+)
+from .s3_conditional import TAKEN, reservations
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger("flask_store.providers.s3")
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A key claimed on S3 by a placeholder, for one background upload."""
+
+    path: str  # relative to STORE_PATH, as save() reports it
+    key: str
+    token: str  # the upload's token, in the final object's metadata
+    claim: str  # the placeholder's token, in its metadata
+    etag: str  # the placeholder's ETag, which the upload must replace
+
+
+class S3GeventBackend(S3Backend):
+    """Like :class:`S3Backend`, but ``save()`` returns before the upload ends.
+
+    ``save()`` copies the stream to a file in ``STORE_S3_SPOOL_PATH`` (the
+    system temporary folder by default) and claims the first free candidate
+    name on S3 with a conditional write of a small placeholder (marked as
+    pending in its metadata), then returns with that final name while a
+    greenlet uploads the file over the placeholder with ``If-Match`` on its
+    ETag. The claim is made by S3 itself, so no two saves, in any number of
+    processes, get the same name. A Flask-Store reader refuses a placeholder
+    (:class:`~flask_store.exceptions.UploadPending`); it is private whatever
+    ``STORE_S3_ACL`` says.
+
+    On a server that ignores conditional writes, names are checked before the
+    placeholder is written and the placeholder is read back; before the upload
+    it is checked again, so an upload whose name another process took is
+    never written over it: it fails as below.
+
+    A failed upload is retried ``STORE_S3_BACKGROUND_ATTEMPTS`` times, then
+    logged with the key and the spooled file's path and sent as
+    :data:`~flask_store.signals.upload_failed` (``provider``, ``exception``,
+    ``spooled_path``); the spooled file is kept, and ``flask store cleanup``
+    finishes it later. It is removed once uploaded. A file deleted before its
+    upload finished stays deleted.
+
+    Nothing is monkey-patched here: an app enables gevent by calling
+    ``gevent.monkey.patch_all()`` first thing in its entry point. Without it
+    the uploads run in a background thread's gevent hub.
+    """
+
+    settings = (
+        *S3Backend.settings,
+        optional_text("STORE_S3_SPOOL_PATH"),
+        count("STORE_S3_BACKGROUND_ATTEMPTS", minimum=1),
+    )
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        #: Where uploads wait (``STORE_S3_SPOOL_PATH``); ``None``: the temp folder.
+        self.spool_path: str | None = app.config.get("STORE_S3_SPOOL_PATH") or None
+        self.background_attempts = int(app.config["STORE_S3_BACKGROUND_ATTEMPTS"])
+        self.fsync = bool(app.config.get("STORE_FSYNC", True))
+
+    def write(
+        self, stream: IO[bytes], candidates: list[str], *, handle: Any = None
+    ) -> str:
+        """Spool ``stream``, claim a name and upload in the background.
+
+        ``handle`` is the provider saving it, sent with ``upload_failed``
+        should the upload fail; by default a new one for the path.
+        """
+        load_gevent()  # fail before spooling when gevent is missing
+        honoured = self._honoured(candidates)
+        spooled = self._spool(stream)
+        try:
+            claim = self._claim(candidates, honoured)
+            try:
+                self._write_ticket(spooled, claim)
+                uploads.start(
+                    partial(self._upload_spooled, spooled, claim, honoured, handle)
+                )
+            except BaseException:
+                reservations.release(self.bucket, claim.key)
+                self._drop_placeholder(claim)
+                raise
+        except BaseException:
+            remove_spool(spooled)
+            raise
+        return claim.path
+
+    def _spool(self, stream: IO[bytes]) -> str:
+        folder = self.spool_path
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=folder, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, delete=False
+        ) as spool:
+            try:
+                shutil.copyfileobj(stream, spool, CHUNK_SIZE)
+                if self.fsync:
+                    # Until uploaded, this copy is the only one.
+                    spool.flush()
+                    os.fsync(spool.fileno())
+            except BaseException:
+                spool.close()
+                os.unlink(spool.name)
+                raise
+        return spool.name
+
+    def _write_ticket(self, spooled: str, claim: _Claim) -> None:
+        ticket = {
+            "bucket": self.bucket,
+            "key": claim.key,
+            "path": claim.path,
+            "token": claim.token,
+            "claim": claim.claim,
+        }
+        with open(spooled + TICKET_SUFFIX, "x", encoding="utf-8") as file:
+            json.dump(ticket, file)
+            if self.fsync:
+                file.flush()
+                os.fsync(file.fileno())
+
+    # -- claiming a name ------------------------------------------------
+
+    def _claim(self, candidates: list[str], honoured: bool) -> _Claim:
+        token = secrets.token_hex(16)
+        for candidate in candidates:
+            key = self.key(candidate)
+            # Where S3 would not decide, this host's processes take turns.
+            if not reservations.reserve(self.bucket, key, host=not honoured):
+                continue  # another save is on it
+            try:
+                claim = self._claim_key(candidate, key, token, honoured)
+            except BaseException:
+                reservations.release(self.bucket, key)
+                raise
+            if claim is not None:
+                # The placeholder holds the name now; this process keeps it
+                # until the upload ends.
+                reservations.unlock_host(self.bucket, key)
+                return claim
+            reservations.release(self.bucket, key)
+        raise UploadFailed(
+            f"Could not find a free name for {candidates[0]!r} after "
+            f"{len(candidates)} attempts."
+        )
+
+    def _claim_key(
+        self, path: str, key: str, token: str, honoured: bool
+    ) -> _Claim | None:
+        """Write the placeholder that claims ``key``; None when it is taken."""
+        if not honoured and self._taken(path):
+            return None
+        claim = secrets.token_hex(16)
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                # A body of its own, so its ETag is this placeholder's alone.
+                Body=claim.encode(),
+                ContentType=guess_type(key),
+                Metadata={PENDING: claim},
+            )
+            etag: str | None = response["ETag"]
+        except ClientError as exc:
+            taken = error_code(exc) in TAKEN
+            if taken and not retried(exc):
+                return None
+            # A retried write may have landed before its reply was lost.
+            etag = self._placeholder_etag(key, claim)
+            if etag is None:
+                if taken:
+                    return None
+                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
+        except BotoCoreError as exc:
+            etag = self._placeholder_etag(key, claim)
+            if etag is None:
+                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
+        if etag is None or (
+            not honoured and self._placeholder_etag(key, claim) != etag
+        ):
+            return None  # another process's placeholder replaced ours
+        return _Claim(path, key, token, claim, etag)
+
+    def _placeholder_etag(self, key: str, claim: str) -> str | None:
+        """The ETag of ``key`` if it is the placeholder of ``claim``."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            return None
+        if head.get("Metadata", {}).get(PENDING) != claim:
+            return None
+        return str(head["ETag"])
+
+    def _drop_placeholder(self, claim: _Claim) -> None:
+        """Remove a placeholder whose upload never started (best effort)."""
+        if self._placeholder_etag(claim.key, claim.claim) is None:
+            return
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=claim.key)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("Could not remove the placeholder %r: %s", claim.key, exc)
+
+    def _where(self, key: str, token: str, claim: str) -> str:
+        """What holds ``key`` now: "uploaded", "pending", "gone" or "taken"."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            error = translate(exc, key, "read")
+            if isinstance(error, StoredFileNotFound):
+                return "gone"
+            raise error from exc
+        metadata = head.get("Metadata", {})
+        if metadata.get(UPLOAD_TOKEN) == token:
+            return "uploaded"
+        if metadata.get(PENDING) == claim:
+            return "pending"
+        return "taken"
+
+    # -- the background upload --------------------------------------------
+
+    def _upload_spooled(
+        self, spooled: str, claim: _Claim, honoured: bool, handle: Any
+    ) -> None:
+        """Upload the spooled file, retrying; runs in a greenlet, never raises."""
+        try:
+            error = self._upload_with_retries(spooled, claim, honoured)
+        except Exception as exc:  # a bug or a lost spool file: still report it
+            error = exc
+        finally:
+            reservations.release(self.bucket, claim.key)
+        if error is _DELETED:
+            log.warning(
+                "%r was deleted before its background upload finished; "
+                "the upload is dropped.",
+                claim.key,
+            )
+        elif error is not None:
+            if handle is None:
+                handle = self.handle(claim.path)
+            self._give_up(claim.key, handle, spooled, error)
+            return
+        try:
+            remove_spool(spooled)
+        except OSError as exc:  # uploaded all the same
+            log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
+
+    def _upload_with_retries(
+        self, spooled: str, claim: _Claim, honoured: bool
+    ) -> Exception | None:
+        """None once uploaded, else the error that ended the attempts."""
+        gevent = load_gevent()
+        error: Exception | None = None
+        conditions = self.conditions
+        for attempt in range(self.background_attempts):
+            if attempt:
+                gevent.sleep(min(2 ** (attempt - 1), 30))
+            try:
+                if not honoured:
+                    # The server would not check the ETag: look first.
+                    where = self._where(claim.key, claim.token, claim.claim)
+                    if where == "uploaded":
+                        return None
+                    if where == "gone":
+                        return _DELETED
+                    if where == "taken":
+                        break
+                with (
+                    conditions.replacing(self.bucket, claim.key, claim.etag),
+                    open(spooled, "rb") as source,
+                ):
+                    if self._upload(source, claim.key, claim.token):
+                        return None
+            except UploadFailed as exc:
+                if _is_missing(exc):
+                    return _DELETED
+                error = exc
+                continue
+            except StorageError as exc:
+                error = exc
+                continue
+            break
+        else:
+            return error
+        return UploadFailed(
+            f"{claim.key!r} was taken by another writer before the background "
+            "upload reached S3; nothing was overwritten."
+        )
+
+    def _give_up(self, key: str, handle: Any, spooled: str, exc: Exception) -> None:
+        log.error(
+            "Background upload of %r to bucket %r failed; the file is kept at %s",
+            key,
+            self.bucket,
+            spooled,
+            exc_info=exc,
+        )
+        upload_failed.send(
+            self.app, provider=handle, exception=exc, spooled_path=spooled
+        )
+
+    # -- leftovers ------------------------------------------------------
+
+    def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
+        """Spooled uploads of this bucket and prefix, last written ``older_than`` ago.
+
+        Each ticket says where its upload was going; the object's metadata
+        tells whether it got there. A spooled file without a ticket (its
+        ``save()`` never returned) is listed only from a ``STORE_S3_SPOOL_PATH``
+        of the app's own, never from the shared temporary folder.
+        """
+        folder = spool_folder(self.spool_path)
+        own_folder = bool(self.spool_path)
+        cutoff = datetime.now(timezone.utc) - older_than
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if not (
+                entry.name.startswith(SPOOL_PREFIX)
+                and entry.name.endswith(SPOOL_SUFFIX)
+            ):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+            if not entry.is_file(follow_symlinks=False) or modified > cutoff:
+                continue
+            ticket = read_ticket(entry.path)
+            if ticket is None:
+                if own_folder:
+                    yield Leftover(
+                        entry.path,
+                        "spooled upload",
+                        info.st_size,
+                        modified,
+                        "remove: its save() never finished",
+                    )
+                continue
+            if ticket["bucket"] != self.bucket or not _under(
+                ticket["key"], self.prefix
+            ):
+                continue  # another app's
+            where = self._where(ticket["key"], ticket["token"], ticket["claim"])
+            yield Leftover(
+                entry.path,
+                "spooled upload",
+                info.st_size,
+                modified,
+                _LEFTOVER_ACTIONS[where].format(path=ticket["path"]),
+            )
+
+    def clean_leftover(self, leftover: Leftover) -> str:
+        """Upload a spooled file that never reached S3; remove one that did."""
+        spooled = leftover.path
+        if not os.path.exists(spooled):
+            return "already gone"
+        ticket = read_ticket(spooled)
+        if ticket is None:
+            remove_spool(spooled)
+            return "removed"
+        path = ticket["path"]
+        where = self._where(ticket["key"], ticket["token"], ticket["claim"])
+        if where in ("uploaded", "gone"):
+            remove_spool(spooled)
+            return f"removed ({path} {'is on S3' if where == 'uploaded' else 'was deleted'})"
+        if where == "pending":
+            etag = self._placeholder_etag(ticket["key"], ticket["claim"])
+            if etag is not None:
+                with (
+                    self.conditions.replacing(self.bucket, ticket["key"], etag),
+                    open(spooled, "rb") as source,
+                ):
+                    if self._upload(source, ticket["key"], ticket["token"]):
+                        remove_spool(spooled)
+                        return f"re-uploaded to {path}"
+        # Someone else's file holds the name: keep both, under a new name.
+        location, filename = names.split_stored_path(path)
+        candidates = [
+            names.join_key(location, name)
+            for name in names.candidate_names(names.secure_name(filename))
+        ]
+        with open(spooled, "rb") as source:
+            saved = S3Backend.write(self, source, candidates)
+        remove_spool(spooled)
+        return f"re-uploaded as {saved} ({path} holds another file)"
+
+
+_LEFTOVER_ACTIONS = {
+    "uploaded": "remove: {path} is on S3",
+    "gone": "remove: {path} was deleted",
+    "pending": "re-upload to {path}",
+    "taken": "re-upload under a new name: {path} holds another file",
+}
+
+#: What an upload ends with when its placeholder was deleted meanwhile.
+_DELETED = UploadFailed("deleted before the background upload finished")
+
+
+def _under(key: str, prefix: str) -> bool:
+    return not prefix or key.startswith(prefix + "/")
+
+
+def _is_missing(exc: UploadFailed) -> bool:
+    """Whether an upload failed because its key no longer exists (If-Match)."""
+    cause = exc.__cause__
+    return isinstance(cause, ClientError) and error_code(cause) in NOT_FOUND
