@@ -34,4 +34,5 @@ nitpicky = False
 
 html_theme = "furo"
 html_title = f"Flask-Store {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["flask-store.css"]

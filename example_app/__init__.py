@@ -7,7 +7,7 @@ home page and the file admin at ``/admin/files`` behind a login::
     flask --app example_app run
 
 Configuration comes from the environment; see :mod:`example_app.settings`
-and the README's "Example app" section.
+and "The example app" in docs/quickstart.md.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from werkzeug.exceptions import BadRequest
 from flask_store import admin
 from flask_store.admin import BrowseQuery
 
-README = Path(__file__).parent.parent / "README.md"
+from .docs_examples import example
 
 
 @pytest.mark.parametrize(
@@ -37,13 +35,8 @@ def test_admin_allowed(setting: Any, allowed: bool) -> None:
     assert admin.admin_allowed(setting) is allowed
 
 
-def test_readme_access_example() -> None:
-    section = README.read_text(encoding="utf-8").split("<!-- section:admin -->")[1]
-    block = next(
-        b
-        for b in re.findall(r"```python\n(.*?)```", section, re.S)
-        if "remote_addr" in b
-    )
+def test_docs_access_example() -> None:
+    block = example("admin-access")
     app = Flask(__name__)
     exec(block, {"app": app, "request": request})
     assert app.config["STORE_ADMIN_ACCESS"] is True

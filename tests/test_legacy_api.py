@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -32,6 +31,7 @@ from flask_store.stores.local import LocalStore
 
 from . import s3_support
 from .conftest import make_app, upload
+from .docs_examples import example
 
 HERE = os.path.abspath(__file__)
 
@@ -103,19 +103,16 @@ def test_the_0_0_2_quick_start(tmp_path: Path) -> None:
         assert served.data == b"\xff\xd8jpeg"
 
 
-def test_the_readme_s_0_0_2_example(
+def test_the_docs_0_0_2_example(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the example app's instance folder goes here
-    text = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
-    match = re.search(
-        r"<!-- example: migration-0\.0\.2 -->\n```python\n(.*?)```", text, re.DOTALL
-    )
-    assert match, "README.md has no example named 'migration-0.0.2'"
     module = types.ModuleType("readme_migration_0_0_2")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.deprecated_call(match="set STORE_PROVIDER"):
-        exec(compile(match.group(1), "README.md", "exec"), module.__dict__)
+        exec(
+            compile(example("migration-0.0.2"), "upgrading.md", "exec"), module.__dict__
+        )
     client = module.app.test_client()
     with pytest.deprecated_call(match="0.0.2 API"):
         response = client.post(

@@ -1,6 +1,6 @@
 """The upload macro in an app's own page, without the admin blueprint.
 
-The app is the README's example, run as written.
+The app is the forms guide's example, run as written.
 """
 
 from __future__ import annotations
@@ -20,27 +20,17 @@ from flask_store import Store
 from flask_store.forms import UploadForm
 
 from .conftest import make_app
-
-README = Path(__file__).parent.parent / "README.md"
-
-
-def readme_example(marker: str) -> str:
-    """The README's admin-section Python block that contains ``marker``."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section:admin -->")[1].split("<!-- /section:admin -->")[
-        0
-    ]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    return next(block for block in blocks if marker in block)
+from .docs_examples import example as docs_example
 
 
 @pytest.fixture
-def example(tmp_path: Any) -> Flask:
-    namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(readme_example("upload_form(form"), namespace)
+def example(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    # The example app's root, and so its instance folder and uploads, are here.
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    exec(docs_example("upload-macro"), namespace)
     app: Flask = namespace["app"]
-    # Keep the example's files under the test's temporary folder.
-    app.config["STORE_PATH"] = str(tmp_path / "uploads")
+    assert Path(app.config["STORE_PATH"]).is_relative_to(tmp_path)
     return app
 
 

@@ -1,7 +1,8 @@
-"""The README's examples, run as they are written there.
+"""The examples of the README and the docs, run as they are written there.
 
-A code block marked ``<!-- example: NAME -->`` in README.md is read from the
-README itself, so the documentation and these tests cannot drift apart.
+A code block marked ``<!-- example: NAME -->`` is read from the page itself
+(:mod:`tests.docs_examples`), so the documentation and these tests cannot
+drift apart; the last tests check that no Python block escapes that.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,29 +20,14 @@ from moto import mock_aws
 
 from flask_store.exceptions import NotConfiguredError, StoredFileNotFound
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+from .docs_examples import ROOT, code_blocks, run_example
 
-
-def readme_example(name: str) -> str:
-    """The code of the README block marked ``<!-- example: name -->``."""
-    text = README.read_text(encoding="utf-8")
-    pattern = rf"<!-- example: {re.escape(name)} -->\n```python\n(.*?)```"
-    match = re.search(pattern, text, re.DOTALL)
-    assert match, f"README.md has no example named {name!r}"
-    return match.group(1)
-
-
-def run_example(name: str, module_name: str) -> types.ModuleType:
-    """Run a README example as the module ``module_name``."""
-    module = types.ModuleType(module_name)
-    sys.modules[module_name] = module
-    exec(compile(readme_example(name), f"README.md:{name}", "exec"), module.__dict__)
-    return module
+PYTHON = {"python", "python3", "py", "pycon"}
 
 
 @pytest.fixture
 def provider_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    """The README's SQLite provider in ``storage`` and the app that serves it."""
+    """The docs' SQLite provider in ``storage`` and the app that serves it."""
     monkeypatch.chdir(tmp_path)  # the example app's instance folder goes here
     run_example("sqlite-provider", "storage")
     app_module = run_example("sqlite-provider-app", "readme_app")
@@ -128,7 +113,7 @@ def test_sqlite_provider_passes_flask_store_check(provider_app: Flask) -> None:
     assert result.exit_code == 0, result.output
     put = provider_app.test_cli_runner().invoke(args=["store", "put", __file__])
     assert put.exit_code == 0, put.output
-    assert put.stdout.strip() == "/files/test_readme_examples.py"
+    assert put.stdout.strip() == "/files/test_docs_examples.py"
 
 
 def test_sqlite_provider_app_serves_files_safely(provider_app: Flask) -> None:
@@ -181,17 +166,69 @@ def test_migration_example_configures_s3() -> None:
 # -- the quick start ----------------------------------------------------------------
 
 
-def test_quickstart_as_pasted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    module = run_example("quickstart", "readme_quickstart")
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("quickstart", "http://127.0.0.1:5000/uploads/localfile.jpg"),
+        ("readme", "http://127.0.0.1:5000/uploads/localfile.jpg"),
+        ("index", "http://localhost/uploads/localfile.jpg"),
+    ],
+)
+def test_quickstart_as_pasted(
+    name: str, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the example app's root and instance folder
+    monkeypatch.delitem(sys.modules, "readme_quickstart", raising=False)
+    module = run_example(name, "readme_quickstart")
     app: Flask = module.app
     assert app.config["STORE_PATH"] == str(Path(app.instance_path) / "uploads")
-    monkeypatch.setitem(app.config, "STORE_PATH", str(tmp_path / "uploads"))
+    assert Path(app.instance_path).is_relative_to(tmp_path)
     client = app.test_client()
     response = client.post(
         "/upload", data={"afile": (io.BytesIO(b"JPEG"), "localfile.jpg")}
     )
-    assert response.text == "http://127.0.0.1:5000/uploads/localfile.jpg"
+    assert response.text == url
     with client.get("/uploads/localfile.jpg") as served:
         assert served.data == b"JPEG"
     sys.modules.pop("readme_quickstart", None)
+
+
+# -- every example runs -------------------------------------------------------------
+
+
+def test_every_python_block_is_run_or_says_why_not() -> None:
+    unmarked = [
+        block.where
+        for block in code_blocks()
+        if block.language in PYTHON and block.kind is None
+    ]
+    assert not unmarked, (
+        "Python blocks with neither <!-- example: NAME --> (and a test that runs"
+        f" it) nor <!-- not-run: reason -->: {unmarked}"
+    )
+
+
+def test_every_example_is_run_by_a_test() -> None:
+    tests = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in Path(__file__).parent.rglob("*.py")
+        if path.name != "docs_examples.py"
+    )
+    names = [block.value for block in code_blocks() if block.kind == "example"]
+    assert len(names) == len(set(names)), f"an example name is used twice: {names}"
+    unused = [name for name in names if f'"{name}"' not in tests]
+    assert not unused, f"examples no test loads by name: {unused}"
+
+
+def test_every_setting_is_in_the_configuration_reference() -> None:
+    reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = set(
+        re.findall(r"^\| `(STORE_\w+)`(?:, `(STORE_\w+)`)?", reference, re.M)
+    )
+    keys = {key for pair in documented for key in pair if key}
+    used = {
+        key
+        for path in (ROOT / "flask_store").rglob("*.py")
+        for key in re.findall(r"\bSTORE_[A-Z0-9_]*[A-Z0-9]\b", path.read_text("utf-8"))
+    }
+    assert used - keys == set(), "settings missing from docs/configuration.md"

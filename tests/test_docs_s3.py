@@ -1,4 +1,4 @@
-"""The README's S3 examples, run as written against a local S3 server."""
+"""The S3 guide's examples, run as written against a local S3 server."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import atexit
 import io
 import logging
 import os
-import re
 import runpy
 import subprocess
 import urllib.request
@@ -21,21 +20,10 @@ from flask_store.providers.s3 import S3GeventProvider, wait_for_uploads
 
 from . import s3_support
 from .conftest import make_app
+from .docs_examples import example
 from .s3_support import S3_GEVENT, Faults, is_final_upload
 
 moto_server = s3_support.moto_server
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def s3_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("<!-- section:s3 -->")
-    return text[start : text.index("<!-- /section:s3 -->", start)]
-
-
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", s3_section(), flags=re.DOTALL)
 
 
 @pytest.mark.s3server
@@ -53,11 +41,13 @@ def test_app_example_against_a_local_server(
         monkeypatch.setenv(key, value)
     # The shell steps: the server runs already; create the bucket as shown.
     (create,) = [
-        line for line in blocks("sh")[1].splitlines() if "create_bucket" in line
+        line
+        for line in example("s3-local-server").splitlines()
+        if "create_bucket" in line
     ]
     subprocess.run(create, shell=True, check=True, env=os.environ, timeout=60)
 
-    (tmp_path / "app.py").write_text(blocks("python")[0])
+    (tmp_path / "app.py").write_text(example("s3-app"))
     app = runpy.run_path(str(tmp_path / "app.py"))["app"]
     response = app.test_client().post(
         "/upload", data={"afile": (io.BytesIO(b"jpeg bytes"), "photo.jpg")}
@@ -86,7 +76,7 @@ def test_failed_upload_listener_example(
             },
         )
         Store(app)
-        exec(blocks("python")[-1], {"app": app})
+        exec(example("s3-upload-failed"), {"app": app})
         assert registered == [(wait_for_uploads,)]
         Faults(app).fail(
             "PutObject",

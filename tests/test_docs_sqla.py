@@ -1,9 +1,8 @@
-"""The README's SQLAlchemy examples, run as they are written there."""
+"""The SQLAlchemy guide's examples, run as they are written there."""
 
 from __future__ import annotations
 
 import io
-import re
 import sys
 import types
 from collections.abc import Iterator
@@ -13,19 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def run_readme_example(name: str, module_name: str) -> types.ModuleType:
-    """Run the README block marked ``<!-- example: name -->`` as a module."""
-    text = README.read_text(encoding="utf-8")
-    pattern = rf"<!-- example: {re.escape(name)} -->\n```python\n(.*?)```"
-    match = re.search(pattern, text, re.DOTALL)
-    assert match, f"README.md has no example named {name!r}"
-    module = types.ModuleType(module_name)
-    sys.modules[module_name] = module
-    exec(compile(match.group(1), f"README.md:{name}", "exec"), module.__dict__)
-    return module
+from .docs_examples import run_example
 
 
 @pytest.fixture
@@ -36,7 +23,7 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     def run(name: str) -> types.ModuleType:
         ran.append(f"readme_{name.replace('-', '_')}")
-        return run_readme_example(name, ran[-1])
+        return run_example(name, ran[-1])
 
     yield run
     for module_name in ran:
