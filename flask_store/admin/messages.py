@@ -16,11 +16,13 @@ __all__ = [
     "CONFIRM_REQUIRED",
     "CSRF_MESSAGE",
     "HIDDEN_VALUE",
+    "NOT_TEXT_VALUE",
     "already_deleted",
     "cannot_list",
     "confirm_message",
     "created_folder",
     "deleted",
+    "invalid_value",
     "no_model",
     "not_a_stored_file",
     "not_canonical",
@@ -39,6 +41,9 @@ ACCESS_DENIED = (
     "app's config to a function that returns True for the users who may "
     "manage files."
 )
+
+#: A file column holding something other than text (the models page).
+NOT_TEXT_VALUE = "not a text value"
 
 #: A file column holding a hidden path (the models page).
 HIDDEN_VALUE = "invalid: a hidden path is never served"
@@ -127,6 +132,11 @@ def wrong_page(raw: str) -> str:
 
 def no_model(name: str) -> str:
     return f"No model named {name} has file columns."
+
+
+def invalid_value(error: Exception) -> str:
+    """A file column holding something that is not a stored path."""
+    return f"invalid: {error}"
 
 
 def not_canonical_value(canonical: str) -> str:

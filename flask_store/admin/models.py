@@ -99,11 +99,11 @@ def file_value(provider: type[Provider], raw: Any, *, app: Flask) -> FileValue:
     if raw is None:
         return FileValue(None)
     if not isinstance(raw, str):
-        return FileValue(repr(raw), problem="not a text value")
+        return FileValue(repr(raw), problem=messages.NOT_TEXT_VALUE)
     try:
         canonical = names.canonical_path(raw)
     except (TypeError, ValueError) as exc:
-        return FileValue(raw, problem=f"invalid: {exc}")
+        return FileValue(raw, problem=messages.invalid_value(exc))
     if names.is_hidden(canonical):
         return FileValue(raw, problem=messages.HIDDEN_VALUE)
     found = provider.from_stored_path(canonical, app=app)
