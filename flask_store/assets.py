@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app
 
-from .forms import upload_rules
+from .rules import CSRF_MESSAGE, upload_rules
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -33,6 +33,12 @@ assets = Blueprint(
 def current_upload_rules() -> dict[str, Any]:
     """The current app's upload limits, for the upload macro."""
     return upload_rules(current_app.config)
+
+
+@assets.app_template_global("flask_store_csrf_message")
+def csrf_message() -> str:
+    """What the upload macro and the admin say about a bad CSRF token."""
+    return CSRF_MESSAGE
 
 
 def register_assets(app: Flask) -> None:

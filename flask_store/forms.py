@@ -8,7 +8,6 @@ follows config changes.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
@@ -25,50 +24,26 @@ from wtforms.validators import (
 )
 
 from . import names
+from .humanize import human_size
+from .rules import (
+    allowed_extensions,
+    not_allowed_message,
+    too_large_message,
+    upload_rules,
+)
 
-
-def human_size(size: int | float) -> str:
-    """A byte count for people: ``512 bytes``, ``1.5 KB``, ``2 MB``."""
-    if size < 1024:
-        return f"{int(size)} byte{'' if size == 1 else 's'}"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size /= 1024
-        if size < 1024 or unit == "TB":
-            break
-    return f"{size:.1f}".removesuffix(".0") + f" {unit}"
-
-
-def allowed_extensions(config: Any) -> list[str] | None:
-    """``STORE_ALLOWED_EXTENSIONS`` as sorted lowercase names without dots."""
-    allowed: Iterable[str] | None = config.get("STORE_ALLOWED_EXTENSIONS")
-    if allowed is None:
-        return None
-    if isinstance(allowed, str):
-        raise TypeError(
-            "STORE_ALLOWED_EXTENSIONS must be a set of extensions like "
-            '{"png", "jpg"}, not a string.'
-        )
-    return sorted({ext.lower().lstrip(".") for ext in allowed})
-
-
-def upload_rules(config: Any) -> dict[str, Any]:
-    """What the upload form tells the browser: ``accept``, limits, a hint.
-
-    :param config: the app's config.
-    """
-    allowed = allowed_extensions(config)
-    max_size = config.get("STORE_MAX_SIZE")
-    hints = []
-    if allowed is not None:
-        hints.append("Allowed: " + (", ".join("." + e for e in allowed) or "none"))
-    if max_size is not None:
-        hints.append(f"up to {human_size(max_size)} each")
-    return {
-        "accept": None if allowed is None else ",".join("." + e for e in allowed),
-        "allowed": allowed,
-        "max_size": max_size,
-        "hint": " · ".join(hints),
-    }
+__all__ = [
+    "DeleteForm",
+    "FolderForm",
+    "StoreFileRules",
+    "UploadForm",
+    "allowed_extensions",
+    "human_size",
+    "upload_rules",
+    "valid_folder_name",
+    "valid_location",
+    "valid_stored_path",
+]
 
 
 class StoreFileRules:
@@ -93,20 +68,10 @@ class StoreFileRules:
             name = upload.filename or ""
             checks: list[Any] = []
             if allowed is not None:
-                listed = ", ".join("." + ext for ext in allowed) or "none"
-                checks.append(
-                    FileAllowed(
-                        allowed,
-                        f"{name} is not an allowed type (allowed: {listed}).",
-                    )
-                )
+                checks.append(FileAllowed(allowed, not_allowed_message(name, allowed)))
             if max_size is not None:
                 checks.append(
-                    FileSize(
-                        int(max_size),
-                        message=f"{name} is larger than {human_size(max_size)}, "
-                        "the largest file allowed.",
-                    )
+                    FileSize(int(max_size), message=too_large_message(name, max_size))
                 )
             # Flask-WTF's validators read field.data: give each one file.
             single = copy.copy(field)
@@ -144,7 +109,7 @@ def valid_folder_name(form: Form, field: Field) -> None:
     name = (field.data or "").strip()
     if "/" in name or "\\" in name:
         raise ValidationError("A folder name may not contain slashes.")
-    if name.startswith("."):
+    if names.is_hidden_name(name):
         raise ValidationError("A folder name may not start with a dot.")
     try:
         field.data = names.clean_location(name)

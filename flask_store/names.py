@@ -40,8 +40,9 @@ _RUNS = re.compile(r"_{2,}|\.{2,}")
 #: row a FlaskStoreType column loads, so this check must be cheap.
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
-#: A stored path that needs no checking: parts of safe ASCII, none starting
-#: with a dot. Database rows hold such paths, and loading many rows stays fast.
+#: A stored path that needs no checking: parts of safe ASCII, none hidden
+#: (:func:`is_hidden_name`). Database rows hold such paths, and loading many
+#: rows stays fast.
 _PLAIN_PATH = re.compile(
     r"(?:[\w\-~+,()][\w.\-~+,()]*/)*[\w\-~+,()][\w.\-~+,()]*", re.ASCII
 )
@@ -202,13 +203,22 @@ def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
     return cleaned
 
 
-def is_hidden(path: str) -> bool:
-    """Whether a part of ``path`` starts with a dot (``.cache/a``, ``a/.b``).
+def is_hidden_name(name: str) -> bool:
+    """Whether one file or folder name is hidden: it starts with a dot.
 
-    Hidden names belong to the store itself (temporary files) and to tools;
-    listings, serving and the admin never show them, so nothing is stored there.
+    The one hidden-path rule. Hidden names belong to the store itself
+    (temporary and spooled files) and to tools: listings, serving, the admin
+    and the forms never show, serve or accept them, so nothing is stored there.
     """
-    return any(part.startswith(".") for part in path.split("/") if part)
+    return name.startswith(".")
+
+
+def is_hidden(path: str) -> bool:
+    """Whether a part of ``path`` is hidden (``.cache/a``, ``a/.b``).
+
+    See :func:`is_hidden_name`.
+    """
+    return any(is_hidden_name(part) for part in path.split("/") if part)
 
 
 def check_visible(location: str, what: str = "Location") -> None:

@@ -2,13 +2,20 @@
 
 Only regular files inside ``STORE_PATH`` are served: no traversal, no
 symlinks, no dotfiles, no folders. The file is opened by walking its path from
-the store's descriptor (:mod:`flask_store.fsops`) and that open file is sent. Anything a browser could run is sent as a
-sandboxed attachment, never rendered inline on the app's origin.
+the store's descriptor (:mod:`flask_store.fsops`) and that open file is sent.
+
+:func:`send_stored_file` is the one place a stored file becomes a response,
+for this route and the admin's downloads alike: ``nosniff`` always, and
+anything a browser could run as a sandboxed attachment, never rendered inline
+on the app's origin.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import stat
+from typing import IO
 
 from flask import Response, current_app, request, send_file
 from werkzeug.exceptions import NotFound
@@ -43,20 +50,101 @@ def is_inline_safe(mimetype: str) -> bool:
     return mimetype in INLINE_TYPES or mimetype.split("/")[0] in ("audio", "video")
 
 
+def file_security_headers(response: Response, mimetype: str) -> Response:
+    """Set the headers every response carrying a stored file needs.
+
+    ``X-Content-Type-Options: nosniff`` always, so a browser never guesses a
+    runnable type; for a type that is not :func:`is_inline_safe`,
+    ``Content-Security-Policy: sandbox`` too (such files also go out as
+    attachments, see :func:`send_stored_file`).
+    """
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if not is_inline_safe(mimetype):
+        response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def send_stored_file(
+    file: IO[bytes],
+    *,
+    name: str,
+    mimetype: str,
+    st: os.stat_result | None = None,
+    max_age: int | None = None,
+) -> Response:
+    """Send an open stored file, closing it when the response is done.
+
+    Active content goes out as an attachment with the headers of
+    :func:`file_security_headers`. The response has a Content-Length and
+    answers Range requests when the file's size can be known without reading
+    it, and conditional requests (ETag, Last-Modified) when it is a file on
+    disk; ``st`` is its ``fstat`` when the caller has it already.
+    """
+    try:
+        if st is None:
+            st = _fstat(file)
+        size = st.st_size if st is not None else _seekable_size(file)
+        response = send_file(
+            file,
+            mimetype=mimetype,
+            as_attachment=not is_inline_safe(mimetype),
+            download_name=name,
+            etag=etag(st) if st is not None else False,
+            last_modified=st.st_mtime if st is not None else None,
+            max_age=max_age,
+            conditional=False,
+        )
+        if size is not None:
+            # A file object has no size for send_file to read: give the opened
+            # file's own, then let Werkzeug answer If-None-Match and Range.
+            response.content_length = size
+            # make_conditional changes the response in place and returns it.
+            response.make_conditional(
+                request.environ, accept_ranges=True, complete_length=size
+            )
+    except BaseException:
+        file.close()
+        raise
+    return file_security_headers(response, mimetype)
+
+
+def _fstat(file: IO[bytes]) -> os.stat_result | None:
+    """The ``fstat`` of a regular file on disk, else ``None``."""
+    try:
+        st = os.fstat(file.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return st if stat.S_ISREG(st.st_mode) and file.tell() == 0 else None
+
+
+def _seekable_size(file: IO[bytes]) -> int | None:
+    """What is left to read of a seekable stream, without reading it."""
+    try:
+        if not file.seekable():
+            return None
+        position = file.tell()
+        end = file.seek(0, os.SEEK_END)
+        file.seek(position)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return end - position
+
+
 def open_stored_file(store: StoreDir, filename: str) -> tuple[int, os.stat_result]:
     """Open a servable file; its descriptor and ``fstat``, or :class:`NotFound`.
 
     Refuses every path that is not a plain file reached without symlinks:
-    ``..`` and encoded spellings of it, dotfiles, NUL, folders, and symlinks
-    anywhere along the way, even one swapped in while the path is walked.
-    What is sent is the file that was opened, never a path opened again.
+    ``..`` and encoded spellings of it, hidden names, NUL, folders, and
+    symlinks anywhere along the way, even one swapped in while the path is
+    walked. What is sent is the file that was opened, never a path opened
+    again.
     """
     try:
         location, name = names.split_stored_path(filename)
     except (TypeError, ValueError):
         raise NotFound() from None
     parts = [*location.split("/"), name] if location else [name]
-    if any(part.startswith(".") for part in parts):
+    if any(names.is_hidden_name(part) for part in parts):
         raise NotFound()
     try:
         return fsops.open_file(store.fd(), parts)
@@ -73,30 +161,6 @@ def serve(filename: str) -> Response:
     """Send a stored file, with ETag, conditional requests and Range."""
     fd, st = open_stored_file(store_dir(current_app), filename)
     name = filename.rpartition("/")[2]
-    mimetype = guess_type(name)
-    inline = is_inline_safe(mimetype)
-    file = os.fdopen(fd, "rb")
-    try:
-        response = send_file(
-            file,
-            mimetype=mimetype,
-            as_attachment=not inline,
-            download_name=name,
-            etag=etag(st),
-            last_modified=st.st_mtime,
-            conditional=False,
-        )
-        # A file object has no size for send_file to read: give the opened
-        # file's own, then let Werkzeug answer If-None-Match and Range.
-        response.content_length = st.st_size
-        # make_conditional changes the response in place and returns it.
-        response.make_conditional(
-            request.environ, accept_ranges=True, complete_length=st.st_size
-        )
-    except BaseException:
-        file.close()
-        raise
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if not inline:
-        response.headers["Content-Security-Policy"] = "sandbox"
-    return response
+    return send_stored_file(
+        os.fdopen(fd, "rb"), name=name, mimetype=guess_type(name), st=st
+    )

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from flask_store import Store
 from flask_store.blueprint import blueprint
+from flask_store.providers.local import LocalProvider
 from flask_store.providers.memory import MemoryProvider
 
 from .conftest import make_app
@@ -570,16 +571,43 @@ def check_download(admin: Flask, response: Any) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_download_sends_active_content_as_sandboxed_attachment(
-    admin: Flask, browser: FlaskClient
-) -> None:
+@pytest.fixture
+def sent(admin: Flask) -> Flask:
+    """The admin app, for providers whose files the admin sends itself."""
     if hasattr(admin.extensions["store"].provider, "presigned_url"):
         pytest.skip("the object store serves it")
-    path = save(admin, "page.html", b"<script>alert(1)</script>")
+    return admin
+
+
+def test_download_sends_active_content_as_sandboxed_attachment(
+    sent: Flask, browser: FlaskClient
+) -> None:
+    path = save(sent, "page.html", b"<script>alert(1)</script>")
     with browser.get(f"{PREFIX}/file/{path}") as response:
         assert response.status_code == 200
         assert response.headers["Content-Disposition"].startswith("attachment")
         assert response.headers["Content-Security-Policy"] == "sandbox"
+
+
+def test_download_has_a_length_and_answers_ranges(
+    sent: Flask, browser: FlaskClient
+) -> None:
+    path = save(sent, "notes.txt", b"0123456789")
+    with browser.get(f"{PREFIX}/file/{path}") as response:
+        assert response.headers["Content-Length"] == "10"
+        assert response.headers["Accept-Ranges"] == "bytes"
+        etag = response.headers.get("ETag")
+    headers = {"Range": "bytes=2-4"}
+    with browser.get(f"{PREFIX}/file/{path}", headers=headers) as response:
+        assert response.status_code == 206
+        assert response.data == b"234"
+        assert response.headers["Content-Range"] == "bytes 2-4/10"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    if issubclass(sent.extensions["store"].provider, LocalProvider):
+        assert etag is not None  # a file on disk: conditional requests too
+        headers = {"If-None-Match": etag}
+        with browser.get(f"{PREFIX}/file/{path}", headers=headers) as response:
+            assert response.status_code == 304
 
 
 @pytest.mark.parametrize("path", ["missing.txt", "../etc/passwd", ".hidden", "a/.b/c"])

@@ -142,3 +142,21 @@ def test_upload_rules(form_app: Flask) -> None:
         "max_size": 2048,
         "hint": "Allowed: .jpg, .png · up to 2 KB each",
     }
+
+
+def test_sizes_and_rules_need_no_wtforms() -> None:
+    import subprocess
+    import sys
+
+    from flask_store import forms, humanize, rules
+
+    assert forms.human_size is humanize.human_size
+    assert forms.upload_rules is rules.upload_rules
+    code = (
+        "import sys\n"
+        "import flask_store.humanize, flask_store.rules, flask_store.assets\n"
+        "import flask_store.admin, flask_store.serving\n"
+        "loaded = {'wtforms', 'flask_wtf', 'sqlalchemy'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -16,6 +16,9 @@ from flask.testing import FlaskClient
 from flask_store import Store
 from flask_store.blueprint import blueprint
 
+# The browser suite's Chromium fixture, package-scoped: Playwright's sync API
+# allows one instance per thread, so each suite stops its own before the next.
+from ..browser.conftest import chromium, chromium_path  # noqa: F401
 from ..conftest import PROVIDERS, make_app
 
 ADMIN = "/admin/files"
@@ -52,20 +55,6 @@ def admin(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
             config = stack.enter_context(mocked_bucket())
             config.pop("STORE_PROVIDER")
         yield admin_app(tmp_path, request.param, **config)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (a failure in CI when missing)."""
-    from playwright.sync_api import sync_playwright
-
-    from ..browser.conftest import CHROMIUM_ARGS, find_chromium
-
-    path = find_chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def csrf_token(client: FlaskClient) -> str:

@@ -1,0 +1,144 @@
+"""What the admin says to people: every user-facing message, in one place.
+
+Views and the admin's logic raise and flash these; templates show them. The
+CSRF message is shared with the upload macro (:mod:`flask_store.rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..humanize import human_size
+from ..rules import CSRF_MESSAGE
+
+__all__ = [
+    "ACCESS_DENIED",
+    "CONFIRM_REQUIRED",
+    "CSRF_MESSAGE",
+    "HIDDEN_VALUE",
+    "NOT_TEXT_VALUE",
+    "already_deleted",
+    "cannot_list",
+    "confirm_message",
+    "created_folder",
+    "deleted",
+    "invalid_value",
+    "no_model",
+    "not_a_stored_file",
+    "not_canonical",
+    "not_canonical_value",
+    "not_stored",
+    "request_too_large",
+    "send_used_by",
+    "uploaded",
+    "wrong_page",
+    "wrong_page_size",
+]
+
+#: Why a request is refused by ``STORE_ADMIN_ACCESS`` (the 403 page).
+ACCESS_DENIED = (
+    "Access to the file admin is refused. Set STORE_ADMIN_ACCESS in the "
+    "app's config to a function that returns True for the users who may "
+    "manage files."
+)
+
+#: A file column holding something other than text (the models page).
+NOT_TEXT_VALUE = "not a text value"
+
+#: A file column holding a hidden path (the models page).
+HIDDEN_VALUE = "invalid: a hidden path is never served"
+
+#: A JSON delete request that did not confirm.
+CONFIRM_REQUIRED = "Send confirmed=yes to delete the file."
+
+
+def request_too_large(limit: int) -> str:
+    """A request over ``MAX_CONTENT_LENGTH`` (413)."""
+    return (
+        f"The upload is too large: this site accepts at most {human_size(limit)} "
+        "per request (MAX_CONTENT_LENGTH). Nothing was stored."
+    )
+
+
+def uploaded(filenames: Sequence[str]) -> str:
+    return f"Uploaded {', '.join(filenames)}."
+
+
+def deleted(filename: str) -> str:
+    return f"Deleted {filename}."
+
+
+def created_folder(name: str) -> str:
+    return f"Created folder {name}."
+
+
+def confirm_message(name: str, labels: Sequence[str]) -> str:
+    """The question asked before deleting ``name``, naming the rows using it."""
+    message = f"Delete {name}? This cannot be undone."
+    if labels:
+        message += (
+            f" It is used by {len(labels)} row{'' if len(labels) == 1 else 's'}: "
+            + ", ".join(labels)
+            + "; they will point at a missing file."
+        )
+    return message
+
+
+def send_used_by(name: str, labels: Sequence[str]) -> str:
+    """A JSON delete that did not name every row using the file (409)."""
+    return (
+        confirm_message(name, labels)
+        + " Send used_by, a JSON list of these rows, to delete it."
+    )
+
+
+def not_canonical(path: str) -> str:
+    """A delete of a path that is not in its canonical spelling."""
+    return (
+        f"{path!r} is not a canonical stored path (it needs attention): "
+        "Flask-Store would delete it under another spelling, so it does not."
+    )
+
+
+def not_a_stored_file(path: str) -> str:
+    return f"{path} is not a stored file."
+
+
+def not_stored(path: str, *, deleting: bool = False) -> str:
+    if deleting:
+        return f"{path} is not stored (was it already deleted?)."
+    return f"{path} is not stored."
+
+
+def already_deleted(path: str) -> str:
+    return f"{path} was already deleted."
+
+
+def cannot_list(provider_name: str) -> str:
+    """A provider without ``list_folder`` (501)."""
+    return (
+        f"{provider_name} cannot list folders: the admin needs a provider "
+        "that defines list_folder."
+    )
+
+
+def wrong_page_size(raw: str, maximum: int) -> str:
+    return f"per_page must be a whole number from 1 to {maximum}, not {raw!r}."
+
+
+def wrong_page(raw: str) -> str:
+    return f"page must be a whole number from 1, not {raw!r}."
+
+
+def no_model(name: str) -> str:
+    return f"No model named {name} has file columns."
+
+
+def invalid_value(error: Exception) -> str:
+    """A file column holding something that is not a stored path."""
+    return f"invalid: {error}"
+
+
+def not_canonical_value(canonical: str) -> str:
+    """A file column holding a path in another spelling (the models page)."""
+    return f"needs attention: not the canonical spelling {canonical!r}"

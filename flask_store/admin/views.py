@@ -1,0 +1,297 @@
+"""The admin blueprint's views: parse the request, call the admin's logic,
+render.
+
+Every view first checks ``STORE_ADMIN_ACCESS``. Every change is a POST whose
+form carries a CSRF token, checked whatever ``WTF_CSRF_ENABLED`` says (only
+``STORE_ADMIN_CSRF = False`` turns the check off); a GET never changes
+anything. ``flask_store.blueprint`` re-exports :data:`blueprint`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
+
+from .. import names
+from ..forms import DeleteForm, FolderForm, UploadForm
+from ..humanize import human_size
+from ..providers.base import Provider, store_state
+from ..serving import send_stored_file
+from . import access, actions, browsing, messages, models
+
+blueprint = Blueprint(
+    "store_admin",
+    "flask_store",
+    template_folder="templates",
+    # Also reachable as url_for("store_admin.static"); the templates use the
+    # assets blueprint that Store registers, which works at any url_prefix.
+    static_folder="static/flask_store",
+    static_url_path="/static",
+)
+
+
+def store_provider() -> type[Provider]:
+    """The current app's provider class."""
+    return store_state(current_app).provider
+
+
+@blueprint.before_request
+def check_access() -> None:
+    """Refuse every view unless ``STORE_ADMIN_ACCESS`` allows the request."""
+    access.check_access(current_app)
+
+
+@blueprint.app_template_filter("filesize")
+def filesize(size: int | None) -> str:
+    return "" if size is None else human_size(size)
+
+
+@blueprint.context_processor
+def template_helpers() -> dict[str, Any]:
+    return {
+        "previewable": browsing.is_previewable,
+        "row_label": models.row_label,
+        "row_anchor": models.row_anchor,
+        "usage_labels": models.usage_labels,
+        "confirm_message": messages.confirm_message,
+        "is_canonical": names.is_canonical,
+    }
+
+
+_Form = TypeVar("_Form", bound=FlaskForm)
+
+
+def admin_form(form_class: type[_Form], **kwargs: Any) -> _Form:
+    """An admin form, CSRF-checked unless ``STORE_ADMIN_CSRF`` is False.
+
+    Flask-WTF's ``WTF_CSRF_ENABLED`` is about the app's own forms: an app
+    that turns it off must not leave its file admin open to cross-site posts.
+    """
+    form: _Form = form_class(meta={"csrf": access.csrf_enabled(current_app)}, **kwargs)
+    return form
+
+
+def wants_json() -> bool:
+    """Whether the client asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_message(exc: HTTPException) -> str:
+    """A message that tells the user what went wrong and what to do."""
+    if isinstance(exc, CSRFError):
+        return messages.CSRF_MESSAGE
+    if exc.code == 413 and request.max_content_length is not None:
+        return messages.request_too_large(request.max_content_length)
+    return str(exc.description or exc.name)
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    """Errors as a page, or as JSON when the client asked for JSON."""
+    if exc.code is None or exc.code < 400:
+        return exc
+    message = error_message(exc)
+    if wants_json():
+        return jsonify(error=message, status=exc.code), exc.code
+    return (
+        render_template(
+            "flask_store/error.html",
+            error=exc,
+            message=message,
+            access_denied=isinstance(exc, access.AdminAccessDenied),
+        ),
+        exc.code,
+    )
+
+
+def form_errors(form: FlaskForm) -> dict[str, list[str]]:
+    """Field name to messages, with a clear message for a CSRF failure."""
+    errors = {name: list(found) for name, found in form.errors.items()}
+    if "csrf_token" in errors:
+        errors["csrf_token"] = [messages.CSRF_MESSAGE]
+    return errors
+
+
+def first_error(form: FlaskForm) -> str:
+    return next(m for found in form_errors(form).values() for m in found)
+
+
+def after_change(default_folder: str) -> ResponseReturnValue:
+    """Redirect to a safe ``next`` or back to the folder."""
+    target = actions.safe_next(request.form.get("next"), request.host)
+    return redirect(target or url_for(".index", folder=default_folder or None))
+
+
+def render_browse(
+    query: browsing.BrowseQuery,
+    *,
+    upload_form: UploadForm | None = None,
+    folder_form: FolderForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    result = browsing.browse(store_provider(), query, app=current_app)
+    result.usage = models.file_usage(
+        current_app,
+        [entry.path for entry in result.page.files if names.is_canonical(entry.path)],
+    )
+    return (
+        render_template(
+            "flask_store/browse.html",
+            browse=result,
+            query=query,
+            crumbs=browsing.breadcrumbs(query.folder),
+            page_sizes=browsing.PAGE_SIZES,
+            file_form=upload_form
+            or admin_form(UploadForm, formdata=None, location=query.folder),
+            folder_form=folder_form
+            or admin_form(FolderForm, formdata=None, location=query.folder),
+            delete_form=admin_form(DeleteForm, formdata=None),
+        ),
+        status,
+    )
+
+
+def refused_form(
+    form: UploadForm | FolderForm, **json_extra: Any
+) -> ResponseReturnValue:
+    """A 400 for a form that did not validate: JSON, or the page with it."""
+    if wants_json():
+        return jsonify(
+            error=first_error(form), errors=form_errors(form), **json_extra
+        ), 400
+    folder = (form.location.data if not form.location.errors else "") or ""
+    kind = "upload_form" if isinstance(form, UploadForm) else "folder_form"
+    return render_browse(
+        browsing.BrowseQuery(folder=folder), status=400, **{kind: form}
+    )
+
+
+@blueprint.get("/")
+def index() -> ResponseReturnValue:
+    """Browse the current folder, one page at a time."""
+    return render_browse(browsing.BrowseQuery.from_args(request.args))
+
+
+@blueprint.post("/upload")
+def upload() -> ResponseReturnValue:
+    """Save one or more uploaded files into a folder."""
+    form = admin_form(UploadForm)
+    if not form.validate_on_submit():
+        files = [
+            {"name": name, "errors": errors}
+            for name, errors in form.file_errors.items()
+        ]
+        return refused_form(form, files=files)
+    location = form.location.data or ""
+    saved = actions.save_uploads(
+        store_provider(), form.file.data, location, app=current_app
+    )
+    if wants_json():
+        return jsonify(actions.uploaded_json(saved, form.file.data)), 201
+    flash(messages.uploaded([p.filename for p in saved]), "success")
+    return after_change(location)
+
+
+@blueprint.post("/delete")
+def delete() -> ResponseReturnValue:
+    """Ask for confirmation, naming the rows that use the file, then delete it.
+
+    A deletion goes ahead only once the rows using the file right now were
+    named to the user (``used_by`` lists the ones the confirmation named): a
+    row that started using the file since gets a new confirmation.
+    """
+    form = admin_form(DeleteForm)
+    if not form.validate_on_submit():
+        raise BadRequest(first_error(form))
+    path = form.path.data
+    if not names.is_canonical(path):
+        raise BadRequest(messages.not_canonical(path))
+    provider = actions.stored_provider(store_provider(), path, app=current_app)
+    if not provider.exists():
+        raise NotFound(messages.not_stored(path, deleting=True))
+    folder = browsing.parent_folder(provider.relative_path)
+    usage = models.file_usage(current_app, [path]).get(path, [])
+    labels = models.usage_labels(usage)
+    named = actions.parse_used_by(form.used_by.data)
+    if form.confirmed.data != "yes" or not named.issuperset(labels):
+        if wants_json():
+            if form.confirmed.data == "yes":
+                raise Conflict(messages.send_used_by(provider.filename, labels))
+            raise BadRequest(messages.CONFIRM_REQUIRED)
+        return render_template(
+            "flask_store/confirm_delete.html",
+            form=form,
+            file=provider,
+            crumbs=browsing.breadcrumbs(folder),
+            usage=usage,
+        )
+    try:
+        provider.delete()
+    except FileNotFoundError:
+        raise NotFound(messages.already_deleted(path)) from None
+    if wants_json():
+        return jsonify(deleted=provider.relative_path)
+    flash(messages.deleted(provider.filename), "success")
+    return after_change(folder)
+
+
+@blueprint.post("/folder")
+def new_folder() -> ResponseReturnValue:
+    """Create a folder inside the current one."""
+    form = admin_form(FolderForm)
+    if not form.validate_on_submit():
+        return refused_form(form)
+    try:
+        created = store_provider().create_folder(
+            actions.join_folder(form.location.data or "", form.name.data),
+            app=current_app,
+        )
+    except OSError as exc:
+        actions.raise_no_room(exc)
+        raise
+    if wants_json():
+        return jsonify(folder=created), 201
+    flash(messages.created_folder(form.name.data), "success")
+    return after_change(created)
+
+
+@blueprint.get("/file/<path:path>")
+def download(path: str) -> ResponseReturnValue:
+    """Send a stored file (or redirect to a presigned URL) for previews."""
+    provider = actions.stored_provider(store_provider(), path, app=current_app)
+    presigned = getattr(provider, "presigned_url", None)
+    if callable(presigned):
+        if not provider.exists():
+            raise NotFound(messages.not_stored(path))
+        return redirect(presigned())
+    try:
+        stream = provider.open()
+    except FileNotFoundError:
+        raise NotFound(messages.not_stored(path)) from None
+    return send_stored_file(
+        stream, name=provider.filename, mimetype=provider.content_type, max_age=0
+    )
+
+
+@blueprint.get("/models", endpoint="models")
+def models_page() -> ResponseReturnValue:
+    """Each SQLAlchemy model with file columns, and its rows' files."""
+    listing = models.model_listing(
+        current_app, model=request.args.get("model"), page=request.args.get("page")
+    )
+    return render_template("flask_store/models.html", listing=listing)
