@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
+# The names of the former single module flask_store.cli keep working from here.
 from .check import check_command, config_summary, dotted_name, run_checks
 from .cleanup import cleanup_command
 from .durations import duration_option, format_duration, parse_duration
