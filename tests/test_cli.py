@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import io
 import json
 import sys
@@ -533,13 +534,20 @@ def test_orphans_without_a_database_is_a_clean_error(storage: Flask) -> None:
     assert_failed(run(storage, "orphans"), "no SQLAlchemy session")
 
 
+class _WithoutSQLAlchemy(importlib.abc.MetaPathFinder):
+    """Fails to import flask_store.sqla as it does where SQLAlchemy is missing."""
+
+    def find_spec(self, fullname: str, *args: Any) -> None:
+        if fullname == "flask_store.sqla":
+            raise ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")
+
+
 def test_orphans_without_sqlalchemy_says_what_to_install(
     storage: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # flask_store.sqla imported afresh, as in an environment without SQLAlchemy.
     monkeypatch.delitem(sys.modules, "flask_store.sqla")
     monkeypatch.delattr(flask_store, "sqla")
-    monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+    monkeypatch.setattr(sys, "meta_path", [_WithoutSQLAlchemy(), *sys.meta_path])
     assert_failed(run(storage, "orphans"), "pip install 'Flask-Store[sqla]'")
 
 
