@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import io
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -15,8 +17,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+import flask_store
 from flask_store import Store
-from flask_store import cli as store_cli_module
+from flask_store.cli import files as cli_files
 from flask_store.cli import format_duration, parse_duration
 from flask_store.exceptions import StorageError
 from flask_store.providers.base import FolderPage
@@ -241,7 +244,7 @@ def test_ls_limit_and_after_page_through_a_folder(storage: Flask) -> None:
 def test_ls_fetches_every_page(storage: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in "abcde":
         put(storage, name.encode(), f"{name}.txt")
-    monkeypatch.setattr(store_cli_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(cli_files, "PAGE_SIZE", 2)
     data = json.loads(run(storage, "ls", "--json").stdout)
     assert [e["name"] for e in data["entries"]] == [f"{n}.txt" for n in "abcde"]
     assert data["next_after"] is None
@@ -529,6 +532,23 @@ def test_orphans_refuses_a_bad_duration(with_db: Flask) -> None:
 
 def test_orphans_without_a_database_is_a_clean_error(storage: Flask) -> None:
     assert_failed(run(storage, "orphans"), "no SQLAlchemy session")
+
+
+class _WithoutSQLAlchemy(importlib.abc.MetaPathFinder):
+    """Fails to import flask_store.sqla as it does where SQLAlchemy is missing."""
+
+    def find_spec(self, fullname: str, *args: Any) -> None:
+        if fullname == "flask_store.sqla":
+            raise ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")
+
+
+def test_orphans_without_sqlalchemy_says_what_to_install(
+    storage: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "flask_store.sqla")
+    monkeypatch.delattr(flask_store, "sqla")
+    monkeypatch.setattr(sys, "meta_path", [_WithoutSQLAlchemy(), *sys.meta_path])
+    assert_failed(run(storage, "orphans"), "pip install 'Flask-Store[sqla]'")
 
 
 # -- durations --------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""``flask store ls``, ``put`` and ``rm``: list, store and delete files."""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from .. import admin, names
+from ..providers.base import Provider, StoredFile
+from .context import current_flask_app, current_provider, store_command
+from .options import json_option
+from .output import echo_json, entry_json, entry_line, note, progress
+from .uploads import CountingReader, background_uploads
+
+#: Entries asked of the provider per listing call.
+PAGE_SIZE = 500
+
+
+def list_entries(
+    provider: type[Provider],
+    location: str,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> Iterator[StoredFile | str]:
+    """The entries of ``location``, page by page, as the provider lists them.
+
+    When ``limit`` stops the listing early, the last item yielded is the name
+    to pass as ``after`` to continue (a ``str``).
+    """
+    shown = 0
+    while True:
+        want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - shown)
+        page = provider.list_folder(location, after=after, limit=want)
+        yield from page.entries
+        shown += len(page.entries)
+        after = page.next_after
+        if after is None:
+            return
+        if limit is not None and shown >= limit:
+            yield after
+            return
+
+
+@store_command("ls")
+@click.argument("path", default="")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Show at most this many entries."
+)
+@click.option(
+    "--after", metavar="NAME", help="Start after this name (to continue a listing)."
+)
+@json_option
+def list_command(
+    path: str, limit: int | None, after: str | None, as_json: bool
+) -> None:
+    """List the folders and files in PATH (the top folder by default).
+
+    Sizes and dates (UTC) come from the store. Large folders are listed page by
+    page; with --limit, the command says how to continue.
+    """
+    provider = current_provider()
+    location = names.clean_location(path)
+    entries: list[StoredFile] = []
+    next_after: str | None = None
+    for item in list_entries(provider, location, after=after, limit=limit):
+        if isinstance(item, str):
+            next_after = item
+            continue
+        entries.append(item)
+        if not as_json:
+            click.echo(entry_line(item))
+    if not entries and location and after is None:
+        single = provider(location)
+        if single.exists():
+            entry = StoredFile(location, size=single.size, modified=single.modified)
+            entries.append(entry)
+            if not as_json:
+                click.echo(entry_line(entry, name=entry.path))
+    if as_json:
+        echo_json(
+            {
+                "location": location,
+                "entries": [entry_json(e) for e in entries],
+                "next_after": next_after,
+            }
+        )
+        return
+    if not entries:
+        note(f"Nothing stored in {location or 'the store'}.")
+    if next_after is not None:
+        command = ["flask", "store", "ls"] + ([path] if path else [])
+        note(
+            "More entries follow: "
+            + shlex.join([*command, "--after", next_after, "--limit", str(limit)])
+        )
+
+
+@store_command("put")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+)
+@click.option("--location", "-l", default="", help="Folder to store the files in.")
+@click.option("--name", help="Store the file under this name (one file only).")
+@json_option
+def put_command(
+    files: tuple[str, ...], location: str, name: str | None, as_json: bool
+) -> None:
+    """Store FILES and print the URL of each.
+
+    A name that is already taken gets a short unique suffix: nothing stored is
+    ever overwritten.
+    """
+    if name is not None and len(files) > 1:
+        raise click.UsageError("--name works with one file only.")
+    location = names.clean_location(location)
+    provider_class = current_provider()
+    sizes = {path: os.path.getsize(path) for path in files}
+    stored: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    try:
+        with (
+            background_uploads(failed),
+            progress(length=sum(sizes.values()), label="Uploading") as bar,
+        ):
+            for path in files:
+                wanted = name or os.path.basename(path)
+                with open(path, "rb") as raw:
+                    stream = io.BufferedReader(CountingReader(raw, bar))
+                    provider = provider_class(stream, location, filename=wanted)
+                    provider.save()
+                stored.append(
+                    {
+                        "source": path,
+                        "path": provider.relative_path,
+                        "url": provider.absolute_url,
+                        "size": sizes[path],
+                        "renamed": provider.filename != names.secure_name(wanted),
+                    }
+                )
+    finally:
+        # Whatever happens to the next file, report the ones already stored.
+        stored = [item for item in stored if item["path"] not in failed]
+        if as_json:
+            echo_json({"files": stored})
+        else:
+            for item in stored:
+                if item["renamed"]:
+                    note(f"{item['source']}: name taken, stored as {item['path']}")
+                click.echo(item["url"])
+    if failed:
+        raise click.ClickException(
+            "Upload failed: "
+            + "; ".join(f"{path}: {error}" for path, error in failed.items())
+        )
+
+
+@store_command("rm")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also delete files that rows use (those rows then point at a missing file).",
+)
+@json_option
+def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Delete the stored files PATHS (paths as `flask store ls` shows them).
+
+    A file that a FlaskStoreType column uses is not deleted without --force:
+    the command names the rows and deletes nothing. So is a path that is not
+    canonical (``docs//a.txt``): it would delete the file of another spelling.
+    """
+    provider_class = current_provider()
+    # Build every provider first: one invalid path means nothing is deleted.
+    providers = [provider_class(path) for path in paths]
+    respelt = [
+        (path, p.relative_path)
+        for path, p in zip(paths, providers, strict=True)
+        if path != p.relative_path
+    ]
+    if respelt:
+        # Deleting "docs//a.txt" would delete "docs/a.txt", maybe another file.
+        raise click.ClickException(
+            "Nothing deleted: not canonical paths, each names another spelling: "
+            + "; ".join(f"{given!r} is {canonical!r}" for given, canonical in respelt)
+            + ". Give the canonical paths (as `flask store ls` shows them)."
+        )
+    usage = admin.file_usage(current_flask_app(), [p.relative_path for p in providers])
+    used = {path: admin.usage_labels(rows) for path, rows in usage.items() if rows}
+    if used and not force:
+        raise click.ClickException(
+            "Nothing deleted: rows use "
+            + "; ".join(f"{path} ({', '.join(rows)})" for path, rows in used.items())
+            + ". Pass --force to delete anyway."
+        )
+    deleted: list[str] = []
+    missing: list[str] = []
+    with progress(providers, label="Deleting") as bar:
+        for provider in bar:
+            try:
+                provider.delete()
+            except FileNotFoundError:
+                missing.append(provider.relative_path)
+            else:
+                deleted.append(provider.relative_path)
+    if as_json:
+        echo_json(
+            {
+                "deleted": deleted,
+                "missing": missing,
+                "used_by": {p: used[p] for p in deleted if p in used},
+            }
+        )
+    else:
+        for path in deleted:
+            click.echo(f"deleted {path}")
+            if path in used:
+                note(f"  rows now pointing at a missing file: {', '.join(used[path])}")
+    if missing:
+        raise click.ClickException("Not stored, so not deleted: " + ", ".join(missing))
