@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import has_app_context
 
+from .assets import register_assets
+from .cli import store_cli
 from .deprecation import warn_deprecated
 from .exceptions import NotConfiguredError
 from .providers.base import Provider as BaseProvider
+from .serving import serve
 from .settings import CORE_SETTINGS, check_values, warn_unknown
 from .state import StoreState, store_provider, store_state
 
@@ -113,13 +116,8 @@ class Store:
         if provider.register_route:
             self.register_route(app)
 
-        from .assets import register_assets
-
         # Templates and static files for the upload macro and the admin.
         register_assets(app)
-
-        from .cli import store_cli
-
         app.cli.add_command(store_cli)
 
     @property
@@ -169,8 +167,6 @@ class Store:
 
     def register_route(self, app: Flask) -> None:
         """Serve stored files at ``<STORE_URL_PREFIX>/<path:filename>``."""
-        from .serving import serve
-
         prefix = "/" + str(app.config.get("STORE_URL_PREFIX") or "").strip("/")
         rule = prefix.rstrip("/") + "/<path:filename>"
         app.add_url_rule(rule, SERVE_ENDPOINT, serve, methods=["GET"])

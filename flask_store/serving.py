@@ -21,33 +21,18 @@ from flask import Response, current_app, request, send_file
 from werkzeug.exceptions import NotFound
 
 from . import fsops, names
+from .backends.local import store_dir
+from .content import INLINE_TYPES, guess_type, is_inline_safe
 from .fsops import StoreDir
-from .providers.base import guess_type
-from .providers.local import store_dir
 
-#: Types a browser shows without running anything: served inline.
-INLINE_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "image/avif",
-        "image/bmp",
-        "image/x-ms-bmp",
-        "image/vnd.microsoft.icon",
-        "image/x-icon",
-        "text/plain",
-        "text/csv",
-        "application/pdf",
-        "application/json",
-    }
-)
-
-
-def is_inline_safe(mimetype: str) -> bool:
-    """Whether a file of this type may be shown inline on the app's origin."""
-    return mimetype in INLINE_TYPES or mimetype.split("/")[0] in ("audio", "video")
+__all__ = [
+    "INLINE_TYPES",
+    "file_security_headers",
+    "is_inline_safe",
+    "open_stored_file",
+    "send_stored_file",
+    "serve",
+]
 
 
 def file_security_headers(response: Response, mimetype: str) -> Response:

@@ -53,8 +53,10 @@ from sqlalchemy.types import TypeDecorator
 from werkzeug.datastructures import FileStorage
 
 from . import names
+from .backends.base import StoredFile
 from .exceptions import StoredFileNotFound
-from .providers.base import Provider, StoredFile, store_state
+from .providers.base import Provider
+from .state import store_state
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -799,7 +801,7 @@ def find_orphans(
         )
     cutoff = datetime.now(timezone.utc) - older_than if older_than is not None else None
     execute = _session_executor(session)
-    files = store_state(app).provider.iter_files("", app=app)
+    files = store_state(app).backend.iter_files("")
     with session.no_autoflush:
         for batch in _batches(files):
             canonical = []

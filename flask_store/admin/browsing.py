@@ -14,7 +14,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from .. import names
-from ..providers.base import FolderPage, Provider, StoredFile
+from ..backends.base import FolderPage, StoredFile
+from ..providers.base import Provider
 from . import messages
 
 if TYPE_CHECKING:
@@ -124,12 +125,11 @@ def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ..
 def browse(provider: type[Provider], query: BrowseQuery, *, app: Flask) -> Browse:
     """List one page of ``query.folder`` and work out the page links."""
     try:
-        page = provider.list_folder(
+        page = provider.backend_of(app).list_folder(
             query.folder,
             after=query.after,
             limit=query.per_page,
             contains=query.contains or None,
-            app=app,
         )
     except NotImplementedError:
         raise HTTPNotImplemented(messages.cannot_list(provider.__name__)) from None

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import BadRequest, NotFound
 
 from .. import names
-from ..providers.base import Provider, store_state
+from ..providers.base import Provider
+from ..state import store_state
 from . import messages
 from .browsing import is_number
 

@@ -29,8 +29,9 @@ from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 from .. import names
 from ..forms import DeleteForm, FolderForm, UploadForm
 from ..humanize import human_size
-from ..providers.base import Provider, store_state
+from ..providers.base import Provider
 from ..serving import send_stored_file
+from ..state import store_state
 from . import access, actions, browsing, messages, models
 
 blueprint = Blueprint(
@@ -257,9 +258,8 @@ def new_folder() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return refused_form(form)
     try:
-        created = store_provider().create_folder(
-            actions.join_folder(form.location.data or "", form.name.data),
-            app=current_app,
+        created = store_state(current_app).backend.create_folder(
+            actions.join_folder(form.location.data or "", form.name.data)
         )
     except OSError as exc:
         actions.raise_no_room(exc)

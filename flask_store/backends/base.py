@@ -204,7 +204,7 @@ class Backend:
         found: dict[str, StoredFile] = {}
         for stored in self.iter_files(location):
             name, slash, _ = stored.path[len(prefix) :].partition("/")
-            if matches(name, contains) and not names.is_hidden(name):
+            if matches(name, contains) and not names.is_hidden_name(name):
                 path = prefix + name
                 found[name] = StoredFile(path, is_folder=True) if slash else stored
         return page_of(found, after, limit)

@@ -209,7 +209,7 @@ class LocalBackend(Backend):
             walk = fsops.walk(root.fd(), path_parts(location))
             for relative, _fd, entries in walk:
                 # Hidden folders (the spool) are neither listed nor walked.
-                entries[:] = [e for e in entries if not e.name.startswith(".")]
+                entries[:] = [e for e in entries if not names.is_hidden_name(e.name)]
                 for entry in entries:
                     try:
                         st = entry.stat(follow_symlinks=False)
@@ -293,7 +293,7 @@ def _page(
     candidates = [
         name
         for name in os.listdir(folder)
-        if not name.startswith(".")
+        if not names.is_hidden_name(name)
         and (after is None or name > after)
         and (not contains or matches(name, contains))
     ]

@@ -13,6 +13,7 @@ from .. import names
 from ..exceptions import StoreError, UploadFailed
 from .context import (
     check_configuration,
+    current_backend,
     current_flask_app,
     current_provider,
     store_command,
@@ -86,7 +87,7 @@ def run_checks(location: str = "") -> list[dict[str, Any]]:
             raise StoreError("the file read back differs from the file written.")
         record(check, True, f"read back {len(content)} bytes")
         check = "list"
-        page = provider.list_folder(location, contains=probe.filename)
+        page = current_backend().list_folder(location, contains=probe.filename)
         if probe.relative_path not in {entry.path for entry in page.entries}:
             raise StoreError(f"{probe.relative_path} is missing from the listing.")
         record(check, True, f"listed {location or 'the store root'}")
@@ -103,7 +104,7 @@ def run_checks(location: str = "") -> list[dict[str, Any]]:
     if not all(r["ok"] for r in results):
         return results
     try:
-        for result in provider.backend_checks(app=current_flask_app()):
+        for result in current_backend().checks():
             record(result.check, result.ok, result.detail)
             if not result.ok:
                 break
@@ -133,7 +134,7 @@ def check_command(location: str, older_than: timedelta, as_json: bool) -> None:
     location = names.clean_location(location)
     results = run_checks(location)
     ok = all(r["ok"] for r in results)
-    leftovers = list(current_provider().leftovers(older_than=older_than)) if ok else []
+    leftovers = list(current_backend().leftovers(older_than=older_than)) if ok else []
     settings = config_summary(dict(current_flask_app().config))
     if as_json:
         echo_json(

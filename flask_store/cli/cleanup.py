@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .context import current_provider, store_command
+from .context import current_backend, store_command
 from .errors import describe
 from .options import grace_option, json_option, yes_option
 from .output import echo_json, leftover_json, leftover_line, note
@@ -28,8 +28,8 @@ def cleanup_command(
     the store are removed. Files younger than --older-than are left alone,
     since they may belong to an operation still under way.
     """
-    provider = current_provider()
-    leftovers = list(provider.leftovers(older_than=older_than))
+    backend = current_backend()
+    leftovers = list(backend.leftovers(older_than=older_than))
     if not as_json:
         for item in leftovers:
             click.echo(leftover_line(item))
@@ -49,7 +49,7 @@ def cleanup_command(
     failed: list[str] = []
     for item in leftovers:
         try:
-            outcome = provider.clean_leftover(item)
+            outcome = backend.clean_leftover(item)
         except Exception as exc:
             failed.append(f"{item.path}: {describe(exc)}")
             continue

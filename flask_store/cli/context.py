@@ -15,7 +15,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from ..providers.base import Provider, store_state
+from ..backends.base import Backend
+from ..providers.base import Provider
+from ..state import store_state
 from .errors import reports_errors
 
 
@@ -41,6 +43,11 @@ def current_flask_app() -> Flask:
 def current_provider() -> type[Provider]:
     """The provider class the app is configured with."""
     return store_state(current_flask_app()).provider
+
+
+def current_backend() -> Backend:
+    """The app's storage backend."""
+    return store_state(current_flask_app()).backend
 
 
 def check_configuration() -> None:

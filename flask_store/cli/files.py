@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from .. import admin, names
-from ..providers.base import Provider, StoredFile
+from ..backends.base import StoredFile
+from ..providers.base import Provider
 from .context import current_flask_app, current_provider, store_command
 from .options import json_option
 from .output import echo_json, entry_json, entry_line, note, progress

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 from flask import Flask
 
-from ..providers.base import StoredFile
+from ..backends.base import StoredFile
 from .context import current_flask_app, load_sqla, store_command
 from .durations import format_duration
 from .errors import describe

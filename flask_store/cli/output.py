@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from .. import names
-from ..forms import human_size as human_size  # the CLI imports it here only
-from ..providers.base import Leftover, StoredFile
+from ..backends.base import Leftover, StoredFile
+from ..humanize import human_size as human_size  # the CLI imports it here only
 
 #: How ``ls`` and ``orphans`` mark an entry whose path is not canonical.
 NEEDS_ATTENTION = (
