@@ -9,13 +9,14 @@ canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from .. import names
 from ..content import guess_type
+from ..exceptions import UploadFailed
 from ..settings import Setting
 
 if TYPE_CHECKING:
@@ -89,6 +90,24 @@ class CheckResult:
     check: str
     ok: bool
     detail: str
+
+
+def first_free(candidates: list[str], take: Callable[[str], bool]) -> str:
+    """The first of ``candidates`` that ``take`` could take for a new file.
+
+    ``take(candidate)`` stores the file under that name (or claims it) and
+    returns True, or returns False when the name is taken. Every backend's
+    search for a free name is this loop.
+
+    :raises UploadFailed: when every candidate was taken.
+    """
+    for candidate in candidates:
+        if take(candidate):
+            return candidate
+    raise UploadFailed(
+        f"Could not find a free name for {candidates[0]!r} after "
+        f"{len(candidates)} attempts."
+    )
 
 
 def matches(name: str, contains: str | None) -> bool:

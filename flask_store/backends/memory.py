@@ -10,8 +10,16 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
 from .. import names
-from ..exceptions import StoredFileNotFound, UploadFailed
-from .base import CHUNK_SIZE, Backend, FolderPage, StoredFile, matches, page_of
+from ..exceptions import StoredFileNotFound
+from .base import (
+    CHUNK_SIZE,
+    Backend,
+    FolderPage,
+    StoredFile,
+    first_free,
+    matches,
+    page_of,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -48,14 +56,17 @@ class MemoryBackend(Backend):
         while chunk := stream.read(CHUNK_SIZE):
             buffer.write(chunk)
         blob = _Blob(buffer.getvalue(), datetime.now(timezone.utc))
+
+        def take(candidate: str) -> bool:
+            if candidate in self.files or any(
+                p.startswith(candidate + "/") for p in self.files
+            ):
+                return False
+            self.files[candidate] = blob
+            return True
+
         with self.lock:
-            for candidate in candidates:
-                if candidate not in self.files and not any(
-                    p.startswith(candidate + "/") for p in self.files
-                ):
-                    self.files[candidate] = blob
-                    return candidate
-        raise UploadFailed(f"Could not find a free name for {candidates[0]!r}.")
+            return first_free(candidates, take)
 
     def exists(self, path: str) -> bool:
         return path in self.files

@@ -20,8 +20,8 @@ import threading
 from typing import IO
 
 from .. import fsops
-from ..exceptions import InsufficientStorage, NameTooLong, UploadFailed
-from .base import CHUNK_SIZE
+from ..exceptions import InsufficientStorage, NameTooLong
+from .base import CHUNK_SIZE, first_free
 
 #: Prefix of the temporary files written before a file is published. Names
 #: starting with a dot are never produced by ``secure_name``, listed or served.
@@ -141,16 +141,15 @@ def _publish_first(
     may_move: bool,
 ) -> str:
     """Publish ``source`` in the folder ``dst_fd`` under the first free candidate."""
-    for candidate in candidates:
+
+    def take(candidate: str) -> bool:
         final = candidate.rpartition("/")[2]
-        if _publish(src_fd, source, dst_fd, final, may_move=may_move):
-            if fsync:
-                os.fsync(dst_fd)
-            return candidate
-    raise UploadFailed(
-        f"Could not find a free name for {candidates[0]!r} after "
-        f"{len(candidates)} attempts."
-    )
+        return _publish(src_fd, source, dst_fd, final, may_move=may_move)
+
+    stored = first_free(candidates, take)
+    if fsync:
+        os.fsync(dst_fd)
+    return stored
 
 
 def _temp_name() -> str:

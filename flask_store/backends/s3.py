@@ -27,7 +27,7 @@ from ..exceptions import (
     UploadFailed,
 )
 from . import s3_conditional
-from .base import Backend, CheckResult, FolderPage, StoredFile, matches
+from .base import Backend, CheckResult, FolderPage, StoredFile, first_free, matches
 from .s3_client import (
     LAST_CHAR,
     PENDING,
@@ -177,26 +177,22 @@ class S3Backend(Backend):
         honoured = self._honoured(candidates)
         with seekable_copy(stream) as source:
             start = source.tell()
-            for candidate in candidates:
+
+            def take(candidate: str) -> bool:
                 key = self.key(candidate)
                 source.seek(start)
                 if honoured:
-                    if self._upload(source, key):
-                        return candidate
-                    continue
+                    return self._upload(source, key)
                 # The server would overwrite: look first, and keep this
                 # host's other saves off the name until it is written.
                 if not reservations.reserve(self.bucket, key, host=True):
-                    continue
+                    return False
                 try:
-                    if not self._taken(candidate) and self._upload(source, key):
-                        return candidate
+                    return not self._taken(candidate) and self._upload(source, key)
                 finally:
                     reservations.release(self.bucket, key)
-        raise UploadFailed(
-            f"Could not find a free name for {candidates[0]!r} after "
-            f"{len(candidates)} attempts."
-        )
+
+            return first_free(candidates, take)
 
     def _taken(self, path: str) -> bool:
         """Whether ``path`` is stored; a failure to tell is an UploadFailed."""

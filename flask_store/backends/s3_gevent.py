@@ -33,7 +33,7 @@ from .background import (
     spool_folder,
     uploads,
 )
-from .base import CHUNK_SIZE, Leftover
+from .base import CHUNK_SIZE, Leftover, first_free
 from .s3 import S3Backend
 from .s3_client import (
     NOT_FOUND,
@@ -171,26 +171,29 @@ class S3GeventBackend(S3Backend):
 
     def _claim(self, candidates: list[str], honoured: bool) -> _Claim:
         token = secrets.token_hex(16)
-        for candidate in candidates:
+        claims: list[_Claim] = []
+
+        def take(candidate: str) -> bool:
             key = self.key(candidate)
             # Where S3 would not decide, this host's processes take turns.
             if not reservations.reserve(self.bucket, key, host=not honoured):
-                continue  # another save is on it
+                return False  # another save is on it
             try:
                 claim = self._claim_key(candidate, key, token, honoured)
             except BaseException:
                 reservations.release(self.bucket, key)
                 raise
-            if claim is not None:
-                # The placeholder holds the name now; this process keeps it
-                # until the upload ends.
-                reservations.unlock_host(self.bucket, key)
-                return claim
-            reservations.release(self.bucket, key)
-        raise UploadFailed(
-            f"Could not find a free name for {candidates[0]!r} after "
-            f"{len(candidates)} attempts."
-        )
+            if claim is None:
+                reservations.release(self.bucket, key)
+                return False
+            # The placeholder holds the name now; this process keeps it
+            # until the upload ends.
+            reservations.unlock_host(self.bucket, key)
+            claims.append(claim)
+            return True
+
+        first_free(candidates, take)
+        return claims[0]
 
     def _claim_key(
         self, path: str, key: str, token: str, honoured: bool
