@@ -64,7 +64,8 @@ class StoreRequest(Request):
         small = (
             total_content_length is not None and total_content_length <= MEMORY_LIMIT
         )
-        if small or not isinstance(getattr(state, "backend", None), LocalBackend):
+        backend = getattr(state, "backend", None)
+        if small or not isinstance(getattr(backend, "storage", None), LocalBackend):
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length
             )

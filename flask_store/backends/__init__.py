@@ -6,6 +6,13 @@ Subclass :class:`Backend` to store files somewhere new, and pair it with a
 
 from __future__ import annotations
 
-from .base import Backend, CheckResult, FolderPage, Leftover, StoredFile
+from .base import Backend, CheckResult, FolderPage, Leftover, PageQuery, StoredFile
 
-__all__ = ["Backend", "CheckResult", "FolderPage", "Leftover", "StoredFile"]
+__all__ = [
+    "Backend",
+    "CheckResult",
+    "FolderPage",
+    "Leftover",
+    "PageQuery",
+    "StoredFile",
+]

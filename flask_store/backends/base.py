@@ -115,13 +115,21 @@ def matches(name: str, contains: str | None) -> bool:
     return not contains or contains.casefold() in name.casefold()
 
 
-def page_of(
-    entries: dict[str, StoredFile], after: str | None, limit: int
-) -> FolderPage:
-    """The page of ``entries`` (name to entry) that follows ``after``."""
-    ordered = [
-        entries[name] for name in sorted(entries) if after is None or name > after
-    ]
+@dataclass(frozen=True)
+class PageQuery:
+    """Which page of a folder :meth:`Backend.list_page` should give."""
+
+    #: The ``next_after`` of the previous page, or ``None`` for the first.
+    after: str | None = None
+    limit: int = 100
+    #: Only names containing this (case-insensitive), when set.
+    contains: str | None = None
+
+
+def page_of(entries: dict[str, StoredFile], query: PageQuery) -> FolderPage:
+    """The page ``query`` asks for of ``entries`` (name to entry)."""
+    after, limit = query.after, query.limit
+    ordered = [entries[n] for n in sorted(entries) if after is None or n > after]
     more = len(ordered) > limit
     return FolderPage(ordered[:limit], ordered[limit - 1].name if more else None)
 
@@ -162,6 +170,11 @@ class Backend:
         if self.provider_class is None:
             raise RuntimeError(f"{self!r} was built without a provider class.")
         return self.provider_class(path, app=self.app)
+
+    @property
+    def storage(self) -> Backend:
+        """The backend that stores the files: this one, unless it wraps one."""
+        return self
 
     def absolute_path(self, path: str) -> str:
         """Where the backend keeps ``path``: a path on disk, an object key."""
@@ -214,19 +227,30 @@ class Backend:
     ) -> FolderPage:
         """One page of the folders and files directly in ``location``.
 
-        Sorted by name; ``after`` is the ``next_after`` of the previous page and
-        ``contains`` keeps only names containing it (case-insensitive). This
-        default builds the page from :meth:`iter_files`.
+        Sorted by name (S3: in key order, a folder as its name plus ``/``);
+        ``after`` is the ``next_after`` of the previous page, passed back
+        unchanged, and ``contains`` keeps only names containing it
+        (case-insensitive). Backends implement :meth:`list_page`.
         """
-        location = names.clean_location(location)
+        if limit < 1:
+            raise ValueError("limit must be at least 1.")
+        query = PageQuery(after=after, limit=limit, contains=contains or None)
+        return self.list_page(names.clean_location(location), query)
+
+    def list_page(self, location: str, query: PageQuery) -> FolderPage:
+        """The page ``query`` asks for of the cleaned folder ``location``.
+
+        This default builds it from :meth:`iter_files`; a backend that can
+        list one folder directly overrides it.
+        """
         prefix = location + "/" if location else ""
         found: dict[str, StoredFile] = {}
         for stored in self.iter_files(location):
             name, slash, _ = stored.path[len(prefix) :].partition("/")
-            if matches(name, contains) and not names.is_hidden_name(name):
+            if matches(name, query.contains) and not names.is_hidden_name(name):
                 path = prefix + name
                 found[name] = StoredFile(path, is_folder=True) if slash else stored
-        return page_of(found, after, limit)
+        return page_of(found, query)
 
     def create_folder(self, location: str) -> str:
         """Create the folder ``location`` (and its parents); return it cleaned.

@@ -22,7 +22,7 @@ from .. import fsops, names
 from ..exceptions import FolderConflict, StoredFileNotFound
 from ..settings import flag, text
 from ..state import StoreState
-from .base import Backend, FolderPage, Leftover, StoredFile, matches
+from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, matches
 from .publish import (
     SPOOL_FOLDER,
     TEMP_PREFIX,
@@ -165,15 +165,7 @@ class LocalBackend(Backend):
 
     # -- listing ----------------------------------------------------------
 
-    def list_folder(
-        self,
-        location: str = "",
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        contains: str | None = None,
-    ) -> FolderPage:
-        location = names.clean_location(location)
+    def list_page(self, location: str, query: PageQuery) -> FolderPage:
         root = self.dir
         try:
             folder = fsops.open_folder(root.fd(), path_parts(location))
@@ -182,7 +174,7 @@ class LocalBackend(Backend):
                 return FolderPage()
             raise
         try:
-            return _page(folder, location, after, limit, contains)
+            return _page(folder, location, query)
         finally:
             os.close(folder)
 
@@ -285,23 +277,21 @@ def _leftover_kind(folder: str, name: str) -> str | None:
     return None
 
 
-def _page(
-    folder: int, location: str, after: str | None, limit: int, contains: str | None
-) -> FolderPage:
+def _page(folder: int, location: str, query: PageQuery) -> FolderPage:
     # Bare names and a heap, not scandir entries and a full sort: the first
     # page of a folder of 100,000 files stays a fraction of a second.
     candidates = [
         name
         for name in os.listdir(folder)
         if not names.is_hidden_name(name)
-        and (after is None or name > after)
-        and (not contains or matches(name, contains))
+        and (query.after is None or name > query.after)
+        and matches(name, query.contains)
     ]
     heapq.heapify(candidates)
     page = FolderPage()
     while candidates:
         name = heapq.heappop(candidates)
-        if len(page.entries) == limit:
+        if len(page.entries) == query.limit:
             page.next_after = page.entries[-1].name
             break
         try:
@@ -318,8 +308,10 @@ def _page(
 def local_backend(app: Flask) -> LocalBackend:
     """``app``'s local backend; one made from its config if it has none."""
     state = app.extensions.get("store")
-    if isinstance(state, StoreState) and isinstance(state.backend, LocalBackend):
-        return state.backend
+    if isinstance(state, StoreState) and isinstance(
+        state.backend.storage, LocalBackend
+    ):
+        return state.backend.storage
     return LocalBackend(app)
 
 

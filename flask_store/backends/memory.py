@@ -15,6 +15,7 @@ from .base import (
     CHUNK_SIZE,
     Backend,
     FolderPage,
+    PageQuery,
     StoredFile,
     first_free,
     matches,
@@ -83,15 +84,7 @@ class MemoryBackend(Backend):
         blob = self._blob(path)
         return StoredFile(path=path, size=len(blob.data), modified=blob.modified)
 
-    def list_folder(
-        self,
-        location: str = "",
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        contains: str | None = None,
-    ) -> FolderPage:
-        location = names.clean_location(location)
+    def list_page(self, location: str, query: PageQuery) -> FolderPage:
         prefix = location + "/" if location else ""
         with self.lock:
             items: list[tuple[str, _Blob | None]] = list(self.files.items())
@@ -101,7 +94,7 @@ class MemoryBackend(Backend):
             if not path.startswith(prefix):
                 continue
             name, slash, _ = path[len(prefix) :].partition("/")
-            if not matches(name, contains):
+            if not matches(name, query.contains):
                 continue
             full = prefix + name
             if slash:
@@ -110,7 +103,7 @@ class MemoryBackend(Backend):
                 entries[name] = StoredFile(
                     full, size=len(blob.data), modified=blob.modified
                 )
-        return page_of(entries, after, limit)
+        return page_of(entries, query)
 
     def create_folder(self, location: str) -> str:
         location = names.clean_location(location)

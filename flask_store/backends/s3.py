@@ -27,7 +27,15 @@ from ..exceptions import (
     UploadFailed,
 )
 from . import s3_conditional
-from .base import Backend, CheckResult, FolderPage, StoredFile, first_free, matches
+from .base import (
+    Backend,
+    CheckResult,
+    FolderPage,
+    PageQuery,
+    StoredFile,
+    first_free,
+    matches,
+)
 from .s3_client import (
     LAST_CHAR,
     PENDING,
@@ -307,14 +315,7 @@ class S3Backend(Backend):
 
     # -- listing --------------------------------------------------------
 
-    def list_folder(
-        self,
-        location: str = "",
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        contains: str | None = None,
-    ) -> FolderPage:
+    def list_page(self, location: str, query: PageQuery) -> FolderPage:
         """One page of ``location``, in S3's key order.
 
         A folder sorts as its name plus ``/`` and its ``next_after`` ends with
@@ -323,9 +324,6 @@ class S3Backend(Backend):
         substring, so with ``contains`` the folder is scanned 1000 keys per
         request until the page is full: slow for folders with many keys.
         """
-        if limit < 1:
-            raise ValueError("limit must be at least 1.")
-        location = names.clean_location(location)
         folder = names.join_key(self.prefix, location)
         prefix = folder + "/" if folder else ""
         request: dict[str, Any] = {
@@ -334,14 +332,15 @@ class S3Backend(Backend):
             "Delimiter": "/",
             # +2: room for the folder's own marker and one entry to tell
             # whether a next page exists.
-            "MaxKeys": 1000 if contains else min(limit + 2, 1000),
+            "MaxKeys": 1000 if query.contains else min(query.limit + 2, 1000),
         }
-        if after:
+        if query.after:
+            after = query.after
             start = after + LAST_CHAR if after.endswith("/") else after
             request["StartAfter"] = prefix + start
         client = self.client
         found: list[tuple[str, StoredFile]] = []
-        while len(found) <= limit:
+        while len(found) <= query.limit:
             try:
                 response = client.list_objects_v2(**request)
             except (ClientError, BotoCoreError) as exc:
@@ -362,7 +361,7 @@ class S3Backend(Backend):
                 )
             for key, entry in sorted(keyed, key=lambda item: item[0]):
                 name = key[len(prefix) :].rstrip("/")
-                if not name or not matches(name, contains):
+                if not name or not matches(name, query.contains):
                     continue  # the folder's marker, or filtered out
                 if entry is None:
                     entry = StoredFile(names.join_key(location, name), is_folder=True)
@@ -370,10 +369,10 @@ class S3Backend(Backend):
             if not response.get("IsTruncated"):
                 break
             request["ContinuationToken"] = response["NextContinuationToken"]
-        more = len(found) > limit
+        more = len(found) > query.limit
         return FolderPage(
-            [entry for _, entry in found[:limit]],
-            found[limit - 1][0] if more else None,
+            [entry for _, entry in found[: query.limit]],
+            found[query.limit - 1][0] if more else None,
         )
 
     def iter_files(self, location: str = "") -> Iterator[StoredFile]:

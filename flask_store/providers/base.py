@@ -35,7 +35,7 @@ from ..files import StoreFile
 from ..settings import Setting
 from ..signals import file_deleted, file_saved
 from ..state import StoreState, store_state
-from .adapter import ProviderBackend
+from .adapter import ProviderBackend, own_hooks
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -183,11 +183,19 @@ class Provider:
 
     @classmethod
     def make_backend(cls, app: Flask) -> Backend:
-        """The backend ``init_app`` builds for ``app`` (reading its settings)."""
+        """The backend ``init_app`` builds for ``app`` (reading its settings).
+
+        Storage hooks the provider class defines itself (``_write``,
+        ``list_folder``...) take the place of the backend's methods, through
+        a :class:`ProviderBackend`.
+        """
         if cls.backend_class is None:
             return ProviderBackend(app, cls, base=Provider)
         backend = cls.backend_class(app)
         backend.provider_class = cls
+        names_it = next(k for k in cls.__mro__ if "backend_class" in vars(k))
+        if own_hooks(cls, names_it):
+            return ProviderBackend(app, cls, base=names_it, inner=backend)
         return backend
 
     @classmethod
@@ -201,12 +209,12 @@ class Provider:
         state = store_state(app_or_current(app))
         backend = state.backend
         wanted = cls.backend_class
-        if wanted is None:
-            if isinstance(backend, ProviderBackend) and issubclass(
-                backend.provider_class, cls
+        if isinstance(backend, ProviderBackend):
+            if issubclass(backend.provider_class, cls) or (
+                wanted is not None and isinstance(backend.inner, wanted)
             ):
                 return backend
-        elif isinstance(backend, wanted):
+        elif wanted is not None and isinstance(backend, wanted):
             return backend
         return _other_backend(state, cls)
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def stored_files(app: Flask) -> dict[str, bytes]:
     """A snapshot of the app's in-memory store: relative path to content."""
-    backend = store_state(app).backend
+    backend = store_state(app).backend.storage
     if not isinstance(backend, MemoryBackend):
         raise TypeError(f"{app.name!r} does not use the in-memory provider.")
     return backend.snapshot()

@@ -37,7 +37,7 @@ def s3_client(app: Flask) -> S3Client:
     Shared by the app's threads. Its PutObject and CompleteMultipartUpload
     calls are conditional writes: they never replace an existing object.
     """
-    backend = store_state(app).backend
+    backend = store_state(app).backend.storage
     if not isinstance(backend, S3Backend):
         raise TypeError(f"{app.name!r} does not store files on S3.")
     return backend.client
@@ -69,7 +69,7 @@ class S3Provider(Provider):
     @property
     def s3(self) -> S3Backend:
         """The app's S3 backend."""
-        return cast(S3Backend, self.backend)
+        return cast(S3Backend, self.backend.storage)
 
     @property
     def client(self) -> S3Client:
@@ -115,7 +115,7 @@ class S3GeventProvider(S3Provider):
 
     def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
         # This provider is the one upload_failed names if the upload fails.
-        return cast(S3GeventBackend, self.backend).write(
+        return cast(S3GeventBackend, self.backend.storage).write(
             stream, candidates, handle=self
         )
 
