@@ -538,11 +538,11 @@ def test_init_session_needs_store(tmp_path: Any) -> None:
 
 
 def test_session_events_are_not_process_wide(memory_orm: Orm) -> None:
-    from flask_store import sqla
+    from flask_store.sqla import tracking
 
     memory_orm.session.add(memory_orm.Document(file=upload()))
     memory_orm.session.commit()
-    for name, listener in sqla._SESSION_EVENTS:
+    for name, listener in tracking.SESSION_EVENTS:
         assert not event.contains(Session, name, listener)
 
 
@@ -631,7 +631,7 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from flask_store import sqla
+    from flask_store.sqla import tracking
 
     orm = memory_orm
     orm.app.config["STORE_DELETE_ORPHANS"] = True
@@ -642,7 +642,7 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
     def unreachable(*args: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("database is gone"))
 
-    monkeypatch.setattr(sqla, "_referenced", unreachable)
+    monkeypatch.setattr(tracking, "referenced", unreachable)
     orm.session.delete(doc)
     orm.session.commit()
     assert "they were kept" in caplog.text
