@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from flask.globals import app_ctx
+from flask import current_app
 from sqlalchemy import Unicode, event
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import operators
@@ -25,6 +25,7 @@ from .registry import FileType, record
 from .tracking import listen
 
 if TYPE_CHECKING:
+    from flask import Flask
     from sqlalchemy.engine import Dialect
     from sqlalchemy.sql.type_api import _ResultProcessorType
 
@@ -172,7 +173,7 @@ class FlaskStoreType(TypeDecorator[Provider]):
 def _handle(path: str) -> Provider:
     """The current app's provider for a path read from a row: no storage I/O."""
     try:
-        app = app_ctx.app
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     except RuntimeError:
         raise RuntimeError(_NO_APP) from None
     return store_state(app).provider.from_stored_path(path, app=app)
