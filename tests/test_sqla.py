@@ -6,6 +6,8 @@ under moto), through the ``orm`` fixture.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -647,3 +649,50 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
     orm.session.commit()
     assert "they were kept" in caplog.text
     assert orm.stored() == {"documents/a.txt"}
+
+
+# -- an optional part ------------------------------------------------------------
+
+
+def run_python(code: str, cwd: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, str(cwd)], cwd=cwd, capture_output=True, text=True
+    )
+
+
+STORE_ALONE = (
+    "import sys\n"
+    "from flask import Flask\n"
+    "from flask_store import Store\n"
+    "app = Flask('app', instance_path=sys.argv[1])\n"
+    "Store(app)\n"
+    "app.test_client().get('/uploads/nothing.txt')\n"
+)
+
+
+def test_store_alone_does_not_import_the_column_type(tmp_path: Any) -> None:
+    code = STORE_ALONE + "assert 'flask_store.sqla' not in sys.modules\n"
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.xfail(
+    reason="flask_store.cli imports flask_store.admin, which imports SQLAlchemy "
+    "at the top (the admin package is being split)",
+    strict=False,
+)
+def test_store_alone_does_not_import_sqlalchemy(tmp_path: Any) -> None:
+    code = STORE_ALONE + "assert 'sqlalchemy' not in sys.modules\n"
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_column_type_without_sqlalchemy_names_the_extra(tmp_path: Any) -> None:
+    result = run_python(
+        "import sys\n"
+        "sys.modules['sqlalchemy'] = None  # as if it were not installed\n"
+        "import flask_store.sqla\n",
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert "pip install Flask-Store[sqla]" in result.stderr
