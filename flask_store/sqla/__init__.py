@@ -38,6 +38,7 @@ from .orphans import delete_orphans, delete_unused, find_orphans
 from .references import BATCH_SIZE, file_defers, raw_column, rows_using
 from .registry import FileColumn
 from .session import file_columns, get_session, init_session
+from .tracking import SessionTarget
 from .types import FlaskStoreType
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "BATCH_SIZE",
     "FileColumn",
     "FlaskStoreType",
+    "SessionTarget",
     "delete_orphans",
     "delete_unused",
     "file_columns",
