@@ -71,6 +71,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "or nowhere with --quick)",
     )
     parser.add_argument(
+        "--merge",
+        metavar="JSON",
+        help="keep the other groups' results from JSON: the groups run now "
+        "replace theirs (saved to --json, or JSON itself by default)",
+    )
+    parser.add_argument(
         "--render",
         metavar="JSON",
         help="measure nothing: render the report from results kept by --json",
@@ -97,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sections, facts = measure(args, argv)
         results = args.json or (None if args.quick else DEFAULT_JSON)
+        if args.merge:
+            sections, facts = report.merge(args.merge, sections, facts)
+            results = args.json or args.merge
         if results:
             report.save(results, sections, **facts)
     text = report.render(sections, **facts)

@@ -104,6 +104,8 @@ class Section:
     rows: list[Row] = field(default_factory=list)
     skipped: str = ""
     seconds: float = 0.0
+    #: When and how this group was measured, if apart from the rest (``--merge``).
+    measured: str = ""
 
 
 def fmt(value: float) -> str:

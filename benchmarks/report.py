@@ -59,6 +59,24 @@ def load(path: str) -> tuple[list[Section], dict[str, Any]]:
     return sections, data
 
 
+def merge(
+    path: str, sections: list[Section], facts: dict[str, Any]
+) -> tuple[list[Section], dict[str, Any]]:
+    """The results kept in ``path``, with ``sections`` measured again.
+
+    Each new section replaces the kept one of its group (or is added) and
+    says when and how it was measured; the other groups and the run's facts
+    stay as they were kept.
+    """
+    kept, kept_facts = load(path)
+    by_name = {section.name: section for section in kept}
+    for section in sections:
+        section.measured = f"{facts['when']} with `{facts['command']}`"
+        by_name[section.name] = section
+    order = [s.name for s in kept] + [s.name for s in sections]
+    return [by_name[name] for name in dict.fromkeys(order)], kept_facts
+
+
 def render(
     sections: list[Section],
     machine: list[tuple[str, str]],
@@ -104,6 +122,10 @@ def render(
             continue
         lines += [section.method, "", *table(section)]
         lines += ["", f"Group time: {fmt(section.seconds)} s."]
+        if section.measured:
+            lines[-1] += (
+                f" Measured on {section.measured}, apart from the other groups."
+            )
     if os.path.exists(FINDINGS):
         with open(FINDINGS) as f:
             lines += ["", f.read().rstrip()]

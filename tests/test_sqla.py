@@ -6,6 +6,8 @@ under moto), through the ``orm`` fixture.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -538,11 +540,11 @@ def test_init_session_needs_store(tmp_path: Any) -> None:
 
 
 def test_session_events_are_not_process_wide(memory_orm: Orm) -> None:
-    from flask_store import sqla
+    from flask_store.sqla import tracking
 
     memory_orm.session.add(memory_orm.Document(file=upload()))
     memory_orm.session.commit()
-    for name, listener in sqla._SESSION_EVENTS:
+    for name, listener in tracking.SESSION_EVENTS:
         assert not event.contains(Session, name, listener)
 
 
@@ -631,7 +633,7 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from flask_store import sqla
+    from flask_store.sqla import tracking
 
     orm = memory_orm
     orm.app.config["STORE_DELETE_ORPHANS"] = True
@@ -642,8 +644,60 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
     def unreachable(*args: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("database is gone"))
 
-    monkeypatch.setattr(sqla, "_referenced", unreachable)
+    monkeypatch.setattr(tracking, "referenced", unreachable)
     orm.session.delete(doc)
     orm.session.commit()
     assert "they were kept" in caplog.text
     assert orm.stored() == {"documents/a.txt"}
+
+
+# -- an optional part ------------------------------------------------------------
+
+
+def run_python(code: str, cwd: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, str(cwd)], cwd=cwd, capture_output=True, text=True
+    )
+
+
+STORE_ALONE = (
+    "import sys\n"
+    "from flask import Flask\n"
+    "from flask_store import Store\n"
+    "app = Flask('app', instance_path=sys.argv[1])\n"
+    "Store(app)\n"
+    "app.test_client().get('/uploads/nothing.txt')\n"
+)
+
+
+def test_store_alone_does_not_import_the_column_type(tmp_path: Any) -> None:
+    code = STORE_ALONE + "assert 'flask_store.sqla' not in sys.modules\n"
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_store_alone_does_not_import_sqlalchemy(tmp_path: Any) -> None:
+    code = STORE_ALONE + "assert 'sqlalchemy' not in sys.modules\n"
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_store_alone_imports_no_optional_part(tmp_path: Any) -> None:
+    code = STORE_ALONE + (
+        "loaded = {'wtforms', 'flask_wtf', 'sqlalchemy', 'boto3', 'gevent'}"
+        " & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_column_type_without_sqlalchemy_names_the_extra(tmp_path: Any) -> None:
+    result = run_python(
+        "import sys\n"
+        "sys.modules['sqlalchemy'] = None  # as if it were not installed\n"
+        "import flask_store.sqla\n",
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert "pip install Flask-Store[sqla]" in result.stderr

@@ -24,6 +24,7 @@ from flask_store.sqla import (
     find_orphans,
     get_session,
     init_session,
+    references,
     rows_using,
 )
 
@@ -201,7 +202,7 @@ def test_rows_using_maps_paths_to_rows_in_batches(
     doc_column = FileColumn(orm.Document, "file", "documents")
     attachment_column = FileColumn(orm.Attachment, "file", None)
 
-    monkeypatch.setattr(sqla, "BATCH_SIZE", 2)
+    monkeypatch.setattr(references, "BATCH_SIZE", 2)
     statements = count_selects(orm.engine)
     paths = ["documents/one.txt", "two.txt", "nobody.txt", "x/1.txt", "x/2.txt"]
     found = rows_using(orm.session, paths)
@@ -221,7 +222,8 @@ def test_rows_using_maps_paths_to_rows_in_batches(
 
 
 def test_find_and_delete_orphans(orm: Orm, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqla, "BATCH_SIZE", 2)  # several batches on every provider
+    # several batches on every provider
+    monkeypatch.setattr(references, "BATCH_SIZE", 2)
     used = orm.Document(file=upload(b"u", "used.txt"))
     shared = orm.Attachment(file=upload(b"s", "shared.txt"))
     orm.session.add_all([used, shared, orm.Document(file="shared.txt")])
