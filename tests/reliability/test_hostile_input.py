@@ -215,10 +215,10 @@ def test_a_full_disk_is_a_507_with_a_message_and_keeps_nothing(
 def test_no_room_for_a_new_folder_is_a_507(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(cls: Any, location: str, *, app: Flask | None = None) -> str:
+    def full(location: str) -> str:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store_state(app).provider, "create_folder", classmethod(full))
+    monkeypatch.setattr(store_state(app).backend, "create_folder", full)
     response = app.test_client().post(
         ADMIN + "/folder", data={"name": "new"}, headers={"Accept": "application/json"}
     )

@@ -25,17 +25,19 @@ ADMIN = "/admin/files"
 
 
 def admin_app(tmp_path: Path, provider: str = "local", **config: Any) -> Flask:
-    """An app with the admin mounted at ``ADMIN`` (open unless config says)."""
+    """An app with the admin mounted at ``ADMIN`` (open unless config says).
+
+    ``STORE_ADMIN_ACCESS`` is set after ``init_app`` (which refuses a value
+    of the wrong type), as a request-time policy may be, so the admin's own
+    check meets every value.
+    """
+    access = config.pop("STORE_ADMIN_ACCESS", True)
     app = make_app(
         tmp_path,
-        **{
-            "STORE_PROVIDER": PROVIDERS[provider],
-            "STORE_ADMIN_ACCESS": True,
-            "STORE_FSYNC": False,
-            **config,
-        },
+        **{"STORE_PROVIDER": PROVIDERS[provider], "STORE_FSYNC": False, **config},
     )
     Store(app)
+    app.config["STORE_ADMIN_ACCESS"] = access
     app.register_blueprint(blueprint, url_prefix=ADMIN)
     return app
 
@@ -84,9 +86,7 @@ def snapshot(app: Flask) -> dict[str, Any]:
         f.path: provider(f.path, app=app).read() for f in provider.iter_files(app=app)
     }
     if app.config["STORE_PROVIDER"].endswith("MemoryProvider"):
-        from flask_store.providers.memory import _store
-
-        files.update({f + "/": "dir" for f in _store(app).folders})
+        files.update({f + "/": "dir" for f in app.extensions["store"].backend.folders})
     else:
         from flask_store.providers.s3 import s3_client
 

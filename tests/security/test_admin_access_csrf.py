@@ -20,8 +20,11 @@ import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
 
+from flask_store import Store
+from flask_store.exceptions import NotConfiguredError
 from flask_store.providers.base import store_state
 
+from ..conftest import make_app
 from .conftest import ADMIN, admin_app
 
 
@@ -89,6 +92,15 @@ def test_access_is_granted_only_by_true(tmp_path: Path, setting: Any) -> None:
     app = admin_app(tmp_path, STORE_ADMIN_ACCESS=setting)
     response = in_thread(app.test_client().get, ADMIN + "/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("setting", ["false", "yes", 1, [True]])
+def test_a_setting_of_the_wrong_type_is_refused_at_init_app(
+    tmp_path: Path, setting: Any
+) -> None:
+    app = make_app(tmp_path, STORE_ADMIN_ACCESS=setting)
+    with pytest.raises(NotConfiguredError, match="STORE_ADMIN_ACCESS must be"):
+        Store(app)
 
 
 @pytest.mark.parametrize(

@@ -297,10 +297,10 @@ def assert_no_injection(body: str) -> None:
 @pytest.fixture
 def hostile_store(tmp_path: Path) -> Iterator[Flask]:
     """A memory store holding files and folders with every XSS name."""
-    from flask_store.providers.memory import _Blob, _store
+    from flask_store.backends.memory import _Blob
 
     app = admin_app(tmp_path, "memory")
-    store = _store(app)
+    store = app.extensions["store"].backend
     for index, name in enumerate(XSS_NAMES):
         for path in (name, f"{name}/{name}", f"folder{index}/{name}.png"):
             store.files[path] = _Blob(b"x", datetime.now(timezone.utc))

@@ -19,7 +19,7 @@ import pytest
 from flask import request
 from werkzeug.serving import make_server
 
-from flask_store.providers.memory import _Blob, _store
+from flask_store.backends.memory import _Blob
 
 from .conftest import ADMIN, admin_app
 
@@ -63,7 +63,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, list[str], list[str]]]:
     now = datetime.now(timezone.utc)
     leaves = []
     with app.app_context():
-        files = _store(app).files
+        files = app.extensions["store"].backend.files
         for name in NAMES:
             leaf = name.rpartition("/")[2] + ".txt"
             files[name + ".txt"] = _Blob(b"x", now)
