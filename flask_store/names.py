@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
+from typing import overload
 from urllib.parse import quote
 
 from .deprecation import warn_deprecated
@@ -129,6 +131,44 @@ def with_suffix(name: str, token: str | None = None) -> str:
 def candidate_names(name: str, attempts: int = 16) -> list[str]:
     """``name`` followed by suffixed alternatives to try when it is taken."""
     return [name] + [with_suffix(name) for _ in range(attempts - 1)]
+
+
+class Candidates(Sequence[str]):
+    """The stored paths to try for a new file: ``location/name``, then the
+    same with a short unique suffix, ``attempts`` in all.
+
+    Each is made when first asked for, so a save whose first name is free
+    makes no random suffixes at all.
+    """
+
+    def __init__(self, location: str, name: str, attempts: int = 16) -> None:
+        self._location = location
+        self._name = name
+        self._attempts = attempts
+        self._made = [join_key(location, name)]
+
+    def __len__(self) -> int:
+        return self._attempts
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._attempts))]
+        if index < 0:
+            index += self._attempts
+        if not 0 <= index < self._attempts:
+            raise IndexError("candidate index out of range")
+        while len(self._made) <= index:
+            self._made.append(join_key(self._location, with_suffix(self._name)))
+        return self._made[index]
+
+    def __repr__(self) -> str:
+        return f"<Candidates {self._made[0]!r} and {self._attempts - 1} more>"
 
 
 def _check_part(part: str, what: str, value: str) -> None:

@@ -175,3 +175,17 @@ def test_hidden_parts() -> None:
     assert not names.is_hidden("a.b/c.d")
     with pytest.raises(ValueError, match="starting with a dot"):
         names.clean_location("uploads/.tmp")
+
+
+def test_candidates_are_made_only_when_asked_for() -> None:
+    candidates = names.Candidates("docs", "a.txt")
+    assert len(candidates) == 16
+    assert candidates[0] == "docs/a.txt"
+    assert len(candidates._made) == 1  # no suffix made for a free first name
+    every = list(candidates)
+    assert every[0] == "docs/a.txt" and len(set(every)) == 16
+    assert all(c.startswith("docs/a_") and c.endswith(".txt") for c in every[1:])
+    assert list(candidates) == every  # each stays what it was first made as
+    assert candidates[-1] == every[-1] and candidates[1:3] == every[1:3]
+    with pytest.raises(IndexError):
+        candidates[16]

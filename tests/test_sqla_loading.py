@@ -135,13 +135,15 @@ def test_from_stored_path_matches_the_constructor(path: str) -> None:
     app = Flask("fast")
     app.config["STORE_PROVIDER"] = "flask_store.providers.memory.MemoryProvider"
     Store(app)
+    fast = MemoryProvider.from_stored_path(path, app=app)  # checked on first use
     try:
         slow = MemoryProvider(path, app=app)
     except ValueError:
         with pytest.raises(ValueError):
-            MemoryProvider.from_stored_path(path, app=app)
+            fast.filename  # noqa: B018
+        with pytest.raises(ValueError):
+            fast.relative_path  # noqa: B018
         return
-    fast = MemoryProvider.from_stored_path(path, app=app)
     assert (fast.location, fast.filename, fast.fp) == (
         slow.location,
         slow.filename,

@@ -9,7 +9,7 @@ canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -92,7 +92,7 @@ class CheckResult:
     detail: str
 
 
-def first_free(candidates: list[str], take: Callable[[str], bool]) -> str:
+def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
     """The first of ``candidates`` that ``take`` could take for a new file.
 
     ``take(candidate)`` stores the file under that name (or claims it) and
@@ -186,7 +186,7 @@ class Backend:
 
     # -- primitives -----------------------------------------------------
 
-    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         """Store ``stream`` under the first free path in ``candidates``.
 
         Must never replace an existing file and never leave a partial file

@@ -14,7 +14,7 @@ import heapq
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING
 
@@ -107,7 +107,7 @@ class LocalBackend(Backend):
         path = os.path.join(self.root, SPOOL_FOLDER, name)
         return SpooledUpload(path, fd, dir_fd=dir_fd, name=name)
 
-    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         location = candidates[0].rpartition("/")[0]
         try:
             return write_in(

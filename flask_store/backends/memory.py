@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
@@ -52,7 +52,7 @@ class MemoryBackend(Backend):
         except KeyError:
             raise StoredFileNotFound(f"{path!r} is not stored.") from None
 
-    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         buffer = io.BytesIO()
         while chunk := stream.read(CHUNK_SIZE):
             buffer.write(chunk)

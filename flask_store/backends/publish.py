@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import threading
+from collections.abc import Sequence
 from typing import IO
 
 from .. import fsops
@@ -135,7 +136,7 @@ def _publish_first(
     src_fd: int,
     source: str,
     dst_fd: int,
-    candidates: list[str],
+    candidates: Sequence[str],
     *,
     fsync: bool,
     may_move: bool,
@@ -252,7 +253,7 @@ def _copy(stream: IO[bytes], out: IO[bytes]) -> None:
 
 
 def _link_spooled(
-    upload: SpooledUpload, folder_fd: int, candidates: list[str], fsync: bool
+    upload: SpooledUpload, folder_fd: int, candidates: Sequence[str], fsync: bool
 ) -> str | None:
     """Publish an upload spooled inside the store by hard-linking its file.
 
@@ -291,7 +292,7 @@ def write_in(
     root: fsops.StoreDir,
     parts: list[str],
     stream: IO[bytes],
-    candidates: list[str],
+    candidates: Sequence[str],
     *,
     fsync: bool,
 ) -> str:

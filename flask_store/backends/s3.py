@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -170,7 +170,7 @@ class S3Backend(Backend):
 
     # -- writing --------------------------------------------------------
 
-    def _honoured(self, candidates: list[str]) -> bool:
+    def _honoured(self, candidates: Sequence[str]) -> bool:
         """Whether this bucket's server honours conditional writes (found once)."""
         try:
             return s3_conditional.honoured(
@@ -181,7 +181,7 @@ class S3Backend(Backend):
                 f"Not saving {self.key(candidates[0])!r}: {exc}"
             ) from exc
 
-    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         honoured = self._honoured(candidates)
         with seekable_copy(stream) as source:
             start = source.tell()

@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -108,7 +108,7 @@ class S3GeventBackend(S3Backend):
         self.fsync = bool(app.config.get("STORE_FSYNC", True))
 
     def write(
-        self, stream: IO[bytes], candidates: list[str], *, handle: Any = None
+        self, stream: IO[bytes], candidates: Sequence[str], *, handle: Any = None
     ) -> str:
         """Spool ``stream``, claim a name and upload in the background.
 
@@ -169,7 +169,7 @@ class S3GeventBackend(S3Backend):
 
     # -- claiming a name ------------------------------------------------
 
-    def _claim(self, candidates: list[str], honoured: bool) -> _Claim:
+    def _claim(self, candidates: Sequence[str], honoured: bool) -> _Claim:
         token = secrets.token_hex(16)
         claims: list[_Claim] = []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ class ProviderBackend(Backend):
             return super().content_type(path)
         return self.inner.content_type(path)
 
-    def write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         if self._own("_write"):
             return self._handle._write(stream, candidates)
         return self._fallback("_write", "save files").write(stream, candidates)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, ClassVar, overload
+from typing import IO, TYPE_CHECKING, Any, ClassVar, overload
 
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
@@ -167,17 +167,32 @@ class Provider:
     def from_stored_path(cls, path: str, *, app: Flask) -> Self:
         """``cls(path, app=app)``, built faster for paths loaded in bulk (rows).
 
-        A plain path (see :func:`names.is_plain_path`) needs none of the
-        constructor's checks; anything else, or a subclass with its own
-        ``__init__``, goes through the constructor.
+        The path is checked and split when the handle is first used (its
+        ``location``, ``filename`` or anything built on them), with the
+        constructor's checks, so a listing of many rows pays only for the
+        handles it reads. A subclass with its own ``__init__`` goes through it.
         """
-        if cls.__init__ is not Provider.__init__ or not names.is_plain_path(path):
+        if cls.__init__ is not Provider.__init__:
             return cls(path, app=app)
         provider = cls.__new__(cls)
-        provider.app = app
-        provider.location, _, provider.filename = path.rpartition("/")
-        provider.fp = None
+        provider.__dict__.update(app=app, fp=None, _stored_path=path)
         return provider
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a missing attribute: the location and filename of
+        # a handle from_stored_path made, split from its path on first use.
+        stored = self.__dict__.get("_stored_path")
+        if stored is None or name not in ("location", "filename"):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            )
+        if names.is_plain_path(stored):
+            location, _, filename = stored.rpartition("/")
+        else:
+            location, filename = names.split_stored_path(stored)
+        self.location, self.filename = location, filename
+        del self.__dict__["_stored_path"]
+        return self.__dict__[name]
 
     # -- the backend ----------------------------------------------------
 
@@ -322,10 +337,7 @@ class Provider:
             self.fp.stream if isinstance(self.fp, FileStorage) else self.fp
         )
         rewind(stream)
-        candidates = [
-            names.join_key(self.location, name)
-            for name in names.candidate_names(names.secure_name(self.filename))
-        ]
+        candidates = names.Candidates(self.location, names.secure_name(self.filename))
         stored = self._write(stream, candidates)
         self.location, self.filename = names.split_stored_path(stored)
         self.fp = None
@@ -420,7 +432,7 @@ class Provider:
 
     # -- backend primitives: a provider may implement them itself -------
 
-    def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def _write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         """Store ``stream`` under the first free path in ``candidates``.
 
         Must never replace an existing file and never leave a partial file

@@ -8,6 +8,7 @@ while a greenlet uploads). Importing this module imports boto3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, cast
 
 from ..backends.background import wait_for_uploads
@@ -113,7 +114,7 @@ class S3GeventProvider(S3Provider):
 
     backend_class = S3GeventBackend
 
-    def _write(self, stream: IO[bytes], candidates: list[str]) -> str:
+    def _write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         # This provider is the one upload_failed names if the upload fails.
         return cast(S3GeventBackend, self.backend.storage).write(
             stream, candidates, handle=self

@@ -177,7 +177,11 @@ def _handle(path: str) -> Provider:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     except RuntimeError:
         raise RuntimeError(_NO_APP) from None
-    return store_state(app).provider.from_stored_path(path, app=app)
+    try:
+        provider: type[Provider] = app.extensions["store"].provider
+    except KeyError:
+        provider = store_state(app).provider  # raises the clear error
+    return provider.from_stored_path(path, app=app)
 
 
 _watch_lock = threading.Lock()
