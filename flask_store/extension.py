@@ -34,8 +34,12 @@ DEFAULTS: dict[str, Any] = {
     "STORE_FSYNC": True,
 }
 
-#: The endpoint of the serving route (``url_for("flask.store.file", filename=...)``).
-SERVE_ENDPOINT = "flask.store.file"
+#: The endpoint of the serving route (``url_for("flask_store.file", filename=...)``).
+SERVE_ENDPOINT = "flask_store.file"
+
+#: The 0.0.4 name of that endpoint, which borrowed Flask's own prefix; it
+#: still works in ``url_for``.
+LEGACY_SERVE_ENDPOINT = "flask.store.file"
 
 
 def import_provider(dotted_path: str) -> type[BaseProvider]:
@@ -170,6 +174,7 @@ class Store:
         prefix = "/" + str(app.config.get("STORE_URL_PREFIX") or "").strip("/")
         rule = prefix.rstrip("/") + "/<path:filename>"
         app.add_url_rule(rule, SERVE_ENDPOINT, serve, methods=["GET"])
+        app.add_url_rule(rule, LEGACY_SERVE_ENDPOINT, serve, methods=["GET"])
 
 
 __all__ = ["DEFAULTS", "SERVE_ENDPOINT", "Store", "StoreState", "store_provider"]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 
 import flask_store
 from flask_store import Store, StoreState, store_provider
@@ -49,7 +49,11 @@ def test_explicit_config_wins_over_defaults(tmp_path: Path) -> None:
     app = make_app(tmp_path, STORE_PATH=str(tmp_path / "mine"), STORE_URL_PREFIX="/f")
     Store(app)
     assert app.config["STORE_PATH"] == str(tmp_path / "mine")
-    assert app.url_map.bind("localhost").match("/f/a.txt")[0] == "flask.store.file"
+    assert app.url_map.bind("localhost").match("/f/a.txt")[0] == "flask_store.file"
+    with app.test_request_context():
+        assert url_for("flask_store.file", filename="a b.txt") == "/f/a%20b.txt"
+        # The 0.0.4 endpoint name still builds the same URL.
+        assert url_for("flask.store.file", filename="a b.txt") == "/f/a%20b.txt"
 
 
 def test_provider_proxy_and_store_provider(app: Flask) -> None:
@@ -128,12 +132,12 @@ def test_provider_app_defaults_are_applied(tmp_path: Path) -> None:
 def test_route_registered_only_for_providers_that_ask(tmp_path: Path) -> None:
     local = make_app(tmp_path / "a")
     Store(local)
-    assert "flask.store.file" in local.view_functions
+    assert "flask_store.file" in local.view_functions
     memory = make_app(
         tmp_path / "b", STORE_PROVIDER="flask_store.providers.memory.MemoryProvider"
     )
     Store(memory)
-    assert "flask.store.file" not in memory.view_functions
+    assert "flask_store.file" not in memory.view_functions
 
 
 def test_trailing_slash_in_url_prefix_is_tolerated(tmp_path: Path) -> None:

@@ -105,7 +105,10 @@ def test_defaults(tmp_path: Any) -> None:
     Store(app)
     assert app.config["STORE_PATH"] == ""
     assert app.config["STORE_S3_ACL"] == "private"
-    assert not any(r.endpoint == "flask.store.file" for r in app.url_map.iter_rules())
+    assert not any(
+        r.endpoint in ("flask_store.file", "flask.store.file")
+        for r in app.url_map.iter_rules()
+    )
 
 
 def test_default_domains() -> None:
