@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import IO, Any
+
+from .base import CHUNK_SIZE
 
 
 def load_gevent() -> Any:
@@ -135,6 +138,38 @@ TICKET_SUFFIX = ".json"
 def spool_folder(path: str | None) -> str:
     """Where background uploads are spooled: ``path``, or the temporary folder."""
     return path or tempfile.gettempdir()
+
+
+def spool_copy(stream: IO[bytes], folder: str | None, *, fsync: bool) -> str:
+    """Copy ``stream`` to a new spooled upload in ``folder``; return its path.
+
+    With ``fsync`` it is on disk before this returns: until uploaded, this
+    copy is the only one. Nothing is left behind when copying fails.
+    """
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=folder, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, delete=False
+    ) as spool:
+        try:
+            shutil.copyfileobj(stream, spool, CHUNK_SIZE)
+            if fsync:
+                spool.flush()
+                os.fsync(spool.fileno())
+        except BaseException:
+            spool.close()
+            os.unlink(spool.name)
+            raise
+    return spool.name
+
+
+def write_ticket(spooled: str, ticket: dict[str, str], *, fsync: bool) -> None:
+    """Write the ticket saying what the spooled upload ``spooled`` is for."""
+    with open(spooled + TICKET_SUFFIX, "x", encoding="utf-8") as file:
+        json.dump(ticket, file)
+        if fsync:
+            file.flush()
+            os.fsync(file.fileno())
 
 
 def remove_spool(spooled: str) -> None:

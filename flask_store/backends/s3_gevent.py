@@ -6,12 +6,9 @@ The upload waits in a spooled file with a ticket (:mod:`.background`), so
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,14 +23,15 @@ from ..signals import upload_failed
 from .background import (
     SPOOL_PREFIX,
     SPOOL_SUFFIX,
-    TICKET_SUFFIX,
     load_gevent,
     read_ticket,
     remove_spool,
+    spool_copy,
     spool_folder,
     uploads,
+    write_ticket,
 )
-from .base import CHUNK_SIZE, Leftover, first_free
+from .base import Leftover, first_free
 from .s3 import S3Backend
 from .s3_client import (
     NOT_FOUND,
@@ -135,23 +133,7 @@ class S3GeventBackend(S3Backend):
         return claim.path
 
     def _spool(self, stream: IO[bytes]) -> str:
-        folder = self.spool_path
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=folder, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, delete=False
-        ) as spool:
-            try:
-                shutil.copyfileobj(stream, spool, CHUNK_SIZE)
-                if self.fsync:
-                    # Until uploaded, this copy is the only one.
-                    spool.flush()
-                    os.fsync(spool.fileno())
-            except BaseException:
-                spool.close()
-                os.unlink(spool.name)
-                raise
-        return spool.name
+        return spool_copy(stream, self.spool_path, fsync=self.fsync)
 
     def _write_ticket(self, spooled: str, claim: _Claim) -> None:
         ticket = {
@@ -161,11 +143,7 @@ class S3GeventBackend(S3Backend):
             "token": claim.token,
             "claim": claim.claim,
         }
-        with open(spooled + TICKET_SUFFIX, "x", encoding="utf-8") as file:
-            json.dump(ticket, file)
-            if self.fsync:
-                file.flush()
-                os.fsync(file.fileno())
+        write_ticket(spooled, ticket, fsync=self.fsync)
 
     # -- claiming a name ------------------------------------------------
 
