@@ -18,12 +18,22 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.local import LocalProxy
 
 from .extension import Store, StoreState, store_provider
+from .providers.base import Provider as _BaseProvider
 
 if TYPE_CHECKING:
     from .providers.base import Provider as _Provider
 
+
+class _ProviderProxy(LocalProxy):  # type: ignore[type-arg]
+    """The current app's provider class; a class written on it subclasses
+    :class:`flask_store.providers.Provider`, in an app context or not."""
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type]:
+        return (_BaseProvider,)
+
+
 #: The current app's provider class, as ``from flask_store import Provider``.
-Provider: type[_Provider] = LocalProxy(store_provider)  # type: ignore[assignment]
+Provider: type[_Provider] = _ProviderProxy(store_provider)  # type: ignore[assignment]
 
 __all__ = ["Provider", "Store", "StoreState", "store_provider"]
 

@@ -239,3 +239,21 @@ def test_settings_changed_after_init_app_are_not_seen(tmp_path: Path) -> None:
         saved = store.Provider(io.BytesIO(b"x"), filename="a.txt").save()
     assert saved.absolute_url == "https://cdn.example.com/uploads/a.txt"
     assert (tmp_path / "instance" / "uploads" / "a.txt").read_bytes() == b"x"
+
+
+def test_a_provider_written_on_the_proxy_subclasses_the_base_class(
+    tmp_path: Path,
+) -> None:
+    class Outside(flask_store.Provider):  # no app context here
+        pass
+
+    app = make_app(tmp_path)
+    Store(app)
+    with app.app_context():
+        assert flask_store.Provider == LocalProvider  # the proxy still resolves
+
+        class Inside(flask_store.Provider):
+            pass
+
+    assert Outside.__mro__[1] is Provider
+    assert Inside.__mro__[1] is Provider
