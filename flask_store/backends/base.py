@@ -263,6 +263,47 @@ class Backend:
         """Every stored file under ``location``, recursively."""
         raise NotImplementedError(f"{type(self).__name__} cannot list files.")
 
+    # -- copying, moving, deleting folders ------------------------------------
+
+    def copy(self, path: str, location: str) -> str:
+        """Copy the stored file ``path`` into the folder ``location``.
+
+        It keeps its name, or gets a unique suffix when the name is taken
+        there: nothing is overwritten. Returns the new file's path.
+        """
+        location = names.clean_location(location)
+        name = path.rpartition("/")[2]
+        with self.open(path) as source:
+            return self.write(source, names.Candidates(location, name))
+
+    def move(self, path: str, location: str) -> str:
+        """Move the stored file ``path`` into the folder ``location``.
+
+        A copy under a free name first (nothing is overwritten), then the
+        original is deleted. Returns the new path.
+        """
+        moved = self.copy(path, location)
+        self.delete(path)
+        return moved
+
+    def delete_folder(self, location: str) -> list[str]:
+        """Delete every file under ``location``; return their paths.
+
+        ``location`` must name a folder (not the store's root). A file
+        deleted meanwhile by someone else is skipped.
+        """
+        location = names.clean_location(location)
+        if not location:
+            raise ValueError("Give the folder to delete; the store's root is not one.")
+        deleted = []
+        for stored in list(self.iter_files(location)):
+            try:
+                self.delete(stored.path)
+            except FileNotFoundError:
+                continue
+            deleted.append(stored.path)
+        return deleted
+
     # -- maintenance ------------------------------------------------------
 
     def checks(self) -> Iterator[CheckResult]:

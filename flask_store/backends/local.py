@@ -213,6 +213,35 @@ class LocalBackend(Backend):
             if not _not_found(exc):
                 raise
 
+    def delete_folder(self, location: str) -> list[str]:
+        """Delete every file under ``location``, then its emptied folders."""
+        deleted = super().delete_folder(location)
+        location = names.clean_location(location)
+        try:
+            folders = [
+                relative
+                for relative, _fd, _entries in fsops.walk(
+                    self.dir.fd(), path_parts(location)
+                )
+            ]
+        except (OSError, fsops.Refused) as exc:
+            if _not_found(exc):
+                return deleted
+            raise
+        for relative in sorted(folders, key=len, reverse=True):  # deepest first
+            *parent, name = path_parts(relative)
+            try:
+                parent_fd = fsops.open_folder(self.dir.fd(), parent)
+            except (OSError, fsops.Refused):
+                continue
+            try:
+                os.rmdir(name, dir_fd=parent_fd)  # never follows a symlink
+            except OSError:
+                pass  # not empty (hidden files, a new file), or gone
+            finally:
+                os.close(parent_fd)
+        return deleted
+
     # -- maintenance ------------------------------------------------------
 
     def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:

@@ -112,6 +112,17 @@ class MemoryBackend(Backend):
                 self.folders.add(location)
         return location
 
+    def delete_folder(self, location: str) -> list[str]:
+        deleted = super().delete_folder(location)
+        location = names.clean_location(location)
+        with self.lock:
+            self.folders = {
+                f
+                for f in self.folders
+                if f != location and not f.startswith(location + "/")
+            }
+        return deleted
+
     def iter_files(self, location: str = "") -> Iterator[StoredFile]:
         location = names.clean_location(location)
         prefix = location + "/" if location else ""

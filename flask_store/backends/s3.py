@@ -396,6 +396,22 @@ class S3Backend(Backend):
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, folder, "list") from exc
 
+    def delete_folder(self, location: str) -> list[str]:
+        """Delete every file under ``location``, then its folder markers."""
+        deleted = super().delete_folder(location)
+        folder = self.key(names.clean_location(location)) + "/"
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=folder
+        )
+        try:
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    if obj["Key"].endswith("/"):  # a marker create_folder wrote
+                        self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, folder, "delete") from exc
+        return deleted
+
     def create_folder(self, location: str) -> str:
         """Write the zero-byte marker ``location/`` so an empty folder shows."""
         location = names.clean_location(location)

@@ -97,6 +97,10 @@ class Provider:
     #: Config keys that must be set; ``Store.check_config`` names missing ones.
     REQUIRED_CONFIGURATION: ClassVar[Sequence[str]] = ()
 
+    #: The stored path a handle from :meth:`from_stored_path` has yet to
+    #: check and split (an annotation only: most handles never have it).
+    _stored_path: str
+
     def __init__(
         self,
         fp: FileStorage | IO[bytes] | str | None = None,
@@ -175,7 +179,10 @@ class Provider:
         if cls.__init__ is not Provider.__init__:
             return cls(path, app=app)
         provider = cls.__new__(cls)
-        provider.__dict__.update(app=app, fp=None, _stored_path=path)
+        # Plain attribute stores: the cheapest way to fill a new instance.
+        provider.app = app
+        provider.fp = None
+        provider._stored_path = path
         return provider
 
     def __getattr__(self, name: str) -> Any:
