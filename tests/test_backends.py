@@ -74,3 +74,25 @@ def test_delete_folder_never_follows_a_symlink_out_of_the_store(
     assert backend_of(app).delete_folder("docs") == ["docs/a.txt"]
     assert (outside / "precious.txt").read_bytes() == b"keep"
     assert (root / "docs" / "link").is_symlink()  # left alone, not followed
+
+
+def test_a_local_move_is_a_link_not_a_copy(app: Flask) -> None:
+    saved = store_provider()(upload(b"one", "a.txt"), location="docs").save()
+    root = Path(app.config["STORE_PATH"])
+    inode = (root / "docs" / "a.txt").stat().st_ino
+    moved = backend_of(app).move(saved.relative_path, "archive")
+    assert moved == "archive/a.txt"
+    assert (root / "archive" / "a.txt").stat().st_ino == inode
+    assert not (root / "docs" / "a.txt").exists()
+
+
+def test_a_local_move_never_moves_a_symlink(app: Flask, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"secret")
+    root = Path(app.config["STORE_PATH"])
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "link.txt").symlink_to(outside)
+    with pytest.raises(FileNotFoundError):
+        backend_of(app).move("docs/link.txt", "archive")
+    assert not (root / "archive").exists()
+    assert (root / "docs" / "link.txt").is_symlink()

@@ -671,3 +671,33 @@ def test_gevent_put_reports_a_failed_background_upload(
         ]
         check = run(app, "check", "--json")
         assert_failed(check, "check failed at write")
+
+
+def test_mv_moves_files_on_every_provider(storage: Flask) -> None:
+    put(storage, b"1", "one.txt", "docs")
+    put(storage, b"2", "two.txt", "docs")
+    result = run(storage, "mv", "docs/one.txt", "docs/two.txt", "archive")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "moved docs/one.txt to archive/one.txt",
+        "moved docs/two.txt to archive/two.txt",
+    ]
+    assert stored(storage) == {"archive/one.txt": b"1", "archive/two.txt": b"2"}
+
+
+def test_mv_with_a_bad_path_moves_nothing(storage: Flask) -> None:
+    put(storage, b"1", "one.txt")
+    assert_failed(run(storage, "mv", "one.txt", "../one.txt", "archive"), "'..'")
+    assert stored(storage) == {"one.txt": b"1"}
+
+
+def test_rm_recursive_on_every_provider(storage: Flask) -> None:
+    put(storage, b"1", "one.txt", "docs")
+    put(storage, b"2", "two.txt", "docs/deep")
+    put(storage, b"3", "keep.txt")
+    result = run(storage, "rm", "-r", "docs", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert sorted(report["deleted"]) == ["docs/deep/two.txt", "docs/one.txt"]
+    assert report["folders"] == ["docs"]
+    assert stored(storage) == {"keep.txt": b"3"}

@@ -9,6 +9,7 @@ or swapped in at any moment is refused, never followed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import os
@@ -26,7 +27,9 @@ from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, matches
 from .publish import (
     SPOOL_FOLDER,
     TEMP_PREFIX,
+    NoHardLinks,
     SpooledUpload,
+    publish_first,
     storage_error,
     write_in,
 )
@@ -212,6 +215,54 @@ class LocalBackend(Backend):
         except (OSError, fsops.Refused) as exc:
             if not _not_found(exc):
                 raise
+
+    def move(self, path: str, location: str) -> str:
+        """Move ``path`` into the folder ``location`` with a hard link, no copy.
+
+        The link takes the first free name (never over a file), then the old
+        name is removed, if it still is the same file. Where the filesystem
+        has no hard links, the file is copied and the original deleted.
+        """
+        location = names.clean_location(location)
+        *folder, name = path_parts(path)
+        candidates = names.Candidates(location, name)
+        try:
+            source = fsops.open_folder(self.dir.fd(), folder)
+        except (OSError, fsops.Refused) as exc:
+            if _not_found(exc):
+                raise self._lookup_error(path, exc) from None
+            raise
+        try:
+            before = fsops.stat_file(source, [name])
+            target = fsops.Folders(self.dir.fd(create=True), path_parts(location))
+            moved = None
+            try:
+                moved = publish_first(
+                    source,
+                    name,
+                    target.fd,
+                    candidates,
+                    fsync=self.fsync,
+                    may_move=False,
+                )
+            except NoHardLinks:
+                return super().move(path, location)
+            finally:
+                target.close(remove=moved is None)
+            # Remove the old name only if it is still the file that was linked.
+            with contextlib.suppress(FileNotFoundError):
+                now = os.stat(name, dir_fd=source, follow_symlinks=False)
+                if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
+                    os.unlink(name, dir_fd=source)
+                    if self.fsync:
+                        os.fsync(source)
+            return moved
+        except (OSError, fsops.Refused) as exc:
+            if _not_found(exc):
+                raise self._lookup_error(path, exc) from None
+            raise
+        finally:
+            os.close(source)
 
     def delete_folder(self, location: str) -> list[str]:
         """Delete every file under ``location``, then its emptied folders."""

@@ -95,7 +95,7 @@ class SpooledUpload(io.BufferedRandom):
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 
 
-class _NoHardLinks(Exception):
+class NoHardLinks(Exception):
     """The filesystem cannot hard-link the file."""
 
 
@@ -108,7 +108,7 @@ def _publish(
     (``linkat``, which never follows a symlink) fails rather than replace a
     file. Without hard links, a file that ``may_move`` reserves the name
     exclusively and moves over the (empty) reservation; any other raises
-    :class:`_NoHardLinks`.
+    :class:`NoHardLinks`.
     """
     try:
         os.link(
@@ -120,7 +120,7 @@ def _publish(
         if exc.errno not in _NO_HARD_LINKS:
             raise
         if not may_move:
-            raise _NoHardLinks() from exc
+            raise NoHardLinks() from exc
         try:
             reserved = os.open(
                 final, fsops.CREATE_FLAGS | os.O_WRONLY, 0o600, dir_fd=dst_fd
@@ -132,7 +132,7 @@ def _publish(
     return True
 
 
-def _publish_first(
+def publish_first(
     src_fd: int,
     source: str,
     dst_fd: int,
@@ -276,7 +276,7 @@ def _link_spooled(
     if fsync:
         os.fsync(fd)
     try:
-        return _publish_first(
+        return publish_first(
             upload.dir_fd,
             upload.spool_name,
             folder_fd,
@@ -284,7 +284,7 @@ def _link_spooled(
             fsync=fsync,
             may_move=False,
         )
-    except (_NoHardLinks, FileNotFoundError):
+    except (NoHardLinks, FileNotFoundError):
         return None
 
 
@@ -314,7 +314,7 @@ def write_in(
             if fsync:
                 out.flush()
                 os.fsync(out.fileno())
-        stored = _publish_first(
+        stored = publish_first(
             folders.fd, temp, folders.fd, candidates, fsync=fsync, may_move=True
         )
         return stored

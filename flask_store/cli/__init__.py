@@ -24,6 +24,7 @@ from .cleanup import cleanup_command
 from .durations import duration_option, format_duration, parse_duration
 from .errors import describe, expected_errors, reports_errors
 from .files import PAGE_SIZE, list_command, list_entries, put_command, remove_command
+from .moving import move_command
 from .options import DEFAULT_GRACE, grace_option, json_option, yes_option
 from .orphans import delete_if_unused, orphans_command
 from .output import (
@@ -61,6 +62,7 @@ __all__ = [
     "leftover_line",
     "list_command",
     "list_entries",
+    "move_command",
     "note",
     "orphans_command",
     "parse_duration",
@@ -80,6 +82,7 @@ for _command in (
     list_command,
     put_command,
     remove_command,
+    move_command,
     check_command,
     orphans_command,
     cleanup_command,

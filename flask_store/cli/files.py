@@ -10,13 +10,14 @@ from typing import Any
 
 import click
 
-from .. import admin, names
+from .. import names
 from ..backends.base import StoredFile
 from ..providers.base import Provider
-from .context import current_flask_app, current_provider, store_command
+from .context import current_backend, current_provider, store_command
 from .options import json_option
 from .output import echo_json, entry_json, entry_line, note, progress
 from .uploads import CountingReader, background_uploads
+from .usage import rows_in_the_way
 
 #: Entries asked of the provider per listing call.
 PAGE_SIZE = 500
@@ -167,17 +168,27 @@ def put_command(
 @store_command("rm")
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
+    "--recursive",
+    "-r",
+    is_flag=True,
+    help="PATHS may be folders: delete them with everything in them.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Also delete files that rows use (those rows then point at a missing file).",
 )
 @json_option
-def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
+def remove_command(
+    paths: tuple[str, ...], recursive: bool, force: bool, as_json: bool
+) -> None:
     """Delete the stored files PATHS (paths as `flask store ls` shows them).
 
     A file that a FlaskStoreType column uses is not deleted without --force:
     the command names the rows and deletes nothing. So is a path that is not
     canonical (``docs//a.txt``): it would delete the file of another spelling.
+    With --recursive, a folder is deleted with every file in it, under the
+    same rules.
     """
     provider_class = current_provider()
     # Build every provider first: one invalid path means nothing is deleted.
@@ -194,14 +205,24 @@ def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
             + "; ".join(f"{given!r} is {canonical!r}" for given, canonical in respelt)
             + ". Give the canonical paths (as `flask store ls` shows them)."
         )
-    usage = admin.file_usage(current_flask_app(), [p.relative_path for p in providers])
-    used = {path: admin.usage_labels(rows) for path, rows in usage.items() if rows}
-    if used and not force:
+    folders = [p.relative_path for p in providers if is_folder(p)]
+    if folders and not recursive:
         raise click.ClickException(
-            "Nothing deleted: rows use "
-            + "; ".join(f"{path} ({', '.join(rows)})" for path, rows in used.items())
-            + ". Pass --force to delete anyway."
+            "Nothing deleted: " + ", ".join(folders) + " is a folder; pass "
+            "--recursive to delete it with everything in it."
         )
+    backend = current_backend()
+    providers = [p for p in providers if p.relative_path not in folders] + [
+        provider_class(stored.path)
+        for folder in folders
+        for stored in backend.iter_files(folder)
+    ]
+    used = rows_in_the_way(
+        [p.relative_path for p in providers],
+        force=force,
+        doing="deleted",
+        verb="delete",
+    )
     deleted: list[str] = []
     missing: list[str] = []
     with progress(providers, label="Deleting") as bar:
@@ -212,18 +233,33 @@ def remove_command(paths: tuple[str, ...], force: bool, as_json: bool) -> None:
                 missing.append(provider.relative_path)
             else:
                 deleted.append(provider.relative_path)
+    for folder in folders:
+        backend.delete_folder(folder)  # what is left: empty folders, markers
     if as_json:
-        echo_json(
-            {
-                "deleted": deleted,
-                "missing": missing,
-                "used_by": {p: used[p] for p in deleted if p in used},
-            }
-        )
+        report: dict[str, Any] = {
+            "deleted": deleted,
+            "missing": missing,
+            "used_by": {p: used[p] for p in deleted if p in used},
+        }
+        if recursive:
+            report["folders"] = folders
+        echo_json(report)
     else:
         for path in deleted:
             click.echo(f"deleted {path}")
             if path in used:
                 note(f"  rows now pointing at a missing file: {', '.join(used[path])}")
+        for folder in folders:
+            click.echo(f"deleted folder {folder}")
     if missing:
         raise click.ClickException("Not stored, so not deleted: " + ", ".join(missing))
+
+
+def is_folder(provider: Provider) -> bool:
+    """Whether the path of ``provider`` names a folder rather than a file."""
+    if provider.exists():
+        return False
+    location = provider.relative_path
+    parent = location.rpartition("/")[0]
+    page = provider.backend.list_folder(parent, contains=provider.filename)
+    return any(e.is_folder and e.path == location for e in page.entries)

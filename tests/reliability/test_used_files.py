@@ -210,3 +210,66 @@ def test_one_row_using_a_file_twice_is_named_once_per_column(
         ]
     result = rm(flask_app, used)
     assert "(Invoice #1.copy, Invoice #1.pdf)" in result.output
+
+
+def test_rm_recursive_refuses_a_folder_holding_a_used_file(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    flask_app, factory = app
+    used = put(flask_app, "a.pdf", "invoices/2024")
+    free = put(flask_app, "b.pdf", "invoices/2024/q1")
+    use(flask_app, factory, used)
+    result = rm(flask_app, "-r", "invoices/2024")
+    assert result.exit_code == 1
+    assert "Nothing deleted: rows use invoices/2024/a.pdf (Invoice #1.pdf)" in (
+        result.output
+    )
+    assert on_disk(flask_app, used) and on_disk(flask_app, free)
+
+
+def test_rm_recursive_deletes_a_folder_with_everything_in_it(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    flask_app, _ = app
+    inside = [put(flask_app, "a.pdf", "old"), put(flask_app, "b.pdf", "old/deep")]
+    kept = put(flask_app, "c.pdf", "new")
+    result = rm(flask_app, "--recursive", "old")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "deleted folder old"
+    assert not any(on_disk(flask_app, path) for path in inside)
+    assert not os.path.exists(os.path.join(flask_app.config["STORE_PATH"], "old"))
+    assert on_disk(flask_app, kept)
+
+
+def test_mv_refuses_a_used_file_and_moves_nothing(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    flask_app, factory = app
+    used = put(flask_app, "a.pdf")
+    free = put(flask_app, "b.pdf")
+    use(flask_app, factory, used)
+    result = flask_app.test_cli_runner().invoke(
+        args=["store", "mv", free, used, "archive"]
+    )
+    assert result.exit_code == 1
+    assert (
+        "Nothing moved: rows use invoices/a.pdf (Invoice #1.pdf). "
+        "Pass --force to move anyway."
+    ) in result.output
+    assert on_disk(flask_app, used) and on_disk(flask_app, free)
+
+
+def test_mv_moves_without_overwriting(
+    app: tuple[Flask, sessionmaker[Session]],
+) -> None:
+    flask_app, _ = app
+    first = put(flask_app, "a.pdf")
+    taken = put(flask_app, "a.pdf", "archive")
+    result = flask_app.test_cli_runner().invoke(
+        args=["store", "mv", "--json", first, "archive"]
+    )
+    assert result.exit_code == 0, result.output
+    [moved] = json.loads(result.stdout)["moved"]
+    assert moved["from"] == first and moved["to"].startswith("archive/a_")
+    assert not on_disk(flask_app, first)
+    assert on_disk(flask_app, taken) and on_disk(flask_app, moved["to"])
