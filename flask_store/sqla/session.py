@@ -21,9 +21,6 @@ from .tracking import SessionTarget, listen
 if TYPE_CHECKING:
     from flask import Flask
 
-#: ``StoreState.cache`` key of the session registered with :func:`init_session`.
-
-
 def init_session(session: SessionTarget, app: Flask) -> None:
     """Hook a plain SQLAlchemy session, sessionmaker or scoped_session to ``app``.
 
