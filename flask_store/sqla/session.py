@@ -21,6 +21,7 @@ from .tracking import SessionTarget, listen
 if TYPE_CHECKING:
     from flask import Flask
 
+
 def init_session(session: SessionTarget, app: Flask) -> None:
     """Hook a plain SQLAlchemy session, sessionmaker or scoped_session to ``app``.
 
