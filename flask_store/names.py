@@ -295,7 +295,12 @@ def split_stored_path(path: str) -> tuple[str, str]:
         location, _, filename = path.rpartition("/")
         return location, filename
     location, _, filename = path.rstrip("/").rpartition("/")
-    location = clean_location(location) if location else ""
+    try:
+        location = clean_location(location) if location else ""
+    except ValueError as exc:
+        # Name the path that was given, not the folder part that failed.
+        message = str(exc).replace(f"Location {location!r}", f"Stored path {path!r}")
+        raise ValueError(message) from None
     filename = unicodedata.normalize("NFC", filename)
     if not filename or filename in (".", ".."):
         raise ValueError(f"{path!r} is not the path of a stored file.")

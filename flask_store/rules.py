@@ -48,6 +48,22 @@ def too_large_message(name: str, max_size: int) -> str:
     return f"{name} is larger than {human_size(max_size)}, the largest file allowed."
 
 
+def refusal(name: str, size: int, config: Any) -> str | None:
+    """Why the upload rules refuse a file named ``name`` of ``size`` bytes.
+
+    ``STORE_ALLOWED_EXTENSIONS`` and ``STORE_MAX_SIZE``, as the forms and the
+    admin apply them; ``None`` when the file passes.
+    """
+    allowed = allowed_extensions(config)
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if allowed is not None and extension not in allowed:
+        return not_allowed_message(name, allowed)
+    max_size = config.get("STORE_MAX_SIZE")
+    if max_size is not None and size > max_size:
+        return too_large_message(name, max_size)
+    return None
+
+
 def upload_rules(config: Any) -> dict[str, Any]:
     """What the upload form tells the browser: ``accept``, limits, a hint.
 

@@ -701,3 +701,39 @@ def test_rm_recursive_on_every_provider(storage: Flask) -> None:
     assert sorted(report["deleted"]) == ["docs/deep/two.txt", "docs/one.txt"]
     assert report["folders"] == ["docs"]
     assert stored(storage) == {"keep.txt": b"3"}
+
+
+def test_rm_names_the_path_it_refuses(storage: Flask) -> None:
+    result = run(storage, "rm", "../x")
+    assert_failed(result, "Stored path '../x' may not contain '..'")
+
+
+def test_put_applies_the_upload_rules(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STORE_ALLOWED_EXTENSIONS={"txt"}, STORE_MAX_SIZE=10)
+    Store(app)
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "ok.txt").write_bytes(b"small")
+    (files / "big.txt").write_bytes(b"x" * 11)
+    (files / "run.exe").write_bytes(b"x")
+    paths = [str(files / n) for n in ("ok.txt", "big.txt", "run.exe")]
+    result = run(app, "put", *paths)
+    assert_failed(result, "Nothing stored: big.txt is larger than 10 bytes")
+    assert "run.exe is not an allowed type (allowed: .txt)" in result.output
+    assert stored(app) == {}
+    result = run(app, "put", "--force", *paths)
+    assert result.exit_code == 0, result.output
+    assert sorted(stored(app)) == ["big.txt", "ok.txt", "run.exe"]
+
+
+def test_check_json_shows_settings_as_json_values(tmp_path: Path) -> None:
+    def staff_only() -> bool:
+        return False
+
+    app = make_app(
+        tmp_path, STORE_ALLOWED_EXTENSIONS={"png", "jpg"}, STORE_ADMIN_ACCESS=staff_only
+    )
+    Store(app)
+    config = json.loads(run(app, "check", "--json").stdout)["config"]
+    assert config["STORE_ALLOWED_EXTENSIONS"] == ["jpg", "png"]
+    assert config["STORE_ADMIN_ACCESS"].endswith("staff_only")

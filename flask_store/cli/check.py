@@ -35,10 +35,25 @@ def config_summary(app_config: dict[str, Any]) -> dict[str, Any]:
         value = app_config[key]
         if any(part in key for part in _SECRET_KEY_PARTS):
             value = "(set)" if value else None
-        elif not isinstance(value, (str, int, float, bool, type(None))):
-            value = repr(value)
+        else:
+            value = json_value(value)
         summary[key] = value
     return summary
+
+
+def json_value(value: Any) -> Any:
+    """A setting as JSON shows it: sets as sorted lists, callables by name."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return sorted(json_value(item) for item in value)
+    if callable(value):
+        return (
+            getattr(value, "__module__", "?")
+            + "."
+            + getattr(value, "__qualname__", type(value).__name__)
+        )
+    return str(value)
 
 
 def dotted_name(cls: type) -> str:

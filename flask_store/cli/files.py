@@ -13,7 +13,13 @@ import click
 from .. import names
 from ..backends.base import StoredFile
 from ..providers.base import Provider
-from .context import current_backend, current_provider, store_command
+from ..rules import refusal
+from .context import (
+    current_backend,
+    current_flask_app,
+    current_provider,
+    store_command,
+)
 from .options import json_option
 from .output import echo_json, entry_json, entry_line, note, progress
 from .uploads import CountingReader, background_uploads
@@ -112,20 +118,43 @@ def list_command(
 )
 @click.option("--location", "-l", default="", help="Folder to store the files in.")
 @click.option("--name", help="Store the file under this name (one file only).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also store files that STORE_ALLOWED_EXTENSIONS or STORE_MAX_SIZE refuse.",
+)
 @json_option
 def put_command(
-    files: tuple[str, ...], location: str, name: str | None, as_json: bool
+    files: tuple[str, ...],
+    location: str,
+    name: str | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Store FILES and print the URL of each.
 
     A name that is already taken gets a short unique suffix: nothing stored is
-    ever overwritten.
+    ever overwritten. Files the app's upload rules (STORE_ALLOWED_EXTENSIONS,
+    STORE_MAX_SIZE) refuse are not stored, and then nothing is, unless --force.
     """
     if name is not None and len(files) > 1:
         raise click.UsageError("--name works with one file only.")
     location = names.clean_location(location)
     provider_class = current_provider()
     sizes = {path: os.path.getsize(path) for path in files}
+    refused = [
+        reason
+        for path in files
+        if (
+            reason := refusal(
+                name or os.path.basename(path), sizes[path], current_flask_app().config
+            )
+        )
+    ]
+    if refused and not force:
+        raise click.ClickException(
+            "Nothing stored: " + " ".join(refused) + " Pass --force to store anyway."
+        )
     stored: list[dict[str, Any]] = []
     failed: dict[str, str] = {}
     try:
