@@ -552,13 +552,18 @@ def test_flask_store_commands_work_on_the_example_app(
     log_in(client)
     upload_files(client, (b"kept", "kept.txt"))
     runner = app.test_cli_runner()
-    put = runner.invoke(args=["store", "put", __file__, "-l", "documents"])
+    refused = runner.invoke(args=["store", "put", __file__, "-l", "documents"])
+    assert refused.exit_code == 1  # .py is not among the app's allowed types
+    assert "test_example_app.py is not an allowed type" in refused.output
+    notes = Path(app.instance_path) / "notes.md"
+    notes.write_bytes(b"# notes")
+    put = runner.invoke(args=["store", "put", str(notes), "-l", "documents"])
     assert put.exit_code == 0, put.output
 
     orphans = runner.invoke(args=["store", "orphans", "--older-than", "0s"])
 
     assert orphans.exit_code == 0, orphans.output
-    assert orphans.stdout.split()[-1] == "documents/test_example_app.py"
+    assert orphans.stdout.split()[-1] == "documents/notes.md"
 
 
 # -- S3 ------------------------------------------------------------------------------
