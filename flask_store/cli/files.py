@@ -20,7 +20,7 @@ from .context import (
     current_provider,
     store_command,
 )
-from .options import json_option
+from .options import force_option, json_option
 from .output import echo_json, entry_json, entry_line, note, progress
 from .uploads import CountingReader, background_uploads
 from .usage import rows_in_the_way
@@ -118,10 +118,8 @@ def list_command(
 )
 @click.option("--location", "-l", default="", help="Folder to store the files in.")
 @click.option("--name", help="Store the file under this name (one file only).")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Also store files that STORE_ALLOWED_EXTENSIONS or STORE_MAX_SIZE refuse.",
+@force_option(
+    "Also store files that STORE_ALLOWED_EXTENSIONS or STORE_MAX_SIZE refuse."
 )
 @json_option
 def put_command(
@@ -202,10 +200,8 @@ def put_command(
     is_flag=True,
     help="PATHS may be folders: delete them with everything in them.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Also delete files that rows use (those rows then point at a missing file).",
+@force_option(
+    "Also delete files that rows use (those rows then point at a missing file)."
 )
 @json_option
 def remove_command(

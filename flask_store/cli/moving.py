@@ -6,7 +6,7 @@ import click
 
 from .. import names
 from .context import current_backend, current_provider, store_command
-from .options import json_option
+from .options import force_option, json_option
 from .output import echo_json, note
 from .usage import rows_in_the_way
 
@@ -14,10 +14,8 @@ from .usage import rows_in_the_way
 @store_command("mv")
 @click.argument("paths", nargs=-1, required=True)
 @click.argument("folder")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Also move files that rows use (those rows then point at a missing file).",
+@force_option(
+    "Also move files that rows use (those rows then point at a missing file)."
 )
 @json_option
 def move_command(

@@ -1,4 +1,5 @@
-"""The options several commands share: ``--json``, ``--older-than``, ``--yes``."""
+"""The options several commands share: ``--json``, ``--older-than``, ``--yes``,
+``--force``."""
 
 from __future__ import annotations
 
@@ -37,3 +38,8 @@ def grace_option(help_text: str, *, metavar: str | None = None) -> Callable[[_F]
 def yes_option(help_text: str) -> Callable[[_F], _F]:
     """``--yes``/``-y``: go ahead without asking first."""
     return click.option("--yes", "-y", is_flag=True, help=help_text)
+
+
+def force_option(help_text: str) -> Callable[[_F], _F]:
+    """``--force``: go ahead past what the command refuses by default."""
+    return click.option("--force", is_flag=True, help=help_text)
