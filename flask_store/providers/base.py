@@ -12,9 +12,9 @@ runs those as the app's backend, so such a provider keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, ClassVar, overload
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
@@ -171,14 +171,27 @@ class Provider(BackendOperations):
         constructor's checks, so a listing of many rows pays only for the
         handles it reads. A subclass with its own ``__init__`` goes through it.
         """
+        return cls.stored_path_factory(app)(path)
+
+    @classmethod
+    def stored_path_factory(cls, app: Flask) -> Callable[[str], Self]:
+        """A function that builds :meth:`from_stored_path` handles for ``app``.
+
+        Made once per app (:attr:`StoreState.stored_handle`), so a column
+        loading many rows makes each handle with a few attribute stores.
+        """
         if cls.__init__ is not Provider.__init__:
-            return cls(path, app=app)
-        provider = cls.__new__(cls)
-        # Plain attribute stores: the cheapest way to fill a new instance.
-        provider.app = app
-        provider.fp = None
-        provider._stored_path = path
-        return provider
+            return lambda path: cls(path, app=app)
+        new = cls.__new__
+
+        def handle(path: str) -> Provider:
+            provider = new(cls)
+            provider.app = app
+            provider.fp = None
+            provider._stored_path = path
+            return provider
+
+        return cast("Callable[[str], Self]", handle)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for a missing attribute: the location and filename of
