@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from flask_store.direct import confirm_upload, read_receipt, sign_receipt, tus_u
 from flask_store.exceptions import BadUploadToken
 
 from .conftest import make_app
+from .docs_examples import run_example
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = {"Content-Type": "application/offset+octet-stream", **TUS}
@@ -385,3 +387,35 @@ def test_receipts_are_checked(
     other = build(tmp_path / "other")
     with other.test_request_context(), pytest.raises(BadUploadToken):
         read_receipt(token)
+
+
+def test_docs_example_stores_a_resumable_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    module = run_example("tus", "docs_tus_example")
+    try:
+        app: Flask = module.app
+        client = app.test_client()
+        response = client.post(
+            "/uploads/tus/",
+            headers={
+                "Upload-Length": "5",
+                "Upload-Metadata": metadata(filename="cv.pdf", location="documents"),
+                **TUS,
+            },
+        )
+        url = response.headers["Location"].removeprefix("http://localhost")
+        receipt = send(client, url, 0, b"hello").headers["Flask-Store-Receipt"]
+        confirmed = client.post("/documents", data={"receipt": receipt})
+        assert confirmed.get_json() == {
+            "path": "documents/cv.pdf",
+            "url": "http://localhost/uploads/documents/cv.pdf",
+        }
+        with client.get("/uploads/documents/cv.pdf") as served:
+            assert served.data == b"hello"
+        forged = client.post("/documents", data={"receipt": receipt + "x"})
+        assert forged.status_code == 400
+        assert "not valid or has expired" in forged.get_data(as_text=True)
+    finally:
+        sys.modules.pop("docs_tus_example", None)
