@@ -102,7 +102,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "True, False, None or a callable returning True",
         lambda v: v is None or isinstance(v, bool) or callable(v),
     ),
-    count("STORE_TUS_EXPIRES", minimum=1),
+    count("STORE_UPLOAD_EXPIRES", minimum=1),
     count("STORE_UPLOAD_TOKEN_MAX_AGE", minimum=1),
 )
 
@@ -122,7 +122,7 @@ BUILT_IN_KEYS = frozenset(
         "STORE_ADMIN_CSRF",
         "STORE_DELETE_ORPHANS",
         "STORE_UPLOADS_ACCESS",
-        "STORE_TUS_EXPIRES",
+        "STORE_UPLOAD_EXPIRES",
         "STORE_UPLOAD_TOKEN_MAX_AGE",
         "STORE_S3_BUCKET",
         "STORE_S3_REGION",

@@ -265,7 +265,7 @@ def test_termination_deletes_the_bytes(tus_app: Flask, client: FlaskClient) -> N
     assert store_files(tus_app) == {}
 
 
-@pytest.mark.store_config(STORE_TUS_EXPIRES=3600)
+@pytest.mark.store_config(STORE_UPLOAD_EXPIRES=3600)
 def test_an_expired_upload_is_gone_and_its_bytes_removed(
     tus_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

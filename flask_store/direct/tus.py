@@ -10,7 +10,7 @@ plugin can send large files in chunks and resume after a network cut::
 
 A new upload is checked against ``STORE_ALLOWED_EXTENSIONS`` and
 ``STORE_MAX_SIZE`` before any byte is sent. Its URL is signed: it carries the
-length, name and folder, and expires after ``STORE_TUS_EXPIRES`` seconds.
+length, name and folder, and expires after ``STORE_UPLOAD_EXPIRES`` seconds.
 Once the last chunk arrives the file is published under a free name, as a
 save would, and the response carries a *receipt*
 (``Flask-Store-Receipt``) that a form posts instead of the file;
@@ -35,7 +35,6 @@ from itsdangerous import BadData, SignatureExpired
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
-    Forbidden,
     Gone,
     HTTPException,
     NotFound,
@@ -46,18 +45,14 @@ from werkzeug.exceptions import (
 from werkzeug.http import http_date
 
 from .. import names
-from ..access import access_decision
 from ..backends.local import LocalBackend
-from ..rules import refusal
 from ..state import current_state
 from . import tus_spool
+from .common import check_rules, check_upload_request, upload_expires
 from .tokens import serializer, sign_receipt
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,expiration"
-
-#: How long an upload may take, in seconds (``STORE_TUS_EXPIRES``): one day.
-DEFAULT_EXPIRES = 24 * 3600
 
 tus_uploads = Blueprint("flask_store_tus", __name__)
 
@@ -70,7 +65,7 @@ class _Upload:
         signer = serializer(current_app, "tus")
         try:
             value, signed_at = signer.loads(
-                upload_id, max_age=_expires(), return_timestamp=True
+                upload_id, max_age=upload_expires(), return_timestamp=True
             )
         except SignatureExpired as exc:
             nonce = exc.payload and signer.load_payload(exc.payload)[0]
@@ -80,12 +75,8 @@ class _Upload:
         except BadData:
             raise NotFound("There is no such upload.") from None
         self.nonce, self.length, self.filename, self.location = value
-        self.expires = signed_at + timedelta(seconds=_expires())
+        self.expires = signed_at + timedelta(seconds=upload_expires())
         self.spool = tus_spool.SpooledTusUpload(backend, self.nonce)
-
-
-def _expires() -> int:
-    return int(current_app.config.get("STORE_TUS_EXPIRES", DEFAULT_EXPIRES))
 
 
 def _backend() -> LocalBackend:
@@ -100,14 +91,7 @@ def _backend() -> LocalBackend:
 
 @tus_uploads.before_request
 def check_request() -> None:
-    if (
-        access_decision(current_app.config.get("STORE_UPLOADS_ACCESS", True))
-        is not True
-    ):
-        raise Forbidden("Uploads are closed to this request (STORE_UPLOADS_ACCESS).")
-    origin = request.headers.get("Origin")
-    if origin is not None and origin.rstrip("/") != request.host_url.rstrip("/"):
-        raise Forbidden("Uploads from another site are refused.")
+    check_upload_request()
     if (
         request.method != "OPTIONS"
         and request.headers.get("Tus-Resumable") != TUS_VERSION
@@ -161,16 +145,11 @@ def create() -> Response:
     filename = metadata.get("filename") or ""
     if not filename:
         raise BadRequest("Send the file's name in Upload-Metadata (filename).")
+    check_rules(filename, length)
     try:
         location = names.clean_location(metadata.get("location"))
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    refused = refusal(filename, length, current_app.config)
-    if refused is not None:
-        max_size = current_app.config.get("STORE_MAX_SIZE")
-        if max_size is not None and length > max_size:
-            raise RequestEntityTooLarge(refused)
-        raise UnsupportedMediaType(refused)
     nonce = secrets.token_hex(16)
     upload_id = serializer(current_app, "tus").dumps(
         [nonce, length, filename, location]
