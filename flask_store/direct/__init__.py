@@ -1,8 +1,10 @@
 """Uploads that reach the store without passing through a form post.
 
 :data:`tus_uploads` receives resumable uploads (tus 1.0) into the local
-store; a finished upload gives the browser a receipt, which the form posts
-and :func:`confirm_upload` turns into the stored file.
+store; :data:`flask_store.direct.s3.s3_uploads` (imported from there, as it
+needs boto3) lets browsers upload to S3 themselves. A finished upload gives
+the browser a receipt, which the form posts and :func:`confirm_upload` turns
+into the stored file.
 """
 
 from __future__ import annotations
