@@ -91,7 +91,7 @@ def test_check_lists_leftovers_older_than_the_grace_period(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "flask store cleanup" in result.output
     assert "/store/.old.part" in result.output
-    assert "temporary file  2 KB" in result.output
+    assert "temporary file  2 kB" in result.output
     # One minute old: it may belong to a save still under way.
     assert "/store/.new.part" not in result.output
 

@@ -326,12 +326,12 @@ def test_a_body_over_max_content_length_gets_a_413_page_naming_the_limit(
     log_in(client)
     response = upload_files(client, (b"x" * 4096, "big.txt"))
     assert response.status_code == 413
-    assert "this site accepts at most 2 KB per upload" in response.text
+    assert "this site accepts at most 2 kB per upload" in response.text
     assert "Nothing was stored" in response.text
     assert "Paperwork" in response.text and "Log out admin" in response.text
     as_json = upload_files(client, (b"x" * 4096, "big.txt"), Accept="application/json")
     assert as_json.status_code == 413
-    assert "at most 2 KB" in as_json.json["error"]
+    assert "at most 2 kB" in as_json.json["error"]
     assert documents(app) == []
     assert stored_paths(app) == set()
 
@@ -404,7 +404,7 @@ def test_detail_shows_the_attachment(app: Flask, client: FlaskClient) -> None:
     page = client.get("/documents/1").text
 
     assert "Download notes.txt" in page
-    assert "20 Bytes" in page
+    assert "20 bytes" in page
     assert "text/plain" in page
     assert "line one\nline &lt;two&gt;" in page  # a preview, escaped
     link = re.search(r'<a class="button" href="([^"]+)" download>', page)
