@@ -61,6 +61,11 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def without_tags(html: str) -> str:
+    """A page's text, roughly as a browser shows it (one space between words)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
 def log_in(client: FlaskClient, password: str = settings.DEV_PASSWORD) -> Any:
     token = csrf_token(client.get("/login").text)
     return client.post(
@@ -227,7 +232,7 @@ def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
 def test_logout(client: FlaskClient) -> None:
     log_in(client)
     page = client.get("/").text
-    assert "Log out admin" in page
+    assert "Log out admin" in without_tags(page)
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert "Log out" not in client.get("/").text
 
@@ -328,7 +333,7 @@ def test_a_body_over_max_content_length_gets_a_413_page_naming_the_limit(
     assert response.status_code == 413
     assert "this site accepts at most 2 kB per upload" in response.text
     assert "Nothing was stored" in response.text
-    assert "Paperwork" in response.text and "Log out admin" in response.text
+    assert "Paperwork Documents File admin Log out admin" in without_tags(response.text)
     as_json = upload_files(client, (b"x" * 4096, "big.txt"), Accept="application/json")
     assert as_json.status_code == 413
     assert "at most 2 kB" in as_json.json["error"]
@@ -541,6 +546,97 @@ def test_delete_removes_the_document_and_its_files(
     client.post("/documents/1/delete", data={"csrf_token": token})
     assert documents(app) == []
     assert stored_paths(app) == set()
+
+
+def test_delete_asks_first(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    upload_files(client, (b"x" * 1600, "budget.csv"))
+    detail = client.get("/documents/1").text
+    # The detail page links to a confirmation, it does not delete.
+    assert 'href="/documents/1/delete"' in detail
+    assert 'action="/documents/1/delete"' not in detail
+
+    page = client.get("/documents/1/delete")
+    assert page.status_code == 200
+    text = without_tags(page.text)
+    assert "Delete “budget”?" in text
+    assert "documents/budget.csv, its attachment, 1.6 kB" in text
+    assert "Its files go with it, unless another document uses them" in text
+    assert "Kept" not in text
+    assert 'action="/documents/1/delete"' in page.text
+    assert len(documents(app)) == 1  # asking deletes nothing
+
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(page.text)})
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
+def test_delete_names_the_documents_that_keep_a_shared_file(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"shared", "budget.csv"))
+    with app.app_context():
+        db.session.add(Document(title="Budget copy", attachment="documents/budget.csv"))
+        db.session.commit()
+
+    page = client.get("/documents/1/delete").text
+    assert re.search(
+        r"<strong>Kept:</strong> also used by\s*"
+        r'<a href="/documents/2">Budget copy</a> \(its attachment\)\.',
+        page,
+    )
+    response = client.post("/documents/1/delete", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    index = client.get("/").text
+    assert "Deleted budget. Kept budget.csv: other documents use it." in index
+    assert documents(app) == [
+        {"title": "Budget copy", "attachment": "documents/budget.csv", "image": None}
+    ]
+    assert stored_paths(app) == {"documents/budget.csv"}
+
+
+def test_delete_says_files_stay_without_store_delete_orphans(tmp_path: Path) -> None:
+    app = example(tmp_path, STORE_DELETE_ORPHANS=False)
+    client = app.test_client()
+    log_in(client)
+    upload_files(client, (PNG, "dot.png"))
+    page = client.get("/documents/1/delete").text
+    assert "Its files stay in the store" in page
+    assert "STORE_DELETE_ORPHANS" in page
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(page)})
+    assert documents(app) == []
+    assert stored_paths(app) == {"images/dot.png"}
+
+
+def test_delete_confirmation_needs_a_login_and_a_document(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"x", "a.txt"))
+    anonymous = app.test_client()
+    response = anonymous.get("/documents/1/delete")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+    assert client.get("/documents/99/delete").status_code == 404
+    # An expired form goes back to the question, nothing deleted.
+    expired = client.post("/documents/1/delete")
+    assert expired.location == "/documents/1/delete"
+    assert "nothing was deleted" in client.get(expired.location).text
+    assert len(documents(app)) == 1
+
+
+def test_delete_of_a_document_whose_file_is_missing(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"x", "gone.txt"))
+    os.remove(Path(app.instance_path) / "uploads" / "documents" / "gone.txt")
+    page = client.get("/documents/1/delete")
+    assert page.status_code == 200
+    assert "already missing from the store" in page.text
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(page.text)})
+    assert documents(app) == []
 
 
 # -- the commands on the example app ------------------------------------------------
