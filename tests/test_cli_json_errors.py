@@ -9,32 +9,17 @@ Without ``--json``, errors stay a line for people.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import Result
 from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flask_store import Store
-from flask_store.sqla import FlaskStoreType
 
 from .conftest import make_app, upload
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base)
-
-
-class Contract(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "json_errors_contract"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scan: Mapped[Any] = mapped_column(FlaskStoreType(128, location="scans"))
+from .test_cli import Invoice, db
 
 
 def run(app: Flask, *args: str, input: str | None = None) -> Result:
@@ -134,19 +119,25 @@ def test_rm_and_mv_of_a_bad_path_change_nothing(app: Flask, files: Path) -> None
     assert stored_paths(app) == ["a.txt"]
 
 
-def test_rm_and_mv_of_a_file_a_row_uses(tmp_path: Path) -> None:
+@pytest.fixture
+def with_db(tmp_path: Path) -> Iterator[Flask]:
+    """An app with a database, in its app context."""
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/db.sqlite")
     Store(app)
     db.init_app(app)
     with app.app_context():
         db.create_all()
-        db.session.add(Contract(scan=upload(b"signed", "signed.pdf")))
-        db.session.commit()
-        for args in (["rm", "scans/signed.pdf"], ["mv", "scans/signed.pdf", "old"]):
-            message = json_error(run(app, *args, "--json"))
-            assert "rows use scans/signed.pdf (Contract #1" in message
-            assert message.endswith("anyway.")
-        assert stored_paths(app) == ["scans/signed.pdf"]
+        yield app
+
+
+def test_rm_and_mv_of_a_file_a_row_uses(with_db: Flask) -> None:
+    db.session.add(Invoice(scan=upload(b"signed", "signed.pdf")))
+    db.session.commit()
+    for args in (["rm", "scans/signed.pdf"], ["mv", "scans/signed.pdf", "old"]):
+        message = json_error(run(with_db, *args, "--json"))
+        assert "rows use scans/signed.pdf (Invoice #1" in message
+        assert message.endswith("anyway.")
+    assert stored_paths(with_db) == ["scans/signed.pdf"]
 
 
 def test_check_of_a_bad_location(app: Flask) -> None:
@@ -159,18 +150,13 @@ def test_orphans_without_a_database(app: Flask) -> None:
     assert message.startswith("Flask-Store has no SQLAlchemy session for this app")
 
 
-def test_orphans_delete_answered_no_is_a_json_error(tmp_path: Path) -> None:
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/db.sqlite")
-    Store(app)
-    db.init_app(app)
-    with app.app_context():
-        db.create_all()
-        app.extensions["store"].provider(upload(b"x", "stray.pdf"), "scans").save()
-        result = run(
-            app, "orphans", "--older-than", "0s", "--delete", "--json", input="n\n"
-        )
-        assert json_error(result) == "Aborted: nothing was changed."
-        assert stored_paths(app) == ["scans/stray.pdf"]
+def test_orphans_delete_answered_no_is_a_json_error(with_db: Flask) -> None:
+    with_db.extensions["store"].provider(upload(b"x", "stray.pdf"), "scans").save()
+    result = run(
+        with_db, "orphans", "--older-than", "0s", "--delete", "--json", input="n\n"
+    )
+    assert json_error(result) == "Aborted: nothing was changed."
+    assert stored_paths(with_db) == ["scans/stray.pdf"]
 
 
 def test_without_json_errors_stay_a_line_for_people(app: Flask) -> None:
