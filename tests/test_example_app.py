@@ -554,6 +554,14 @@ def test_delete_removes_the_document_and_its_files(
     assert stored_paths(app) == set()
 
 
+def test_sizes_are_written_as_everywhere_else(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    assert "up to 16 MB each" in without_tags(client.get("/").text)
+    upload_files(client, (b"x" * 1600, "sheet.csv"), (b"x", "one.txt"))
+    assert "<dt>Size</dt><dd>1.6 kB</dd>" in client.get("/documents/1").text
+    assert "<dt>Size</dt><dd>1 byte</dd>" in client.get("/documents/2").text
+
+
 def test_delete_asks_first(app: Flask, client: FlaskClient) -> None:
     log_in(client)
     upload_files(client, (b"x" * 1600, "budget.csv"))
