@@ -60,7 +60,10 @@ def create_app(
     app.before_request(send_anonymous_admin_to_login)
     app.register_error_handler(HTTPException, http_error)
     app.jinja_env.globals.update(
-        logged_in=logged_in, logout_form=LogoutForm, file_url=file_url
+        logged_in=logged_in,
+        logout_form=LogoutForm,
+        file_url=file_url,
+        human_size=human_size,
     )
     app.cli.command("make-bucket")(make_bucket)
 

@@ -36,5 +36,9 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     )
     created: Mapped[datetime] = mapped_column(default=_now)
 
+    def __str__(self) -> str:
+        """Its title: how the admin and the delete page name the row."""
+        return self.title
+
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.title!r}>"

@@ -44,8 +44,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         # Requests larger than this are refused before any file is stored.
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
-        "STORE_MAX_SIZE": 16 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 64_000_000,  # 64 MB
+        "STORE_MAX_SIZE": 16_000_000,  # 16 MB, as the upload form says
         "STORE_ALLOWED_EXTENSIONS": {
             "pdf",
             "txt",

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -25,6 +26,7 @@ from flask_store.exceptions import StoreError
 from flask_store.forms import StoreFileRules, UploadForm
 from flask_store.providers import Provider
 from flask_store.providers.base import guess_type
+from flask_store.sqla import rows_using
 
 from .auth import login_required
 from .models import Document, db
@@ -193,7 +195,6 @@ def render_detail(
             "detail.html",
             document=document,
             form=form,
-            delete_form=DeleteForm(),
             attachment=file_info(document.attachment),
             image=file_info(document.image),
         ),
@@ -223,6 +224,67 @@ def edit(doc_id: int) -> ResponseReturnValue:
     return redirect(url_for(".detail", doc_id=document.id))
 
 
+def files_to_delete(document: Document) -> list[dict[str, Any]]:
+    """The document's files, each with its size and the other rows using it.
+
+    A file another row uses stays in the store when the document is deleted
+    (``STORE_DELETE_ORPHANS`` checks again after the commit), so the
+    confirmation names those rows.
+    """
+    files = [
+        (column, provider)
+        for column, provider in (
+            ("attachment", document.attachment),
+            ("image", document.image),
+        )
+        if provider is not None
+    ]
+    usage = rows_using(db.session, [provider.relative_path for _, provider in files])
+    found = []
+    for column, provider in files:
+        try:
+            size: int | None = provider.size
+        except FileNotFoundError:
+            size = None
+        others = [
+            {
+                "title": str(row),
+                "column": used_by.attribute,
+                "url": (
+                    url_for(".detail", doc_id=row.id)
+                    if isinstance(row, Document)
+                    else None
+                ),
+            }
+            for used_by, row in usage[provider.relative_path]
+            if row is not document
+        ]
+        found.append(
+            {
+                "column": column,
+                "name": provider.filename,
+                "path": provider.relative_path,
+                "size": size,
+                "used_by": others,
+            }
+        )
+    return found
+
+
+@bp.get("/documents/<int:doc_id>/delete")
+@login_required
+def confirm_delete(doc_id: int) -> ResponseReturnValue:
+    """Ask first: what deleting removes, and which files other rows keep."""
+    document = db.get_or_404(Document, doc_id)
+    return render_template(
+        "delete.html",
+        document=document,
+        form=DeleteForm(),
+        files=files_to_delete(document),
+        deletes_files=current_app.config.get("STORE_DELETE_ORPHANS", False),
+    )
+
+
 @bp.post("/documents/<int:doc_id>/delete")
 @login_required
 def delete(doc_id: int) -> ResponseReturnValue:
@@ -230,8 +292,13 @@ def delete(doc_id: int) -> ResponseReturnValue:
     form = DeleteForm()
     if not form.validate_on_submit():
         flash("The page had expired, so nothing was deleted: try again.", "error")
-        return redirect(url_for(".detail", doc_id=doc_id))
+        return redirect(url_for(".confirm_delete", doc_id=doc_id))
+    kept = [file["name"] for file in files_to_delete(document) if file["used_by"]]
     db.session.delete(document)
     db.session.commit()
-    flash(f"Deleted {document.title}.", "success")
+    message = f"Deleted {document.title}."
+    if kept and current_app.config.get("STORE_DELETE_ORPHANS", False):
+        them = "them" if len(kept) > 1 else "it"
+        message += f" Kept {', '.join(kept)}: other documents use {them}."
+    flash(message, "success")
     return redirect(url_for(".index"))

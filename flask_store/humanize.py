@@ -5,13 +5,23 @@ Pure functions: no Flask, no WTForms, no I/O.
 
 from __future__ import annotations
 
+#: Decimal (SI) units, as file managers and Jinja's ``filesizeformat`` use them.
+UNITS = ("kB", "MB", "GB", "TB", "PB")
+
 
 def human_size(size: int | float) -> str:
-    """A byte count for people: ``512 bytes``, ``1.5 KB``, ``2 MB``."""
-    if size < 1024:
-        return f"{int(size)} byte{'' if size == 1 else 's'}"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size /= 1024
-        if size < 1024 or unit == "TB":
+    """A byte count for people, in decimal units: ``590 bytes``, ``1 byte``,
+    ``1.6 kB``, ``300 MB`` (1 kB is 1000 bytes).
+
+    One decimal at most, dropped when it is zero; a value that rounds up to
+    1000 of a unit is written in the next one (``999,999`` is ``1 MB``).
+    """
+    if size < 1000:
+        count = int(size)
+        return f"{count} byte{'' if count == 1 else 's'}"
+    value = float(size)
+    for unit in UNITS:
+        value /= 1000
+        if round(value, 1) < 1000 or unit == UNITS[-1]:
             break
-    return f"{size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"

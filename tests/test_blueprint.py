@@ -290,7 +290,7 @@ def test_too_large_for_store_max_size(admin: Flask, browser: FlaskClient) -> Non
     admin.config["STORE_MAX_SIZE"] = 1024
     response = post_files(browser, [(b"x" * 1025, "big.bin")])
     assert response.status_code == 400
-    assert "big.bin is larger than 1 KB, the largest file allowed." in text(response)
+    assert "big.bin is larger than 1 kB, the largest file allowed." in text(response)
     assert stored(admin) == []
 
 
@@ -302,7 +302,7 @@ def test_too_large_for_max_content_length(
     response = post_files(browser, [(b"x" * 5000, "big.bin")], json=json)
     assert response.status_code == 413
     message = response.json["error"] if json else text(response)
-    assert "The upload is too large: this site accepts at most 2 KB" in message
+    assert "The upload is too large: this site accepts at most 2 kB" in message
     assert "MAX_CONTENT_LENGTH" in message
     assert stored(admin) == []
 
@@ -442,7 +442,7 @@ def test_browse_shows_folders_and_files(admin: Flask, browser: FlaskClient) -> N
     save(admin, "inner.txt", location="sub")
     body = page(browser)
     assert f'href="{PREFIX}/?folder=sub"' in body
-    assert "2 KB" in body
+    assert "2 kB" in body
     assert "text/plain" in body
     assert "image/png" in body
     # Images get a lazy thumbnail through the admin; other files an icon.

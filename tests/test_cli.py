@@ -179,7 +179,7 @@ def test_ls_shows_folders_files_sizes_and_dates(storage: Flask) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0].split()[0:2] == ["2", "KB"]  # sizes as the admin shows them
+    assert lines[0].split()[0:2] == ["2", "kB"]  # sizes as the admin shows them
     assert lines[0].endswith("  big.bin")
     assert lines[1].endswith("  docs/")
     assert run(storage, "ls", "docs").stdout.split()[0:2] == ["2", "bytes"]

@@ -91,7 +91,7 @@ def test_check_lists_leftovers_older_than_the_grace_period(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "flask store cleanup" in result.output
     assert "/store/.old.part" in result.output
-    assert "temporary file  2 KB" in result.output
+    assert "temporary file  2 kB" in result.output
     # One minute old: it may belong to a save still under way.
     assert "/store/.new.part" not in result.output
 
@@ -123,6 +123,36 @@ def test_backend_checks_are_reported_and_a_failed_one_fails_check(app: Flask) ->
     assert "FAIL  consistency: the server lost a file" in result.output
     assert "never reached" not in result.output
     assert "Flask-Store check failed at consistency" in result.stderr
+
+
+def test_a_failed_check_with_json_reports_on_stdout_and_fails_in_json(
+    app: Flask,
+) -> None:
+    LeftoverProvider.checks = [CheckResult("consistency", False, "lost a file")]
+    result = run(app, "check", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert report["checks"][-1] == {
+        "check": "consistency",
+        "ok": False,
+        "detail": "lost a file",
+    }
+    assert json.loads(result.stderr) == {
+        "error": "Flask-Store check failed at consistency: lost a file"
+    }
+
+
+def test_cleanup_that_fails_with_json(app: Flask) -> None:
+    LeftoverProvider.failing = {"/store/.old.part"}
+    result = run(app, "cleanup", "--older-than", "0s", "--json")
+    assert result.exit_code == 1
+    assert [d["path"] for d in json.loads(result.stdout)["done"]] == [
+        "/store/.new.part"
+    ]
+    assert json.loads(result.stderr) == {
+        "error": "Could not clean up: /store/.old.part: cannot touch /store/.old.part"
+    }
 
 
 def test_cleanup_dry_run_changes_nothing(app: Flask) -> None:

@@ -61,6 +61,11 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def without_tags(html: str) -> str:
+    """A page's text, roughly as a browser shows it (one space between words)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
 def log_in(client: FlaskClient, password: str = settings.DEV_PASSWORD) -> Any:
     token = csrf_token(client.get("/login").text)
     return client.post(
@@ -227,7 +232,7 @@ def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
 def test_logout(client: FlaskClient) -> None:
     log_in(client)
     page = client.get("/").text
-    assert "Log out admin" in page
+    assert "Log out admin" in without_tags(page)
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert "Log out" not in client.get("/").text
 
@@ -326,12 +331,12 @@ def test_a_body_over_max_content_length_gets_a_413_page_naming_the_limit(
     log_in(client)
     response = upload_files(client, (b"x" * 4096, "big.txt"))
     assert response.status_code == 413
-    assert "this site accepts at most 2 KB per upload" in response.text
+    assert "this site accepts at most 2 kB per upload" in response.text
     assert "Nothing was stored" in response.text
-    assert "Paperwork" in response.text and "Log out admin" in response.text
+    assert "Paperwork Documents File admin Log out admin" in without_tags(response.text)
     as_json = upload_files(client, (b"x" * 4096, "big.txt"), Accept="application/json")
     assert as_json.status_code == 413
-    assert "at most 2 KB" in as_json.json["error"]
+    assert "at most 2 kB" in as_json.json["error"]
     assert documents(app) == []
     assert stored_paths(app) == set()
 
@@ -404,7 +409,7 @@ def test_detail_shows_the_attachment(app: Flask, client: FlaskClient) -> None:
     page = client.get("/documents/1").text
 
     assert "Download notes.txt" in page
-    assert "20 Bytes" in page
+    assert "20 bytes" in page
     assert "text/plain" in page
     assert "line one\nline &lt;two&gt;" in page  # a preview, escaped
     link = re.search(r'<a class="button" href="([^"]+)" download>', page)
@@ -435,6 +440,12 @@ def test_detail_of_a_file_deleted_behind_the_apps_back(
     page = client.get("/documents/1")
     assert page.status_code == 200
     assert "documents/a.txt is no longer in the store." in page.text
+    # Deleting it asks first too, and says the file is already gone.
+    confirm = client.get("/documents/1/delete")
+    assert confirm.status_code == 200
+    assert "already missing from the store" in confirm.text
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(confirm.text)})
+    assert documents(app) == []
 
 
 def test_unknown_document(client: FlaskClient) -> None:
@@ -541,6 +552,93 @@ def test_delete_removes_the_document_and_its_files(
     client.post("/documents/1/delete", data={"csrf_token": token})
     assert documents(app) == []
     assert stored_paths(app) == set()
+
+
+def test_sizes_are_written_as_everywhere_else(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    assert "up to 16 MB each" in without_tags(client.get("/").text)
+    upload_files(client, (b"x" * 1600, "sheet.csv"), (b"x", "one.txt"))
+    assert "<dt>Size</dt><dd>1.6 kB</dd>" in client.get("/documents/1").text
+    assert "<dt>Size</dt><dd>1 byte</dd>" in client.get("/documents/2").text
+
+
+def test_delete_asks_first(app: Flask, client: FlaskClient) -> None:
+    log_in(client)
+    upload_files(client, (b"x" * 1600, "budget.csv"))
+    detail = client.get("/documents/1").text
+    # The detail page links to a confirmation, it does not delete.
+    assert 'href="/documents/1/delete"' in detail
+    assert 'action="/documents/1/delete"' not in detail
+
+    page = client.get("/documents/1/delete")
+    assert page.status_code == 200
+    text = without_tags(page.text)
+    assert "Delete “budget”?" in text
+    assert "documents/budget.csv, its attachment, 1.6 kB" in text
+    assert "Its files go with it, unless another document uses them" in text
+    assert "Kept" not in text
+    assert 'action="/documents/1/delete"' in page.text
+    assert len(documents(app)) == 1  # asking deletes nothing
+
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(page.text)})
+    assert documents(app) == []
+    assert stored_paths(app) == set()
+
+
+def test_delete_names_the_documents_that_keep_a_shared_file(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"shared", "budget.csv"))
+    with app.app_context():
+        db.session.add(Document(title="Budget copy", attachment="documents/budget.csv"))
+        db.session.commit()
+
+    page = client.get("/documents/1/delete").text
+    assert re.search(
+        r"<strong>Kept:</strong> also used by\s*"
+        r'<a href="/documents/2">Budget copy</a> \(its attachment\)\.',
+        page,
+    )
+    response = client.post("/documents/1/delete", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    index = client.get("/").text
+    assert "Deleted budget. Kept budget.csv: other documents use it." in index
+    assert documents(app) == [
+        {"title": "Budget copy", "attachment": "documents/budget.csv", "image": None}
+    ]
+    assert stored_paths(app) == {"documents/budget.csv"}
+
+
+def test_delete_says_files_stay_without_store_delete_orphans(tmp_path: Path) -> None:
+    app = example(tmp_path, STORE_DELETE_ORPHANS=False)
+    client = app.test_client()
+    log_in(client)
+    upload_files(client, (PNG, "dot.png"))
+    page = client.get("/documents/1/delete").text
+    assert "Its files stay in the store" in page
+    assert "STORE_DELETE_ORPHANS" in page
+    client.post("/documents/1/delete", data={"csrf_token": csrf_token(page)})
+    assert documents(app) == []
+    assert stored_paths(app) == {"images/dot.png"}
+
+
+def test_delete_confirmation_needs_a_login_and_a_document(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    upload_files(client, (b"x", "a.txt"))
+    assert client.get("/documents/99/delete").status_code == 404
+    visitor = app.test_client().get("/documents/1/delete")
+    assert (visitor.status_code, visitor.location) == (
+        302,
+        "/login?next=/documents/1/delete",
+    )
+    # An expired form goes back to the question, nothing deleted.
+    expired = client.post("/documents/1/delete")
+    assert expired.location == "/documents/1/delete"
+    assert "nothing was deleted" in client.get(expired.location).text
+    assert len(documents(app)) == 1
 
 
 # -- the commands on the example app ------------------------------------------------

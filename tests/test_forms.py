@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from flask_store import Store
-from flask_store.forms import UploadForm, human_size, upload_rules
+from flask_store.forms import UploadForm, upload_rules
 
 from .conftest import make_app
 
@@ -119,15 +119,6 @@ def test_csrf_is_on_by_default(tmp_path: Any) -> None:
         assert "csrf_token" in form.errors
 
 
-def test_human_size() -> None:
-    assert human_size(0) == "0 bytes"
-    assert human_size(1) == "1 byte"
-    assert human_size(1023) == "1023 bytes"
-    assert human_size(1024) == "1 KB"
-    assert human_size(1536) == "1.5 KB"
-    assert human_size(5 * 1024**3) == "5 GB"
-
-
 def test_upload_rules(form_app: Flask) -> None:
     assert upload_rules(form_app.config) == {
         "accept": None,
@@ -140,7 +131,7 @@ def test_upload_rules(form_app: Flask) -> None:
         "accept": ".jpg,.png",
         "allowed": ["jpg", "png"],
         "max_size": 2048,
-        "hint": "Allowed: .jpg, .png · up to 2 KB each",
+        "hint": "Allowed: .jpg, .png · up to 2 kB each",
     }
 
 

@@ -55,7 +55,7 @@ def test_macro_renders_a_complete_form(example: Flask) -> None:
         r'<input accept="\.jpg,\.pdf,\.png"[^>]* multiple name="file"', body
     )
     assert '<label class="fs-dropzone-label" for="file">' in body
-    assert "Allowed: .jpg, .pdf, .png · up to 10 MB each" in html.unescape(body)
+    assert "Allowed: .jpg, .pdf, .png · up to 10.5 MB each" in html.unescape(body)
     assert '<ul class="fs-progress" aria-live="polite" hidden></ul>' in body
     assert 'data-max-size="10485760"' in body
     assert 'data-allowed="jpg pdf png"' in body

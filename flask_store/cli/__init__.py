@@ -2,7 +2,8 @@
 
 Every command works on the app's configured provider. Output is for people by
 default and JSON with ``--json``; an error ends the command with a one-line
-message and a non-zero exit status, never a traceback.
+message (a JSON object with ``--json``) and a non-zero exit status, never a
+traceback.
 
 One module per job: :mod:`~flask_store.cli.files` (``ls``, ``put``, ``rm``),
 :mod:`~flask_store.cli.check`, :mod:`~flask_store.cli.cleanup` and

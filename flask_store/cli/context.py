@@ -18,18 +18,21 @@ from flask.cli import with_appcontext
 from ..backends.base import Backend
 from ..providers.base import Provider
 from ..state import store_state
-from .errors import reports_errors
+from .errors import JSONErrorsCommand, reports_errors
 
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
     """Declare the ``flask store NAME`` command.
 
     It runs in the app's context (as the commands of Flask's ``AppGroup`` do)
-    and reports bad input and storage errors as a one-line message.
+    and reports bad input and storage errors as a one-line message, as JSON
+    when the command is given ``--json``.
     """
 
     def decorator(callback: Callable[..., Any]) -> click.Command:
-        return click.command(name)(with_appcontext(reports_errors(callback)))
+        return click.command(name, cls=JSONErrorsCommand)(
+            with_appcontext(reports_errors(callback))
+        )
 
     return decorator
 

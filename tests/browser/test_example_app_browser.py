@@ -1,0 +1,249 @@
+"""The example app in Chromium, at a desktop and a phone size.
+
+axe-core finds no violation on any page (with and without flash messages,
+in light and dark colours), nothing is wider than a phone's screen, the header
+stays on one line there, and deleting a document asks first, without
+JavaScript too, naming the files other documents keep.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+from werkzeug.serving import make_server
+
+from example_app import create_app, settings
+from example_app.models import Document, db
+
+from .axe import violations
+from .conftest import png
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+#: Longer than a phone's screen is wide, without a space to break at.
+LONG_NAME = "minutes-of-the-annual-general-meeting-of-the-society-2026.txt"
+NOTES = b"".join(
+    b"%03d: a line of the minutes, longer than a phone is wide\n" % i
+    for i in range(200)
+)
+
+#: Elements outside the viewport's width: their tag, class and box.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter(e => {
+      const box = e.getBoundingClientRect();
+      return box.width > 0 && (box.right > width + 0.5 || box.left < -0.5);
+    })
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(
+      e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)}`);
+}"""
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The example app with three documents, served on 127.0.0.1; its base URL.
+
+    Document 1 has a long text attachment, document 2 an image, and
+    document 3 shares document 1's attachment.
+    """
+    for key in list(os.environ):
+        if key.startswith(("STORE_", "EXAMPLE_", "FLASK_")):
+            monkeypatch.delenv(key)
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
+    seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def seed(app: Flask) -> None:
+    with app.app_context():
+        minutes = Document(
+            title="Minutes of the annual general meeting, with every motion voted",
+            attachment=FileStorage(io.BytesIO(NOTES), filename=LONG_NAME),
+        )
+        cover = Document(
+            title="Cover",
+            image=FileStorage(io.BytesIO(png(800, 500)), filename="cover.png"),
+        )
+        db.session.add_all([minutes, cover])
+        db.session.commit()
+        db.session.add(Document(title="Minutes (copy)", attachment=minutes.attachment))
+        db.session.commit()
+        db.session.remove()
+
+
+def log_in(page: Any, base: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(settings.DEV_USERNAME)
+    page.get_by_label("Password").fill(settings.DEV_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/")
+
+
+def assert_fits_and_passes_axe(page: Any, name: str, viewport: dict[str, int]) -> None:
+    """No axe-core violation; at phone width, nothing wider than the screen."""
+    assert violations(page) == [], name
+    scroll, client = page.evaluate(
+        "() => [document.documentElement.scrollWidth,"
+        " document.documentElement.clientWidth]"
+    )
+    assert scroll <= client, f"{name} is {scroll - client}px wider than the screen"
+    assert page.evaluate(OVERFLOWING) == [], name
+    if viewport == PHONE:
+        # The header is one line: every link beside the brand, none below it.
+        beside = page.evaluate(
+            """() => {
+              const brand = document.querySelector('.topbar .brand')
+                .getBoundingClientRect();
+              return [...document.querySelectorAll('.topbar nav > *')].map(e => {
+                const box = e.getBoundingClientRect();
+                return box.top < brand.bottom && box.bottom > brand.top;
+              });
+            }"""
+        )
+        assert beside == [True, True, True], f"{name}: the header wraps"
+
+
+@pytest.mark.parametrize(
+    ("viewport", "colours"),
+    [(DESKTOP, "light"), (PHONE, "light"), (PHONE, "dark")],
+    ids=["desktop", "phone", "phone-dark"],
+)
+def test_every_page_passes_axe_and_fits(
+    chromium: Any,
+    example: str,
+    console_errors: list[str],
+    viewport: dict[str, int],
+    colours: str,
+) -> None:
+    base = example
+    context = chromium.new_context(viewport=viewport, color_scheme=colours)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: console_errors.append(m.text) if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    try:
+        pages: list[tuple[str, str]] = [("index, logged out", "/"), ("login", "/login")]
+        for name, path in pages:
+            page.goto(base + path)
+            assert_fits_and_passes_axe(page, name, viewport)
+
+        log_in(page, base)
+        assert page.get_by_role("status").inner_text() == "Logged in as admin."
+        assert_fits_and_passes_axe(page, "index with a success message", viewport)
+
+        # Logging out without the form's token: an error message.
+        page.evaluate(
+            "() => { const f = document.createElement('form'); f.method = 'post';"
+            " f.action = '/logout'; document.body.append(f); f.submit(); }"
+        )
+        page.wait_for_load_state()
+        assert "still logged in" in page.get_by_role("status").inner_text()
+        assert_fits_and_passes_axe(page, "index with an error message", viewport)
+
+        for name, path in [
+            ("index", "/"),
+            ("detail with a text preview", "/documents/1"),
+            ("detail with an image", "/documents/2"),
+            ("delete, a file kept", "/documents/1/delete"),
+            ("delete", "/documents/2/delete"),
+        ]:
+            page.goto(base + path)
+            assert_fits_and_passes_axe(page, name, viewport)
+
+        response = page.goto(base + "/documents/999")
+        assert response.status == 404
+        console_errors.clear()  # Chromium logs the 404 itself
+        assert_fits_and_passes_axe(page, "error page", viewport)
+        assert console_errors == []
+    finally:
+        context.close()
+
+
+def test_the_text_preview_scrolls_with_the_keyboard(
+    chromium: Any, example: str
+) -> None:
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(example + "/documents/1")
+        preview = page.get_by_role("region", name=f"Start of {LONG_NAME}")
+        preview.focus()
+        assert page.evaluate("() => document.activeElement.tagName") == "PRE"
+        assert preview.evaluate("e => e.scrollTop") == 0
+        page.keyboard.press("PageDown")
+        page.wait_for_function(
+            "() => document.activeElement.scrollTop > 0", timeout=5_000
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_delete_asks_first_and_names_the_files_other_documents_keep(
+    chromium: Any, example: str, javascript: bool
+) -> None:
+    base = example
+    context = chromium.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        log_in(page, base)
+        page.goto(base + "/documents/1")
+        page.get_by_role("link", name="Delete this document…").click()
+
+        # Nothing is deleted yet: the page says what deleting does.
+        assert page.url == base + "/documents/1/delete"
+        heading = page.get_by_role("heading", level=1).inner_text()
+        assert heading.startswith("Delete “Minutes of the annual general meeting")
+        card = page.locator(".confirm").inner_text()
+        assert f"documents/{LONG_NAME}, its attachment, 11.2 kB" in card
+        assert "Kept: also used by Minutes (copy) (its attachment)." in card
+        assert "Deleting cannot be undone." in card
+
+        # Cancel goes back and keeps the document.
+        page.get_by_role("link", name="Cancel").click()
+        assert page.url == base + "/documents/1"
+
+        page.get_by_role("link", name="Delete this document…").click()
+        page.get_by_role("button", name="Delete", exact=True).click()
+        page.wait_for_url(base + "/")
+        assert page.get_by_role("status").inner_text() == (
+            "Deleted Minutes of the annual general meeting, with every motion voted. "
+            f"Kept {LONG_NAME}: other documents use it."
+        )
+        titles = page.locator(".document .title").all_inner_texts()
+        assert titles == ["Minutes (copy)", "Cover"]
+        # The shared attachment is still there for the copy.
+        page.goto(base + "/documents/3")
+        download = page.get_by_role("link", name=f"Download {LONG_NAME}")
+        href = urljoin(page.url, download.get_attribute("href"))
+        assert page.request.get(href).body() == NOTES
+
+        # The copy's own confirmation now deletes its file too.
+        page.goto(base + "/documents/3/delete")
+        assert "Kept" not in page.locator(".confirm").inner_text()
+        assert "Its files go with it" in page.locator(".confirm").inner_text()
+    finally:
+        context.close()
