@@ -103,6 +103,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         lambda v: v is None or isinstance(v, bool) or callable(v),
     ),
     count("STORE_UPLOAD_EXPIRES", minimum=1),
+    flag("STORE_DIRECT_UPLOADS"),
     count("STORE_UPLOAD_TOKEN_MAX_AGE", minimum=1),
 )
 
@@ -124,6 +125,7 @@ BUILT_IN_KEYS = frozenset(
         "STORE_UPLOADS_ACCESS",
         "STORE_UPLOAD_EXPIRES",
         "STORE_UPLOAD_TOKEN_MAX_AGE",
+        "STORE_DIRECT_UPLOADS",
         "STORE_S3_BUCKET",
         "STORE_S3_REGION",
         "STORE_S3_ACCESS_KEY",

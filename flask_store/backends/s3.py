@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -26,11 +27,12 @@ from ..exceptions import (
     StoredFileNotFound,
     UploadFailed,
 )
-from . import s3_conditional, s3_listing
+from . import s3_conditional, s3_listing, s3_staging
 from .base import (
     Backend,
     CheckResult,
     FolderPage,
+    Leftover,
     PageQuery,
     StoredFile,
     first_free,
@@ -304,6 +306,13 @@ class S3Backend(Backend):
             return guess_type(path)
 
     # -- maintenance ----------------------------------------------------
+
+    def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
+        """Direct uploads never confirmed, multipart uploads never completed."""
+        return s3_staging.leftovers(self, older_than)
+
+    def clean_leftover(self, leftover: Leftover) -> str:
+        return s3_staging.clean(self, leftover)
 
     def checks(self) -> Iterator[CheckResult]:
         """A real conditional write: whether the server refuses to overwrite."""

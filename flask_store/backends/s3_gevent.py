@@ -18,7 +18,7 @@ from ..content import guess_type
 from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
 from ..settings import count, optional_text
 from ..signals import upload_failed
-from . import s3_recovery
+from . import s3_recovery, s3_staging
 from .background import (
     load_gevent,
     remove_spool,
@@ -325,9 +325,12 @@ class S3GeventBackend(S3Backend):
     # -- leftovers: spooled uploads a crash left (:mod:`.s3_recovery`) ---
 
     def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
-        return s3_recovery.leftovers(self, older_than)
+        yield from s3_recovery.leftovers(self, older_than)
+        yield from super().leftovers(older_than=older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
+        if leftover.kind in s3_staging.KINDS:
+            return super().clean_leftover(leftover)
         return s3_recovery.clean(self, leftover)
 
 

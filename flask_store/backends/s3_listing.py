@@ -65,8 +65,12 @@ def page(
             )
         for key, entry in sorted(keyed, key=lambda item: item[0]):
             name = key[len(prefix) :].rstrip("/")
-            if not name or not matches(name, query.contains):
-                continue  # the folder's marker, or filtered out
+            if (
+                not name
+                or names.is_hidden_name(name)
+                or not matches(name, query.contains)
+            ):
+                continue  # the folder's marker, hidden, or filtered out
             if entry is None:
                 entry = StoredFile(names.join_key(location, name), is_folder=True)
             found.append((name + "/" if entry.is_folder else name, entry))
@@ -80,7 +84,7 @@ def page(
     )
 
 
-def _objects(client: S3Client, bucket: str, prefix: str) -> Iterator[Any]:
+def objects(client: S3Client, bucket: str, prefix: str) -> Iterator[Any]:
     """Every object under ``prefix``, page by page; errors translated."""
     pages = client.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=prefix
@@ -95,18 +99,21 @@ def _objects(client: S3Client, bucket: str, prefix: str) -> Iterator[Any]:
 def files(
     client: S3Client, bucket: str, root: str, location: str
 ) -> Iterator[StoredFile]:
-    """Every file under ``location`` (all depths), relative to ``root``."""
+    """Every file under ``location`` (all depths), relative to ``root``.
+
+    Hidden paths (a segment starting with a dot, such as the staging area of
+    direct uploads) are left out, as on local disk.
+    """
     folder = names.join_key(root, location)
     skip = len(root) + 1 if root else 0
-    for obj in _objects(client, bucket, folder + "/" if folder else ""):
-        if not obj["Key"].endswith("/"):  # not a folder marker
-            yield StoredFile(
-                obj["Key"][skip:], size=obj["Size"], modified=obj["LastModified"]
-            )
+    for obj in objects(client, bucket, folder + "/" if folder else ""):
+        path = obj["Key"][skip:]
+        if not obj["Key"].endswith("/") and not names.is_hidden(path):
+            yield StoredFile(path, size=obj["Size"], modified=obj["LastModified"])
 
 
 def folder_markers(client: S3Client, bucket: str, prefix: str) -> Iterator[str]:
     """The keys of the folder markers under ``prefix`` (``create_folder``'s)."""
-    for obj in _objects(client, bucket, prefix):
+    for obj in objects(client, bucket, prefix):
         if obj["Key"].endswith("/"):
             yield obj["Key"]

@@ -37,13 +37,11 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from .. import names
 from ..backends.s3 import S3Backend
 from ..backends.s3_client import BotoCoreError, ClientError, translate
+from ..backends.s3_staging import STAGING
 from ..exceptions import StoredFileNotFound
 from ..state import current_state
 from .common import check_rules, check_upload_request, upload_expires
 from .tokens import serializer, sign_receipt
-
-#: The hidden prefix, under ``STORE_PATH``, that browsers upload to.
-STAGING = ".flask-store-uploads"
 
 #: S3's limits on multipart uploads.
 MAX_PARTS = 10_000
@@ -72,7 +70,9 @@ class _Staged:
     @classmethod
     def new(cls, filename: str, location: str) -> _Staged:
         nonce = secrets.token_hex(16)
-        return cls(serializer(current_app, "s3-upload").dumps([nonce, filename, location]))
+        return cls(
+            serializer(current_app, "s3-upload").dumps([nonce, filename, location])
+        )
 
 
 def _backend() -> S3Backend:
@@ -154,7 +154,11 @@ def params() -> Any:
         ExpiresIn=upload_expires(),
     )
     return jsonify(
-        method="POST", url=post["url"], fields=post["fields"], headers={}, key=staged.token
+        method="POST",
+        url=post["url"],
+        fields=post["fields"],
+        headers={},
+        key=staged.token,
     )
 
 
@@ -210,7 +214,12 @@ def _parts(backend: S3Backend, staged: _Staged, upload_id: str) -> list[dict[str
     marker = 0
     while True:
         listed = _s3_call(
-            backend, key, "list_parts", Key=key, UploadId=upload_id, PartNumberMarker=marker
+            backend,
+            key,
+            "list_parts",
+            Key=key,
+            UploadId=upload_id,
+            PartNumberMarker=marker,
         )
         parts.extend(
             {"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]}
@@ -241,7 +250,9 @@ def complete_multipart(upload_id: str) -> Any:
     if max_size is not None:
         size = sum(p["Size"] for p in _parts(backend, staged, upload_id))
         if size > max_size:
-            _s3_call(backend, key, "abort_multipart_upload", Key=key, UploadId=upload_id)
+            _s3_call(
+                backend, key, "abort_multipart_upload", Key=key, UploadId=upload_id
+            )
             check_rules(staged.filename, size)  # raises the 413
     _s3_call(
         backend,
@@ -269,7 +280,9 @@ def _publish(backend: S3Backend, staged: _Staged) -> Any:
     try:
         size = backend.stat(staged.path).size or 0
     except StoredFileNotFound:
-        raise NotFound("The upload has not reached S3 (or was already confirmed).") from None
+        raise NotFound(
+            "The upload has not reached S3 (or was already confirmed)."
+        ) from None
     try:
         check_rules(staged.filename, size)
     except HTTPException:
