@@ -28,7 +28,9 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         "the extra with 'pip install Flask-Store[flask-admin]'."
     ) from error
 
+from .fields import StoreUploadField
 from .files import StoreFileAdmin
+from .models import StoreModelConverter, StoreModelView
 from .storage import FileInUse, PathTaken, StoreFileStorage
 
 __all__ = [
@@ -36,4 +38,7 @@ __all__ = [
     "PathTaken",
     "StoreFileAdmin",
     "StoreFileStorage",
+    "StoreModelConverter",
+    "StoreModelView",
+    "StoreUploadField",
 ]
