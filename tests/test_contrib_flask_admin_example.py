@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,27 +12,11 @@ from flask.testing import FlaskClient
 from example_app.models import Document, db
 from flask_store.state import current_state
 
-from .test_example_app import PNG, clean_environment, example, log_in
+from .test_example_app import PNG, app, clean_environment, client, csrf_token, log_in
 
-__all__ = ["clean_environment"]  # the example's tests' autouse fixture
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return example(tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def form_token(page: str) -> str:
-    match = re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert match, "no CSRF token on the form"
-    return match.group(1)
+# The example's tests' fixtures: its app and client, and the autouse one that
+# keeps the environment out.
+__all__ = ["app", "clean_environment", "client"]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +34,7 @@ def test_a_document_is_created_with_its_files_and_listed(
     app: Flask, client: FlaskClient
 ) -> None:
     log_in(client)
-    token = form_token(client.get("/flask-admin/document/new/").text)
+    token = csrf_token(client.get("/flask-admin/document/new/").text)
     response = client.post(
         "/flask-admin/document/new/",
         data={
@@ -74,7 +56,7 @@ def test_a_document_is_created_with_its_files_and_listed(
     assert "path=documents/form.pdf" in files
 
     # The file manager will not delete a file the document uses.
-    token = form_token(files)
+    token = csrf_token(files)
     client.post(
         "/flask-admin/store_files/delete/",
         data={"csrf_token": token, "path": "documents/form.pdf"},
