@@ -417,6 +417,13 @@ def test_a_long_folder_is_shown_a_page_at_a_time(client: FlaskClient) -> None:
     assert 'rel="next"' not in second
 
 
+@pytest.mark.parametrize("after", ["a/b", "x" * 300, "a\x00b"])
+def test_a_bad_page_cursor_is_a_clear_400(client: FlaskClient, after: str) -> None:
+    response = client.get("/admin/paged/", query_string={"after": after})
+    assert response.status_code == 400
+    assert "is not a page of this folder: start again." in text(response)
+
+
 def test_editing_a_text_file_leaves_no_copy_behind(app: Flask) -> None:
     class Editable(StoreFileAdmin):
         editable_extensions = ("txt",)

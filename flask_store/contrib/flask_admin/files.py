@@ -19,9 +19,28 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_admin.base import expose
 from flask_admin.contrib.fileadmin import BaseFileAdmin
+from werkzeug.exceptions import BadRequest
 
 from ... import names
 from .storage import NEXT_AFTER, PAGE_AFTER, PathTaken, StoreFileStorage
+
+
+def page_after(raw: str | None) -> str | None:
+    """The ``after`` argument of a listing page; :class:`BadRequest` if bad.
+
+    It is a ``next_after`` the previous page gave: one name (an S3 folder's
+    ends with ``/``), never longer than a name may be.
+    """
+    if not raw:
+        return None
+    name = raw[:-1] if raw.endswith("/") else raw
+    if (
+        len(name.encode(errors="surrogatepass")) > names.MAX_NAME_BYTES
+        or "/" in name
+        or any(ord(char) < 32 or ord(char) == 127 for char in name)
+    ):
+        raise BadRequest(f"{raw!r} is not a page of this folder: start again.")
+    return raw
 
 
 class StoreFileAdmin(BaseFileAdmin):  # type: ignore[misc]
@@ -63,7 +82,7 @@ class StoreFileAdmin(BaseFileAdmin):  # type: ignore[misc]
     @expose("/b/<path:path>")  # type: ignore[untyped-decorator]
     def index_view(self, path: str | None = None) -> Any:
         """Flask-Admin's listing, one page at a time (``?after=`` a name)."""
-        setattr(g, PAGE_AFTER, request.args.get("after") or None)
+        setattr(g, PAGE_AFTER, page_after(request.args.get("after")))
         return super().index_view(path)
 
     def render(self, template: str, **kwargs: Any) -> Any:
