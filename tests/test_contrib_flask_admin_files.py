@@ -7,6 +7,12 @@ module (pytest refuses ``pytest_plugins`` in a conftest below the rootdir,
 and accepts it in a test module). Its ``app`` fixture is replaced here by an
 app with Flask-Store on each provider, holding ``dummy.txt`` as Flask-Admin's
 ``files`` folder does.
+
+Loaded from a test module, the plugin is still registered for the whole
+session: its ``app`` fixture is shadowed by tests/conftest.py's for every
+test under tests/, and on Python < 3.12 its autouse ``_sqlite_isolation``
+makes pysqlite emit ``BEGIN`` itself (SQLAlchemy's documented fix for its
+transactions), which the SQLAlchemy tests pass with too.
 """
 
 from __future__ import annotations

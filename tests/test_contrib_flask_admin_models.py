@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import io
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -439,3 +441,17 @@ def test_editing_a_text_file_leaves_no_copy_behind(app: Flask) -> None:
     assert response.status_code == 302
     assert stored() == ["notes.txt"]
     assert content("notes.txt") == b"new"
+
+
+def test_the_file_view_needs_neither_sqlalchemy_nor_boto3() -> None:
+    """An app that only manages files imports no SQLAlchemy and no boto3."""
+    code = (
+        "import sys\n"
+        "from flask_store.contrib.flask_admin import StoreFileAdmin, StoreUploadField\n"
+        "print(sorted(m for m in ('sqlalchemy', 'boto3', 'flask_store.sqla')"
+        " if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"

@@ -28,10 +28,15 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         "the extra with 'pip install Flask-Store[flask-admin]'."
     ) from error
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .fields import StoreUploadField
 from .files import StoreFileAdmin
-from .models import StoreModelConverter, StoreModelView
 from .storage import FileInUse, PathTaken, StoreFileStorage
+
+if TYPE_CHECKING:
+    from .models import StoreModelConverter, StoreModelView
 
 __all__ = [
     "FileInUse",
@@ -42,3 +47,13 @@ __all__ = [
     "StoreModelView",
     "StoreUploadField",
 ]
+
+#: Names from :mod:`.models`, imported when first used: they need SQLAlchemy,
+#: which an app that only manages files with :class:`StoreFileAdmin` may lack.
+_SQLALCHEMY_NAMES = frozenset({"StoreModelConverter", "StoreModelView"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SQLALCHEMY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.models"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
