@@ -348,7 +348,12 @@ def test_uploads_get_safe_names_and_follow_the_store_rules(
         data={"upload": (io.BytesIO(b"x"), "Résumé <2024>.txt")},
     )
     assert response.status_code == 302, text(response)
-    assert stored() == ["Résumé_2024.txt"]
+    response = client.post(
+        "/admin/files/upload/",
+        data={"upload": (io.BytesIO(b"x"), "../../etc/passwd.txt")},
+    )
+    assert response.status_code == 302, text(response)
+    assert stored() == ["Résumé_2024.txt", "passwd.txt"]
 
 
 @pytest.mark.store_config(STORE_ALLOWED_EXTENSIONS={"png"})
@@ -455,3 +460,13 @@ def test_the_file_view_needs_neither_sqlalchemy_nor_boto3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert run.stdout.strip() == "[]"
+
+
+def test_a_name_too_long_for_the_column_stores_nothing(client: FlaskClient) -> None:
+    """The save at the flush is rolled back, and the file it stored deleted."""
+    response = create(client, b"x", "n" * 200 + ".txt")
+    assert response.status_code == 200
+    assert "Failed to create record." in text(response)
+    assert "is longer than the column's 128 characters" in text(response)
+    assert db.session.scalars(db.select(Sheet)).all() == []
+    assert stored() == []
