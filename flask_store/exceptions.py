@@ -79,3 +79,8 @@ class NameTooLong(FileRejected, ValueError):
 
     A :class:`ValueError` and an HTTP 400; nothing was stored.
     """
+
+
+class BadUploadToken(StoreError, BadRequest):
+    """A direct upload's token is forged, expired, for another app or store,
+    or names a file that is not there as signed. An HTTP 400."""

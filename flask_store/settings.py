@@ -97,6 +97,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     flag("STORE_ADMIN_CSRF"),
     flag("STORE_DELETE_ORPHANS"),
+    Setting(
+        "STORE_UPLOADS_ACCESS",
+        "True, False, None or a callable returning True",
+        lambda v: v is None or isinstance(v, bool) or callable(v),
+    ),
+    count("STORE_TUS_EXPIRES", minimum=1),
+    count("STORE_UPLOAD_TOKEN_MAX_AGE", minimum=1),
 )
 
 
@@ -114,6 +121,9 @@ BUILT_IN_KEYS = frozenset(
         "STORE_ADMIN_ACCESS",
         "STORE_ADMIN_CSRF",
         "STORE_DELETE_ORPHANS",
+        "STORE_UPLOADS_ACCESS",
+        "STORE_TUS_EXPIRES",
+        "STORE_UPLOAD_TOKEN_MAX_AGE",
         "STORE_S3_BUCKET",
         "STORE_S3_REGION",
         "STORE_S3_ACCESS_KEY",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -37,6 +38,11 @@ class StoreState:
         #: Backends of other provider classes used in this app, by class.
         self.other_backends: dict[type[Provider], Backend] = {}
         self.lock = threading.RLock()
+
+    @cached_property
+    def stored_handle(self) -> Callable[[str], Provider]:
+        """Builds the app's provider for a stored path: what a row's column reads as."""
+        return self.provider.stored_path_factory(self.app)
 
     def __repr__(self) -> str:
         return f"<StoreState {self.app.name!r} provider={self.provider.__name__}>"

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from moto.s3.responses import S3Response
 
 from flask_store import Store
 
@@ -16,6 +18,34 @@ PROVIDERS = {
     "memory": "flask_store.providers.memory.MemoryProvider",
     "s3": "flask_store.providers.s3.S3Provider",
 }
+
+
+#: One lock for every conditional write moto answers (see atomic_moto_writes).
+_moto_writes = threading.RLock()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def atomic_moto_writes() -> Iterator[None]:
+    """Make moto's conditional writes atomic, as S3's are.
+
+    moto checks ``If-None-Match`` and ``If-Match`` and then writes, with no
+    lock between the two, so two threads racing for one key may both pass
+    the check. S3 decides the condition and the write as one step; the
+    suite tests Flask-Store against that. Servers that ignore the condition
+    are tested with s3rver.
+    """
+
+    def serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+        def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with _moto_writes:
+                return method(self, *args, **kwargs)
+
+        return write
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("put_object", "copy_object", "_key_response_post"):
+            patch.setattr(S3Response, name, serialised(getattr(S3Response, name)))
+        yield
 
 
 def make_app(tmp_path: Any, **config: Any) -> Flask:

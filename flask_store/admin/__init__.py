@@ -15,9 +15,9 @@ Importing this package loads neither the views (Flask-WTF) nor SQLAlchemy.
 
 from __future__ import annotations
 
+from ..access import access_decision
 from .access import (
     AdminAccessDenied,
-    access_decision,
     admin_allowed,
     check_access,
     csrf_enabled,

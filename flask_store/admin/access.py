@@ -6,12 +6,12 @@ Access is granted only when the setting is ``True`` or a callable, sync or
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, request
+from flask import request
 from werkzeug.exceptions import Forbidden
 
+from ..access import access_decision
 from . import messages
 
 if TYPE_CHECKING:
@@ -33,24 +33,6 @@ def admin_allowed(setting: Any, *, app: Flask | None = None) -> bool:
     truthy string such as ``"false"`` or an un-awaited coroutine, refuses.
     """
     return access_decision(setting, app=app) is True
-
-
-def access_decision(setting: Any, *, app: Flask | None = None) -> Any:
-    """What ``STORE_ADMIN_ACCESS`` says for this request (``True`` lets it in)."""
-    if not callable(setting):
-        return setting
-    if inspect.iscoroutinefunction(setting):
-        owner: Flask = app if app is not None else current_app
-        return owner.ensure_sync(setting)()
-    result = setting()
-    if inspect.isawaitable(result):
-        # A callable returning a coroutine it never awaited: a coroutine is
-        # truthy, so it must not open the admin; close it to free it quietly.
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-        return f"an un-awaited {type(result).__name__}"
-    return result
 
 
 def check_access(app: Flask) -> None:

@@ -89,6 +89,18 @@ class LocalBackend(Backend):
     def join(self, *parts: str) -> str:
         return os.path.join(*parts) if parts else ""
 
+    def spool_folder(self) -> int:
+        """A new descriptor of the store's spool folder, made when missing.
+
+        The folder is private to the app's user and reached from the store's
+        descriptor, never through a symlink. The caller closes it.
+        """
+        folders = fsops.Folders(self.dir.fd(create=True), [SPOOL_FOLDER], mode=0o700)
+        try:
+            return os.dup(folders.fd)
+        finally:
+            folders.close()
+
     def spool(self) -> SpooledUpload:
         """A new, empty spooled upload in the store's spool folder.
 
@@ -96,11 +108,7 @@ class LocalBackend(Backend):
         the file are created from the store's descriptor, never through a
         symlink.
         """
-        folders = fsops.Folders(self.dir.fd(create=True), [SPOOL_FOLDER], mode=0o700)
-        try:
-            dir_fd = os.dup(folders.fd)
-        finally:
-            folders.close()
+        dir_fd = self.spool_folder()
         try:
             name = f"{TEMP_PREFIX}{secrets.token_hex(8)}.upload"
             fd = os.open(name, fsops.CREATE_FLAGS | os.O_RDWR, 0o600, dir_fd=dir_fd)

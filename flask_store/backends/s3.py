@@ -26,7 +26,7 @@ from ..exceptions import (
     StoredFileNotFound,
     UploadFailed,
 )
-from . import s3_conditional
+from . import s3_conditional, s3_listing
 from .base import (
     Backend,
     CheckResult,
@@ -34,10 +34,8 @@ from .base import (
     PageQuery,
     StoredFile,
     first_free,
-    matches,
 )
 from .s3_client import (
-    LAST_CHAR,
     PENDING,
     S3_SETTINGS,
     UPLOAD_TOKEN,
@@ -316,100 +314,23 @@ class S3Backend(Backend):
     # -- listing --------------------------------------------------------
 
     def list_page(self, location: str, query: PageQuery) -> FolderPage:
-        """One page of ``location``, in S3's key order.
-
-        A folder sorts as its name plus ``/`` and its ``next_after`` ends with
-        ``/``; pass ``next_after`` back unchanged. Without ``contains`` one
-        request of about ``limit`` keys is made; S3 cannot filter by
-        substring, so with ``contains`` the folder is scanned 1000 keys per
-        request until the page is full: slow for folders with many keys.
-        """
-        folder = names.join_key(self.prefix, location)
-        prefix = folder + "/" if folder else ""
-        request: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Prefix": prefix,
-            "Delimiter": "/",
-            # +2: room for the folder's own marker and one entry to tell
-            # whether a next page exists.
-            "MaxKeys": 1000 if query.contains else min(query.limit + 2, 1000),
-        }
-        if query.after:
-            after = query.after
-            start = after + LAST_CHAR if after.endswith("/") else after
-            request["StartAfter"] = prefix + start
-        client = self.client
-        found: list[tuple[str, StoredFile]] = []
-        while len(found) <= query.limit:
-            try:
-                response = client.list_objects_v2(**request)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, prefix, "list") from exc
-            keyed: list[tuple[str, StoredFile | None]] = [
-                (p["Prefix"], None) for p in response.get("CommonPrefixes", [])
-            ]
-            for obj in response.get("Contents", []):
-                keyed.append(
-                    (
-                        obj["Key"],
-                        StoredFile(
-                            names.join_key(location, obj["Key"][len(prefix) :]),
-                            size=obj["Size"],
-                            modified=obj["LastModified"],
-                        ),
-                    )
-                )
-            for key, entry in sorted(keyed, key=lambda item: item[0]):
-                name = key[len(prefix) :].rstrip("/")
-                if not name or not matches(name, query.contains):
-                    continue  # the folder's marker, or filtered out
-                if entry is None:
-                    entry = StoredFile(names.join_key(location, name), is_folder=True)
-                found.append((name + "/" if entry.is_folder else name, entry))
-            if not response.get("IsTruncated"):
-                break
-            request["ContinuationToken"] = response["NextContinuationToken"]
-        more = len(found) > query.limit
-        return FolderPage(
-            [entry for _, entry in found[: query.limit]],
-            found[query.limit - 1][0] if more else None,
-        )
+        """One page of ``location``, in S3's key order (``s3_listing.page``)."""
+        return s3_listing.page(self.client, self.bucket, self.prefix, location, query)
 
     def iter_files(self, location: str = "") -> Iterator[StoredFile]:
-        root = self.prefix
-        folder = names.join_key(root, names.clean_location(location))
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(
-            Bucket=self.bucket, Prefix=folder + "/" if folder else ""
+        return s3_listing.files(
+            self.client, self.bucket, self.prefix, names.clean_location(location)
         )
-        skip = len(root) + 1 if root else 0
-        try:
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    if obj["Key"].endswith("/"):
-                        continue  # a folder marker
-                    yield StoredFile(
-                        obj["Key"][skip:],
-                        size=obj["Size"],
-                        modified=obj["LastModified"],
-                    )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, folder, "list") from exc
 
     def delete_folder(self, location: str) -> list[str]:
         """Delete every file under ``location``, then its folder markers."""
         deleted = super().delete_folder(location)
         folder = self.key(names.clean_location(location)) + "/"
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=folder
-        )
-        try:
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    if obj["Key"].endswith("/"):  # a marker create_folder wrote
-                        self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, folder, "delete") from exc
+        for key in s3_listing.folder_markers(self.client, self.bucket, folder):
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, key, "delete") from exc
         return deleted
 
     def create_folder(self, location: str) -> str:

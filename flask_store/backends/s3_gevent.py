@@ -7,27 +7,22 @@ The upload waits in a spooled file with a ticket (:mod:`.background`), so
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import names
 from ..content import guess_type
 from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
 from ..settings import count, optional_text
 from ..signals import upload_failed
+from . import s3_recovery
 from .background import (
-    SPOOL_PREFIX,
-    SPOOL_SUFFIX,
     load_gevent,
-    read_ticket,
     remove_spool,
     spool_copy,
-    spool_folder,
     uploads,
     write_ticket,
 )
@@ -327,109 +322,17 @@ class S3GeventBackend(S3Backend):
             self.app, provider=handle, exception=exc, spooled_path=spooled
         )
 
-    # -- leftovers ------------------------------------------------------
+    # -- leftovers: spooled uploads a crash left (:mod:`.s3_recovery`) ---
 
     def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
-        """Spooled uploads of this bucket and prefix, last written ``older_than`` ago.
-
-        Each ticket says where its upload was going; the object's metadata
-        tells whether it got there. A spooled file without a ticket (its
-        ``save()`` never returned) is listed only from a ``STORE_S3_SPOOL_PATH``
-        of the app's own, never from the shared temporary folder.
-        """
-        folder = spool_folder(self.spool_path)
-        own_folder = bool(self.spool_path)
-        cutoff = datetime.now(timezone.utc) - older_than
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except FileNotFoundError:
-            return
-        for entry in entries:
-            if not (
-                entry.name.startswith(SPOOL_PREFIX)
-                and entry.name.endswith(SPOOL_SUFFIX)
-            ):
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
-            if not entry.is_file(follow_symlinks=False) or modified > cutoff:
-                continue
-            ticket = read_ticket(entry.path)
-            if ticket is None:
-                if own_folder:
-                    yield Leftover(
-                        entry.path,
-                        "spooled upload",
-                        info.st_size,
-                        modified,
-                        "remove: its save() never finished",
-                    )
-                continue
-            if ticket["bucket"] != self.bucket or not _under(
-                ticket["key"], self.prefix
-            ):
-                continue  # another app's
-            where = self._where(ticket["key"], ticket["token"], ticket["claim"])
-            yield Leftover(
-                entry.path,
-                "spooled upload",
-                info.st_size,
-                modified,
-                _LEFTOVER_ACTIONS[where].format(path=ticket["path"]),
-            )
+        return s3_recovery.leftovers(self, older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
-        """Upload a spooled file that never reached S3; remove one that did."""
-        spooled = leftover.path
-        if not os.path.exists(spooled):
-            return "already gone"
-        ticket = read_ticket(spooled)
-        if ticket is None:
-            remove_spool(spooled)
-            return "removed"
-        path = ticket["path"]
-        where = self._where(ticket["key"], ticket["token"], ticket["claim"])
-        if where in ("uploaded", "gone"):
-            remove_spool(spooled)
-            return f"removed ({path} {'is on S3' if where == 'uploaded' else 'was deleted'})"
-        if where == "pending":
-            etag = self._placeholder_etag(ticket["key"], ticket["claim"])
-            if etag is not None:
-                with (
-                    self.conditions.replacing(self.bucket, ticket["key"], etag),
-                    open(spooled, "rb") as source,
-                ):
-                    if self._upload(source, ticket["key"], ticket["token"]):
-                        remove_spool(spooled)
-                        return f"re-uploaded to {path}"
-        # Someone else's file holds the name: keep both, under a new name.
-        location, filename = names.split_stored_path(path)
-        candidates = [
-            names.join_key(location, name)
-            for name in names.candidate_names(names.secure_name(filename))
-        ]
-        with open(spooled, "rb") as source:
-            saved = S3Backend.write(self, source, candidates)
-        remove_spool(spooled)
-        return f"re-uploaded as {saved} ({path} holds another file)"
+        return s3_recovery.clean(self, leftover)
 
-
-_LEFTOVER_ACTIONS = {
-    "uploaded": "remove: {path} is on S3",
-    "gone": "remove: {path} was deleted",
-    "pending": "re-upload to {path}",
-    "taken": "re-upload under a new name: {path} holds another file",
-}
 
 #: What an upload ends with when its placeholder was deleted meanwhile.
 _DELETED = UploadFailed("deleted before the background upload finished")
-
-
-def _under(key: str, prefix: str) -> bool:
-    return not prefix or key.startswith(prefix + "/")
 
 
 def _is_missing(exc: UploadFailed) -> bool:

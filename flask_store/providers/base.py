@@ -12,9 +12,9 @@ runs those as the app's backend, so such a provider keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, ClassVar, overload
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
@@ -35,7 +35,9 @@ from ..files import StoreFile
 from ..settings import Setting
 from ..signals import file_deleted, file_saved
 from ..state import StoreState, store_state
-from .adapter import ProviderBackend, own_hooks
+from .adapter import ProviderBackend
+from .binding import app_or_current, backend_for, make_backend
+from .operations import BackendOperations
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -65,14 +67,7 @@ def rewind(stream: IO[bytes]) -> None:
         stream.seek(0)
 
 
-def app_or_current(app: Flask | None) -> Flask:
-    """``app``, or the current app when it is ``None``."""
-    if app is not None:
-        return app
-    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-class Provider:
+class Provider(BackendOperations):
     """A stored file, or an upload to save: the file handle of every backend.
 
     :param fp: a :class:`~werkzeug.datastructures.FileStorage` to save, a
@@ -176,14 +171,27 @@ class Provider:
         constructor's checks, so a listing of many rows pays only for the
         handles it reads. A subclass with its own ``__init__`` goes through it.
         """
+        return cls.stored_path_factory(app)(path)
+
+    @classmethod
+    def stored_path_factory(cls, app: Flask) -> Callable[[str], Self]:
+        """A function that builds :meth:`from_stored_path` handles for ``app``.
+
+        Made once per app (:attr:`StoreState.stored_handle`), so a column
+        loading many rows makes each handle with a few attribute stores.
+        """
         if cls.__init__ is not Provider.__init__:
-            return cls(path, app=app)
-        provider = cls.__new__(cls)
-        # Plain attribute stores: the cheapest way to fill a new instance.
-        provider.app = app
-        provider.fp = None
-        provider._stored_path = path
-        return provider
+            return lambda path: cls(path, app=app)
+        new = cls.__new__
+
+        def handle(path: str) -> Provider:
+            provider = new(cls)
+            provider.app = app
+            provider.fp = None
+            provider._stored_path = path
+            return provider
+
+        return cast("Callable[[str], Self]", handle)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for a missing attribute: the location and filename of
@@ -211,14 +219,7 @@ class Provider:
         ``list_folder``...) take the place of the backend's methods, through
         a :class:`ProviderBackend`.
         """
-        if cls.backend_class is None:
-            return ProviderBackend(app, cls, base=Provider)
-        backend = cls.backend_class(app)
-        backend.provider_class = cls
-        names_it = next(k for k in cls.__mro__ if "backend_class" in vars(k))
-        if own_hooks(cls, names_it):
-            return ProviderBackend(app, cls, base=names_it, inner=backend)
-        return backend
+        return make_backend(cls, app, base=Provider)
 
     @classmethod
     def settings(cls) -> tuple[Setting, ...]:
@@ -228,17 +229,7 @@ class Provider:
     @classmethod
     def backend_of(cls, app: Flask | None = None) -> Backend:
         """The backend this provider class uses in ``app`` (default: current)."""
-        state = store_state(app_or_current(app))
-        backend = state.backend
-        wanted = cls.backend_class
-        if isinstance(backend, ProviderBackend):
-            if issubclass(backend.provider_class, cls) or (
-                wanted is not None and isinstance(backend.inner, wanted)
-            ):
-                return backend
-        elif wanted is not None and isinstance(backend, wanted):
-            return backend
-        return _other_backend(state, cls)
+        return backend_for(cls, app)
 
     @property
     def backend(self) -> Backend:
@@ -391,52 +382,6 @@ class Provider:
         """The file's MIME type, from its name."""
         return guess_type(self.filename)
 
-    # -- the backend's operations, for the app's backend --------------------
-
-    @classmethod
-    def list_folder(
-        cls,
-        location: str = "",
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        contains: str | None = None,
-        app: Flask | None = None,
-    ) -> FolderPage:
-        """:meth:`Backend.list_folder` of the app's backend."""
-        return cls.backend_of(app).list_folder(
-            location, after=after, limit=limit, contains=contains
-        )
-
-    @classmethod
-    def create_folder(cls, location: str, *, app: Flask | None = None) -> str:
-        """:meth:`Backend.create_folder` of the app's backend."""
-        return cls.backend_of(app).create_folder(location)
-
-    @classmethod
-    def iter_files(
-        cls, location: str = "", *, app: Flask | None = None
-    ) -> Iterator[StoredFile]:
-        """:meth:`Backend.iter_files` of the app's backend."""
-        return cls.backend_of(app).iter_files(location)
-
-    @classmethod
-    def backend_checks(cls, *, app: Flask | None = None) -> Iterator[CheckResult]:
-        """:meth:`Backend.checks` of the app's backend."""
-        return cls.backend_of(app).checks()
-
-    @classmethod
-    def leftovers(
-        cls, *, older_than: timedelta, app: Flask | None = None
-    ) -> Iterator[Leftover]:
-        """:meth:`Backend.leftovers` of the app's backend."""
-        return cls.backend_of(app).leftovers(older_than=older_than)
-
-    @classmethod
-    def clean_leftover(cls, leftover: Leftover, *, app: Flask | None = None) -> str:
-        """:meth:`Backend.clean_leftover` of the app's backend."""
-        return cls.backend_of(app).clean_leftover(leftover)
-
     # -- backend primitives: a provider may implement them itself -------
 
     def _write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
@@ -458,12 +403,3 @@ class Provider:
 
     def _stat(self, path: str) -> StoredFile:
         return self.backend.stat(path)
-
-
-def _other_backend(state: StoreState, cls: type[Provider]) -> Backend:
-    """A backend for ``cls`` in an app configured with another provider."""
-    with state.lock:
-        backend = state.other_backends.get(cls)
-        if backend is None:
-            backend = state.other_backends[cls] = cls.make_backend(state.app)
-    return backend

@@ -171,17 +171,21 @@ class FlaskStoreType(TypeDecorator[Provider]):
         return self.accept(value)
 
 
+#: The current app, without the proxy's attribute lookup on every row.
+_current_app = current_app._get_current_object  # type: ignore[attr-defined]
+
+
 def _handle(path: str) -> Provider:
     """The current app's provider for a path read from a row: no storage I/O."""
     try:
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        app: Flask = _current_app()
     except RuntimeError:
         raise RuntimeError(_NO_APP) from None
     try:
-        provider: type[Provider] = app.extensions["store"].provider
+        make = app.extensions["store"].stored_handle
     except KeyError:
-        provider = store_state(app).provider  # raises the clear error
-    return provider.from_stored_path(path, app=app)
+        make = store_state(app).stored_handle  # raises the clear error
+    return make(path)  # type: ignore[no-any-return]
 
 
 _watch_lock = threading.Lock()

@@ -1,0 +1,112 @@
+"""Listing a bucket's keys as folders and files: the reads S3 listings need.
+
+Plain functions over a boto3 client, so the backend's listing, file walk
+and folder deletion share one reading of ``ListObjectsV2`` (folder markers
+are keys ending in ``/``; a folder is a common prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .. import names
+from .base import FolderPage, PageQuery, StoredFile, matches
+from .s3_client import LAST_CHAR, BotoCoreError, ClientError, translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def page(
+    client: S3Client, bucket: str, root: str, location: str, query: PageQuery
+) -> FolderPage:
+    """One page of ``location`` under the key prefix ``root``, in key order.
+
+    A folder sorts as its name plus ``/`` and its ``next_after`` ends with
+    ``/``; pass ``next_after`` back unchanged. Without ``contains`` one
+    request of about ``limit`` keys is made; S3 cannot filter by substring,
+    so with ``contains`` the folder is scanned 1000 keys per request until
+    the page is full: slow for folders with many keys.
+    """
+    folder = names.join_key(root, location)
+    prefix = folder + "/" if folder else ""
+    request: dict[str, Any] = {
+        "Bucket": bucket,
+        "Prefix": prefix,
+        "Delimiter": "/",
+        # +2: room for the folder's own marker and one entry to tell
+        # whether a next page exists.
+        "MaxKeys": 1000 if query.contains else min(query.limit + 2, 1000),
+    }
+    if query.after:
+        after = query.after
+        start = after + LAST_CHAR if after.endswith("/") else after
+        request["StartAfter"] = prefix + start
+    found: list[tuple[str, StoredFile]] = []
+    while len(found) <= query.limit:
+        try:
+            response = client.list_objects_v2(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, prefix, "list") from exc
+        keyed: list[tuple[str, StoredFile | None]] = [
+            (p["Prefix"], None) for p in response.get("CommonPrefixes", [])
+        ]
+        for obj in response.get("Contents", []):
+            keyed.append(
+                (
+                    obj["Key"],
+                    StoredFile(
+                        names.join_key(location, obj["Key"][len(prefix) :]),
+                        size=obj["Size"],
+                        modified=obj["LastModified"],
+                    ),
+                )
+            )
+        for key, entry in sorted(keyed, key=lambda item: item[0]):
+            name = key[len(prefix) :].rstrip("/")
+            if not name or not matches(name, query.contains):
+                continue  # the folder's marker, or filtered out
+            if entry is None:
+                entry = StoredFile(names.join_key(location, name), is_folder=True)
+            found.append((name + "/" if entry.is_folder else name, entry))
+        if not response.get("IsTruncated"):
+            break
+        request["ContinuationToken"] = response["NextContinuationToken"]
+    more = len(found) > query.limit
+    return FolderPage(
+        [entry for _, entry in found[: query.limit]],
+        found[query.limit - 1][0] if more else None,
+    )
+
+
+def _objects(client: S3Client, bucket: str, prefix: str) -> Iterator[Any]:
+    """Every object under ``prefix``, page by page; errors translated."""
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix
+    )
+    try:
+        for listed in pages:
+            yield from listed.get("Contents", [])
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, prefix, "list") from exc
+
+
+def files(
+    client: S3Client, bucket: str, root: str, location: str
+) -> Iterator[StoredFile]:
+    """Every file under ``location`` (all depths), relative to ``root``."""
+    folder = names.join_key(root, location)
+    skip = len(root) + 1 if root else 0
+    for obj in _objects(client, bucket, folder + "/" if folder else ""):
+        if not obj["Key"].endswith("/"):  # not a folder marker
+            yield StoredFile(
+                obj["Key"][skip:], size=obj["Size"], modified=obj["LastModified"]
+            )
+
+
+def folder_markers(client: S3Client, bucket: str, prefix: str) -> Iterator[str]:
+    """The keys of the folder markers under ``prefix`` (``create_folder``'s)."""
+    for obj in _objects(client, bucket, prefix):
+        if obj["Key"].endswith("/"):
+            yield obj["Key"]
