@@ -470,3 +470,28 @@ def test_a_name_too_long_for_the_column_stores_nothing(client: FlaskClient) -> N
     assert "is longer than the column's 128 characters" in text(response)
     assert db.session.scalars(db.select(Sheet)).all() == []
     assert stored() == []
+
+
+@pytest.mark.parametrize("app", ["local"], indirect=True)
+def test_a_symlink_out_of_the_store_is_never_followed(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    root = Path(app.config["STORE_PATH"])
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "escape").symlink_to(outside)
+    (root / "link.txt").symlink_to(outside / "secret.txt")
+
+    listing = text(client.get("/admin/files/"))
+    assert "escape" not in listing and "link.txt" not in listing
+    for url in (
+        "/admin/files/b/escape",
+        "/admin/files/download/escape/secret.txt",
+        "/admin/files/download/link.txt",
+    ):
+        assert client.get(url).status_code == 404, url
+    client.post("/admin/files/delete/", data={"path": "escape"})
+    client.post("/admin/files/rename/", data={"path": "link.txt", "name": "x.txt"})
+    assert (outside / "secret.txt").read_bytes() == b"secret"
