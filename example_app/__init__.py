@@ -27,7 +27,7 @@ from flask_store.exceptions import StoreError
 from flask_store.forms import human_size
 from flask_store.providers.local import LocalProvider
 
-from . import settings
+from . import flask_admin_views, settings
 from .auth import LogoutForm, logged_in, login_url
 from .auth import bp as auth_bp
 from .models import db
@@ -66,6 +66,7 @@ def create_app(
         human_size=human_size,
     )
     app.cli.command("make-bucket")(make_bucket)
+    flask_admin_views.init_app(app)  # at /flask-admin/, when it is installed
 
     with app.app_context():
         db.create_all()

@@ -1,0 +1,60 @@
+"""The example app's optional Flask-Admin views, at ``/flask-admin/``.
+
+Enabled when Flask-Admin is installed (``pip install
+"Flask-Store[flask-admin]"``): the documents with upload fields for their
+files, and the store's files, both behind the example's login. Every form
+carries a CSRF token (Flask-Admin's ``SecureForm``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect
+
+from .auth import logged_in, login_url
+from .models import Document, db
+
+try:
+    from flask_admin import Admin, AdminIndexView
+    from flask_admin.form import SecureForm
+
+    from flask_store.contrib.flask_admin import StoreFileAdmin, StoreModelView
+except ImportError:  # Flask-Admin is optional
+    Admin = None
+
+URL = "/flask-admin"
+
+
+def init_app(app: Flask) -> None:
+    """Add the Flask-Admin views to ``app`` when Flask-Admin is installed."""
+    if Admin is None:
+        return
+    admin = Admin(
+        app, name="Flask-Store example", url=URL, index_view=IndexView(url=URL)
+    )
+    admin.add_view(DocumentView(Document, db, name="Documents"))
+    admin.add_view(FilesView(name="Files", endpoint="store_files"))
+
+
+if Admin is not None:
+
+    class LoginRequired:
+        """Only a logged-in user sees the views; others go to the login."""
+
+        def is_accessible(self) -> bool:
+            return logged_in()
+
+        def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+            return redirect(login_url())
+
+    class IndexView(LoginRequired, AdminIndexView):  # type: ignore[misc]
+        pass
+
+    class DocumentView(LoginRequired, StoreModelView):  # type: ignore[misc]
+        form_base_class = SecureForm
+        column_list = ("title", "attachment", "image", "created")
+        form_excluded_columns = ("created",)
+
+    class FilesView(LoginRequired, StoreFileAdmin):  # type: ignore[misc]
+        form_base_class = SecureForm
