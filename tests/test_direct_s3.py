@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from moto import mock_aws
 
 from flask_store.direct import confirm_upload, read_receipt
 from flask_store.direct.s3 import s3_uploads
 
 from . import s3_support
+from .docs_examples import run_example
 from .s3_support import create_bucket, raw_client, s3_app
 
 pytestmark = pytest.mark.s3server
@@ -70,10 +73,10 @@ def post_file(params: dict[str, Any], data: bytes) -> requests.Response:
 
 
 def start_multipart(
-    client: FlaskClient, filename: str, **metadata: Any
+    client: FlaskClient, filename: str, prefix: str = "/direct", **metadata: Any
 ) -> dict[str, Any]:
     response = client.post(
-        "/direct/s3/multipart",
+        f"{prefix}/s3/multipart",
         json={"filename": filename, "type": "", "metadata": metadata},
     )
     assert response.status_code == 200, response.get_json()
@@ -81,12 +84,15 @@ def start_multipart(
 
 
 def send_parts(
-    client: FlaskClient, upload: dict[str, Any], parts: dict[int, bytes]
+    client: FlaskClient,
+    upload: dict[str, Any],
+    parts: dict[int, bytes],
+    prefix: str = "/direct",
 ) -> list[dict[str, Any]]:
     sent = []
     for number, data in parts.items():
         signed = client.get(
-            f"/direct/s3/multipart/{upload['uploadId']}/{number}",
+            f"{prefix}/s3/multipart/{upload['uploadId']}/{number}",
             query_string={"key": upload["key"]},
         ).get_json()
         put = requests.put(signed["url"], data=data, timeout=30)
@@ -278,3 +284,26 @@ def test_the_staging_area_is_hidden_and_abandoned_uploads_are_cleaned(
     assert "unconfirmed direct upload" in cleaned.output
     assert raw.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert keys(raw, bucket) == {}
+
+
+def test_docs_example_takes_a_direct_upload(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        create_bucket("my-bucket")
+        module = run_example("s3-direct", "docs_s3_direct_example")
+        try:
+            client = module.app.test_client()
+            prefix = "/uploads/direct"
+            upload = start_multipart(client, "plan.pdf", prefix, location="plans")
+            parts = send_parts(client, upload, {1: b"%PDF plan"}, prefix)
+            done = client.post(
+                f"/uploads/direct/s3/multipart/{upload['uploadId']}/complete",
+                query_string={"key": upload["key"]},
+                json={"parts": parts},
+            ).get_json()
+            confirmed = client.post("/documents", data={"receipt": done["receipt"]})
+            assert confirmed.get_json() == {"path": "plans/plan.pdf"}
+            assert keys(raw_client(), "my-bucket") == {"plans/plan.pdf": b"%PDF plan"}
+        finally:
+            sys.modules.pop("docs_s3_direct_example", None)
