@@ -90,9 +90,10 @@ def _backend() -> S3Backend:
 @s3_uploads.before_request
 def check_request() -> None:
     check_upload_request()
-    # JSON bodies need a CORS preflight from another site, which is never
-    # granted: a page elsewhere cannot start, finish or cancel an upload.
-    if request.method in ("POST", "DELETE") and request.mimetype != "application/json":
+    # A JSON body, like a DELETE, needs a CORS preflight from another site,
+    # which is never granted: a page elsewhere cannot start, finish or
+    # cancel an upload.
+    if request.method == "POST" and request.mimetype != "application/json":
         raise BadRequest("Send the request's body as JSON (application/json).")
 
 
@@ -290,10 +291,13 @@ def _publish(backend: S3Backend, staged: _Staged) -> Any:
         raise
     path = backend.move(staged.path, staged.location)
     provider = current_state().provider(path, app=current_app._get_current_object())  # type: ignore[attr-defined]
+    receipt = sign_receipt(path, size)
+    # Uppy hands the browser ``location`` and ``key`` alone: the receipt is
+    # the key, as the key it was given was a token too.
     response = jsonify(
-        location=provider.absolute_url, path=path, receipt=sign_receipt(path, size)
+        location=provider.absolute_url, key=receipt, path=path, receipt=receipt
     )
-    response.headers["Flask-Store-Receipt"] = sign_receipt(path, size)
+    response.headers["Flask-Store-Receipt"] = receipt
     return response
 
 

@@ -1,0 +1,150 @@
+"""Uppy's AWS S3 plugin (npm ``uppy``) in Chromium against the direct-upload
+endpoints and moto's ThreadedMotoServer: the bytes go to S3, not the app."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, Response, request, send_file
+from werkzeug.serving import make_server
+
+from flask_store.direct import confirm_upload
+from flask_store.direct.s3 import s3_uploads
+
+from .. import s3_support
+from ..s3_support import create_bucket, s3_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.s3server]
+
+moto_server = s3_support.moto_server
+
+ROOT = Path(__file__).resolve().parents[2]
+UPPY = ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.js"
+MiB = 1024 * 1024
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Direct upload</title>
+<link rel="icon" href="data:,">
+<script src="/uppy.min.js" defer></script><script src="/page.js" defer></script>
+</head><body><main><h1>Direct upload</h1>
+<label for="file">File</label> <input type="file" id="file">
+<p id="status" aria-live="polite"></p>
+<form method="post" action="/confirm" id="confirm">
+<input type="hidden" name="receipt" id="receipt"></form>
+</main></body></html>
+"""
+
+SCRIPT = """
+const uppy = new Uppy.Uppy({autoProceed: true});
+uppy.use(Uppy.AwsS3, {
+  companionEndpoint: location.origin + "/direct",
+  shouldUseMultipart: true,
+  getChunkSize: () => 5 * 1024 * 1024,
+});
+uppy.on("upload-success", (file, response) => {
+  document.getElementById("receipt").value = response.body.key;
+  document.getElementById("confirm").submit();
+});
+uppy.on("upload-error", (file, error) => {
+  document.getElementById("status").textContent = `Failed: ${error.message}`;
+});
+document.getElementById("file").addEventListener("change", (event) => {
+  const file = event.target.files[0];
+  uppy.addFile({name: file.name, type: file.type, data: file, meta: {location: "videos"}});
+});
+"""
+
+
+@pytest.fixture
+def direct_server(
+    tmp_path: Path, moto_server: str
+) -> Iterator[tuple[Flask, str, Any, str, dict[str, int]]]:
+    if not UPPY.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("uppy is missing: run `npm ci`.")
+        pytest.skip("uppy is not installed: run `npm ci`.")
+    bucket = f"uppy-{uuid.uuid4().hex[:12]}"
+    raw = create_bucket(bucket, moto_server)
+    raw.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["*"],
+                    "AllowedMethods": ["GET", "PUT", "POST"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                }
+            ]
+        },
+    )
+    # A file larger than the app would ever take in one request.
+    app = s3_app(tmp_path, bucket, moto_server, MAX_CONTENT_LENGTH=MiB)
+    app.register_blueprint(s3_uploads, url_prefix="/direct")
+    received = {"bytes": 0}
+
+    @app.before_request
+    def count() -> None:
+        received["bytes"] += request.content_length or 0
+
+    @app.after_request
+    def csp(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; connect-src 'self' {moto_server}; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:"
+        )
+        return response
+
+    @app.get("/")
+    def index() -> str:
+        return PAGE
+
+    @app.get("/uppy.min.js")
+    def uppy_script() -> Response:
+        return send_file(UPPY, mimetype="text/javascript")
+
+    @app.get("/page.js")
+    def page_script() -> Response:
+        return Response(SCRIPT, mimetype="text/javascript")
+
+    @app.post("/confirm")
+    def confirm() -> str:
+        stored = confirm_upload(request.form["receipt"])
+        return (
+            '<!doctype html><title>Stored</title><link rel=icon href="data:,">'
+            f"<p id=stored>{stored.relative_path}</p>"
+        )
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}", raw, bucket, received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_file_larger_than_the_app_takes_goes_straight_to_s3(
+    page: Any, direct_server: tuple[Flask, str, Any, str, dict[str, int]]
+) -> None:
+    _, url, raw, bucket, received = direct_server
+    data = os.urandom(12 * MiB)  # three parts; the app takes 1 MiB at most
+    page.goto(url + "/")
+    page.set_input_files(
+        "#file",
+        files=[{"name": "talk.mp4", "mimeType": "video/mp4", "buffer": data}],
+    )
+    page.wait_for_selector("#stored", timeout=60_000)
+    assert page.text_content("#stored") == "videos/talk.mp4"
+    stored = raw.get_object(Bucket=bucket, Key="videos/talk.mp4")["Body"].read()
+    assert stored == data
+    # What passed through the app: JSON requests and the receipt, no file.
+    assert received["bytes"] < 16 * 1024
