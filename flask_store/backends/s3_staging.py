@@ -56,7 +56,11 @@ def leftovers(backend: S3Backend, older_than: timedelta) -> Iterator[Leftover]:
                         upload["Initiated"],
                         "abort",
                     )
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if error_code(exc) == "NotImplemented":
+            return  # a server without multipart listings has none to show
+        raise translate(exc, prefix, "list") from exc
+    except BotoCoreError as exc:
         raise translate(exc, prefix, "list") from exc
 
 
