@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from moto.s3.responses import S3Response
+from werkzeug.serving import make_server
 
 from flask_store import Store
 
@@ -46,6 +47,20 @@ def atomic_moto_writes() -> Iterator[None]:
         for name in ("put_object", "copy_object", "_key_response_post"):
             patch.setattr(S3Response, name, serialised(getattr(S3Response, name)))
         yield
+
+
+@contextlib.contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def make_app(tmp_path: Any, **config: Any) -> Flask:

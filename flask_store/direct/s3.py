@@ -289,7 +289,10 @@ def _publish(backend: S3Backend, staged: _Staged) -> Any:
     except HTTPException:
         backend.delete(staged.path)
         raise
-    path = backend.move(staged.path, staged.location)
+    try:
+        path = backend.move(staged.path, staged.location)
+    except StoredFileNotFound:  # another request confirmed it meanwhile
+        raise NotFound("The upload was already confirmed.") from None
     provider = current_state().provider(path, app=current_app._get_current_object())  # type: ignore[attr-defined]
     receipt = sign_receipt(path, size)
     # Uppy hands the browser ``location`` and ``key`` alone: the receipt is

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -19,13 +18,12 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, redirect, render_template_string, request, url_for
-from werkzeug.serving import make_server
 
 from flask_store import Store
 from flask_store.blueprint import blueprint
 from flask_store.forms import UploadForm
 
-from ..conftest import make_app
+from ..conftest import make_app, serve
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -135,15 +133,8 @@ def chromium(chromium_path: str) -> Iterator[Any]:
 def live_app(tmp_path: Any) -> Iterator[tuple[Flask, str]]:
     """The app served on 127.0.0.1 by a real server; yields (app, base URL)."""
     app = build_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield app, url
 
 
 @pytest.fixture

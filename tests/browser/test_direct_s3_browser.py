@@ -4,7 +4,6 @@ endpoints and moto's ThreadedMotoServer: the bytes go to S3, not the app."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +11,12 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, request, send_file
-from werkzeug.serving import make_server
 
 from flask_store.direct import confirm_upload
 from flask_store.direct.s3 import s3_uploads
 
 from .. import s3_support
+from ..conftest import serve
 from ..s3_support import create_bucket, s3_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3server]
@@ -121,15 +120,8 @@ def direct_server(
             f"<p id=stored>{stored.relative_path}</p>"
         )
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", raw, bucket, received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield app, url, raw, bucket, received
 
 
 def test_a_file_larger_than_the_app_takes_goes_straight_to_s3(

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask, Response, request, send_file
 from markupsafe import escape
-from werkzeug.serving import make_server
 
 from flask_store import Store
 from flask_store.direct import confirm_upload, tus_uploads
 
-from ..conftest import make_app
+from ..conftest import make_app, serve
 from .conftest import CSP
 
 pytestmark = pytest.mark.browser
@@ -113,15 +112,8 @@ def tus_server(tmp_path: Path) -> Iterator[tuple[Flask, str, dict[str, Any]]]:
         stored = confirm_upload(request.form["receipt"])
         return f'<!doctype html><title>Stored</title><link rel=icon href="data:,"><p id=stored>{escape(stored.relative_path)}</p>'
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield app, url, seen
 
 
 def test_an_upload_survives_a_network_cut_without_starting_again(
