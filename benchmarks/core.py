@@ -14,7 +14,7 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 #: Units where a smaller number is better; all others are rates.
-TIME_UNITS = frozenset({"s", "ms", "MiB", "requests"})
+TIME_UNITS = frozenset({"s", "ms", "MiB", "requests", "bytes"})
 
 
 @dataclass

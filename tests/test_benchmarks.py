@@ -19,7 +19,7 @@ from benchmarks.core import Measure, Row
 from benchmarks.report import render
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?(?:e-?[0-9]+)? (?:s|ms|MiB|MiB/s|req/s|requests)"
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?(?:e-?[0-9]+)? (?:s|ms|MiB|MiB/s|req/s|requests|bytes)"
 
 
 def run_quick(tmp_path: Any, groups: str) -> str:
@@ -81,6 +81,15 @@ def test_s3_and_admin_groups_run(tmp_path: Any) -> None:
     check_rows(found["Admin listing"])
     requests = [row for row in found["S3"] if "HTTP requests per 1 KiB save |" in row]
     assert "ours: 1 requests" in requests[0]
+
+
+def test_direct_upload_group_runs(tmp_path: Any) -> None:
+    found = sections(run_quick(tmp_path, "direct"))
+    check_rows(found["Direct uploads to S3"])
+    (app_bytes,) = [
+        r for r in found["Direct uploads to S3"] if "bytes through the app" in r
+    ]
+    assert "| yes |" in app_bytes  # a few kB of JSON, whatever the file's size
 
 
 def test_unknown_group_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -27,7 +27,7 @@ from ..exceptions import (
     StoredFileNotFound,
     UploadFailed,
 )
-from . import s3_conditional, s3_listing, s3_staging
+from . import s3_conditional, s3_copy, s3_listing, s3_staging
 from .base import (
     Backend,
     CheckResult,
@@ -182,25 +182,60 @@ class S3Backend(Backend):
             ) from exc
 
     def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
-        honoured = self._honoured(candidates)
         with seekable_copy(stream) as source:
             start = source.tell()
 
-            def take(candidate: str) -> bool:
-                key = self.key(candidate)
+            def upload(key: str) -> bool:
                 source.seek(start)
-                if honoured:
-                    return self._upload(source, key)
-                # The server would overwrite: look first, and keep this
-                # host's other saves off the name until it is written.
-                if not reservations.reserve(self.bucket, key, host=True):
-                    return False
-                try:
-                    return not self._taken(candidate) and self._upload(source, key)
-                finally:
-                    reservations.release(self.bucket, key)
+                return self._upload(source, key)
 
-            return first_free(candidates, take)
+            return self._first_free(candidates, upload)
+
+    def _first_free(
+        self, candidates: Sequence[str], attempt: Callable[[str], bool]
+    ) -> str:
+        """The first candidate that ``attempt(key)`` wrote without replacing a file.
+
+        ``attempt`` must write with the write condition (it returns False when
+        S3 answers that the name is taken). Where the server would overwrite,
+        names are looked up first and this host's other writes kept off the
+        name until it is written.
+        """
+        honoured = self._honoured(candidates)
+
+        def take(candidate: str) -> bool:
+            key = self.key(candidate)
+            if honoured:
+                return attempt(key)
+            if not reservations.reserve(self.bucket, key, host=True):
+                return False
+            try:
+                return not self._taken(candidate) and attempt(key)
+            finally:
+                reservations.release(self.bucket, key)
+
+        return first_free(candidates, take)
+
+    def copy(self, path: str, location: str) -> str:
+        """Copy ``path`` into ``location`` on S3 itself (nothing through the app).
+
+        A name taken there gets a unique suffix; servers that cannot copy
+        parts (and empty files) are copied through the app.
+        """
+        location = names.clean_location(location)
+        head = self._head(path)
+        if PENDING in head.get("Metadata", {}):
+            raise pending(self.key(path))  # its bytes are not there yet
+        if not head.get("ContentLength"):
+            return super().copy(path, location)
+        source = self.key(path)
+        candidates = names.Candidates(location, path.rpartition("/")[2])
+        try:
+            return self._first_free(
+                candidates, lambda key: s3_copy.copy_object(self, source, key, head)
+            )
+        except s3_copy.CopyUnsupported:
+            return super().copy(path, location)
 
     def _taken(self, path: str) -> bool:
         """Whether ``path`` is stored; a failure to tell is an UploadFailed."""

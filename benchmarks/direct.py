@@ -1,0 +1,149 @@
+"""Direct uploads to S3: what the app does per upload, and the browser's time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from flask import Flask
+
+from flask_store import Store
+from flask_store.direct.s3 import s3_uploads
+
+from .core import Measure, MiB, Row, Section, Settings, Variant, compare
+from .motoserver import create_bucket, moto_server, raw_client, s3_config
+
+METHOD = """\
+An app with the direct-upload endpoints (`flask_store.direct.s3`) and moto's
+S3 server in a process of its own, on the loopback interface. A client plays
+the browser: it asks the app to start a multipart upload, to sign each 8 MiB
+part, and to complete it (which checks the object and moves it to its final
+name with a copy S3 makes itself), and sends the parts to S3 with `requests`,
+four at a time. *App CPU* is this process's CPU time spent inside the app's
+requests (`time.process_time` around each one, the app's boto3 calls
+included); *app bytes* are the request and response bodies the app read and
+wrote. The browser's time is compared with one presigned `PUT` of the same
+file, the single-request upload that other libraries offer."""
+
+PART = 8 * MiB
+
+
+class AppMeter:
+    """Calls the app through its test client, counting CPU time and bytes."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client = app.test_client()
+        self.cpu = 0.0
+        self.bytes = 0
+
+    def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        started = time.process_time()
+        response = self.client.open(url, method=method, **kwargs)
+        self.cpu += time.process_time() - started
+        self.bytes += len(response.get_data()) + (response.request.content_length or 0)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+
+def direct_upload(app: Flask, data: bytes, name: str) -> AppMeter:
+    """Upload ``data`` the way a browser does; return what the app spent."""
+    meter = AppMeter(app)
+    upload = meter.call(
+        "POST",
+        "/direct/s3/multipart",
+        json={"filename": name, "type": "", "metadata": {}},
+    )
+    query = {"key": upload["key"]}
+    chunks = [data[i : i + PART] for i in range(0, len(data), PART)]
+    urls = [
+        meter.call(
+            "GET", f"/direct/s3/multipart/{upload['uploadId']}/{n}", query_string=query
+        )["url"]
+        for n in range(1, len(chunks) + 1)
+    ]
+    with requests.Session() as http, ThreadPoolExecutor(4) as pool:
+        etags = list(
+            pool.map(
+                lambda pair: http.put(pair[0], data=pair[1]).headers["ETag"],
+                zip(urls, chunks, strict=True),
+            )
+        )
+    parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, start=1)]
+    meter.call(
+        "POST",
+        f"/direct/s3/multipart/{upload['uploadId']}/complete",
+        query_string=query,
+        json={"parts": parts},
+    )
+    return meter
+
+
+def one_put(client: Any, bucket: str, data: bytes) -> None:
+    url = client.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": f"plain/{uuid.uuid4().hex}"}
+    )
+    response = requests.put(url, data=data, timeout=600)
+    assert response.status_code == 200, response.text
+
+
+def run(settings: Settings) -> Section:
+    section = Section("direct", "Direct uploads to S3", METHOD)
+    workdir = os.path.join(settings.workdir, "direct")
+    os.makedirs(workdir)
+    try:
+        with moto_server() as endpoint:
+            bucket = f"bench-{uuid.uuid4().hex[:8]}"
+            create_bucket(endpoint, bucket)
+            app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
+            app.config.update(s3_config(endpoint, bucket), SECRET_KEY="bench")
+            Store(app)
+            app.register_blueprint(s3_uploads, url_prefix="/direct")
+            small, large = MiB, settings.size(256 * MiB, 16 * MiB)
+            metered = {}
+            for size in (small, large):
+                data = os.urandom(size)
+                runs = [
+                    direct_upload(app, data, f"f{size}.bin")
+                    for _ in range(settings.times(3))
+                ]
+                metered[size] = runs
+            label = f"{large // MiB} MiB"
+            section.rows.append(
+                Row(
+                    f"app CPU per direct upload, {label} against 1 MiB",
+                    Measure(label, [m.cpu for m in metered[large]], "s"),
+                    Measure("1 MiB", [m.cpu for m in metered[small]], "s"),
+                ).within(2.0)
+            )
+            section.rows.append(
+                Row(
+                    f"bytes through the app per direct upload of {label}",
+                    Measure(
+                        "app bytes", [float(m.bytes) for m in metered[large]], "bytes"
+                    ),
+                ).under(64 * 1024, "≤ 64 KiB")
+            )
+            data = os.urandom(large)
+            client = raw_client(endpoint)
+            samples = compare(
+                [
+                    Variant("ours", lambda: direct_upload(app, data, "timed.bin")),
+                    Variant("put", lambda: one_put(client, bucket, data)),
+                ],
+                settings.times(3),
+            )
+            section.rows.append(
+                Row(
+                    f"browser to S3, {label}: parallel parts against one presigned PUT",
+                    Measure("multipart, 4 parts at a time", samples["ours"], "s"),
+                    Measure("one PUT", samples["put"], "s"),
+                ).within(1.0)
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return section
