@@ -19,7 +19,9 @@ from benchmarks.core import Measure, Row
 from benchmarks.report import render
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?(?:e-?[0-9]+)? (?:s|ms|MiB|MiB/s|req/s|requests|bytes)"
+NUMBER = (
+    r"[0-9][0-9,]*(?:\.[0-9]+)?(?:e-?[0-9]+)? (?:s|ms|MiB|MiB/s|req/s|requests|bytes)"
+)
 
 
 def run_quick(tmp_path: Any, groups: str) -> str:
