@@ -87,8 +87,8 @@ def copy_object(
                 return False
             raise
         completed = True
-        copied = client.head_object(Bucket=bucket, Key=key)
-        if copied["ContentLength"] != size:
+        written = client.head_object(Bucket=bucket, Key=key)
+        if written["ContentLength"] != size:
             # A server that answers part copies without making them (s3rver
             # copies a stale version): drop ours, copy through the app.
             client.delete_object(Bucket=bucket, Key=key)
