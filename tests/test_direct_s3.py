@@ -7,6 +7,7 @@ sending the bytes straight to the presigned URLs with ``requests``.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import sys
@@ -24,10 +25,12 @@ from moto import mock_aws
 
 from flask_store.direct import confirm_upload, read_receipt
 from flask_store.direct.s3 import s3_uploads
+from flask_store.exceptions import UploadPending
+from flask_store.providers.s3 import S3Provider
 
 from . import s3_support
 from .docs_examples import run_example
-from .s3_support import create_bucket, raw_client, s3_app
+from .s3_support import Requests, create_bucket, raw_client, s3_app
 
 pytestmark = pytest.mark.s3server
 
@@ -227,7 +230,14 @@ def test_forged_keys_and_bad_requests_are_refused(direct: Direct) -> None:
     )
     assert client.post("/direct/s3/confirm", json={"key": forged}).status_code == 404
     assert client.post("/direct/s3/confirm", data="key=1").status_code == 400
-    not_sent = client.post("/direct/s3/confirm", json={"key": upload["key"]})
+    assert (
+        client.post("/direct/s3/confirm", json={"key": upload["key"]}).status_code
+        == 404
+    )  # a multipart upload's key is not a POST's
+    never_posted = client.get(
+        "/direct/s3/params", query_string={"filename": "a.bin"}
+    ).get_json()["key"]
+    not_sent = client.post("/direct/s3/confirm", json={"key": never_posted})
     assert not_sent.status_code == 404
     assert "has not reached S3" in not_sent.get_json()["error"]
     assert (
@@ -307,3 +317,48 @@ def test_docs_example_takes_a_direct_upload(monkeypatch: pytest.MonkeyPatch) -> 
             assert keys(raw_client(), "my-bucket") == {"plans/plan.pdf": b"%PDF plan"}
         finally:
             sys.modules.pop("docs_s3_direct_example", None)
+
+
+def test_a_multipart_upload_claims_its_name_before_the_first_byte(
+    direct: Direct,
+) -> None:
+    client, raw, bucket, app = direct.client, direct.raw, direct.bucket, direct.app
+    first = start_multipart(client, "cv.pdf")
+    second = start_multipart(client, "cv.pdf")
+    with app.app_context():
+        # A save meanwhile gets a name of its own too, and the claimed name
+        # reads as pending, not as a file.
+        saved = S3Provider(io.BytesIO(b"saved"), filename="cv.pdf").save()
+        assert saved.filename not in ("cv.pdf",)
+        with pytest.raises(UploadPending):
+            S3Provider("cv.pdf").read()
+    requests_made = Requests(app)
+    done = [
+        client.post(
+            f"/direct/s3/multipart/{u['uploadId']}/complete",
+            query_string={"key": u["key"]},
+            json={"parts": send_parts(client, u, {1: data})},
+        ).get_json()
+        for u, data in ((second, b"two"), (first, b"one"))
+    ]
+    assert done[1]["path"] == "cv.pdf" and done[0]["path"] != "cv.pdf"
+    files = keys(raw, bucket)
+    assert files["cv.pdf"] == b"one" and files[done[0]["path"]] == b"two"
+    assert files[saved.relative_path] == b"saved" and len(files) == 3
+    # Completed where it was uploaded: S3 copied nothing.
+    assert "UploadPartCopy" not in requests_made.sent
+    assert "CopyObject" not in requests_made.sent
+
+
+def test_cancelling_gives_the_name_back(direct: Direct) -> None:
+    client, raw, bucket, app = direct.client, direct.raw, direct.bucket, direct.app
+    upload = start_multipart(client, "draft.txt")
+    client.delete(
+        f"/direct/s3/multipart/{upload['uploadId']}",
+        query_string={"key": upload["key"]},
+    )
+    assert keys(raw, bucket) == {}
+    with app.app_context():
+        assert S3Provider(io.BytesIO(b"x"), filename="draft.txt").save().filename == (
+            "draft.txt"
+        )

@@ -7,18 +7,15 @@ The upload waits in a spooled file with a ticket (:mod:`.background`), so
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
-from ..content import guess_type
 from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
 from ..settings import count, optional_text
 from ..signals import upload_failed
-from . import s3_recovery, s3_staging
+from . import s3_claims, s3_recovery, s3_staging
 from .background import (
     load_gevent,
     remove_spool,
@@ -26,8 +23,9 @@ from .background import (
     uploads,
     write_ticket,
 )
-from .base import Leftover, first_free
+from .base import Leftover
 from .s3 import S3Backend
+from .s3_claims import Claim
 from .s3_client import (
     NOT_FOUND,
     PENDING,
@@ -35,26 +33,14 @@ from .s3_client import (
     BotoCoreError,
     ClientError,
     error_code,
-    retried,
     translate,
 )
-from .s3_conditional import TAKEN, reservations
+from .s3_conditional import reservations
 
 if TYPE_CHECKING:
     from flask import Flask
 
 log = logging.getLogger("flask_store.providers.s3")
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """A key claimed on S3 by a placeholder, for one background upload."""
-
-    path: str  # relative to STORE_PATH, as save() reports it
-    key: str
-    token: str  # the upload's token, in the final object's metadata
-    claim: str  # the placeholder's token, in its metadata
-    etag: str  # the placeholder's ETag, which the upload must replace
 
 
 class S3GeventBackend(S3Backend):
@@ -112,7 +98,7 @@ class S3GeventBackend(S3Backend):
         honoured = self._honoured(candidates)
         spooled = self._spool(stream)
         try:
-            claim = self._claim(candidates, honoured)
+            claim = s3_claims.claim_first(self, candidates, honoured)
             try:
                 self._write_ticket(spooled, claim)
                 uploads.start(
@@ -120,7 +106,7 @@ class S3GeventBackend(S3Backend):
                 )
             except BaseException:
                 reservations.release(self.bucket, claim.key)
-                self._drop_placeholder(claim)
+                s3_claims.drop_placeholder(self, claim)
                 raise
         except BaseException:
             remove_spool(spooled)
@@ -130,7 +116,7 @@ class S3GeventBackend(S3Backend):
     def _spool(self, stream: IO[bytes]) -> str:
         return spool_copy(stream, self.spool_path, fsync=self.fsync)
 
-    def _write_ticket(self, spooled: str, claim: _Claim) -> None:
+    def _write_ticket(self, spooled: str, claim: Claim) -> None:
         ticket = {
             "bucket": self.bucket,
             "key": claim.key,
@@ -139,90 +125,6 @@ class S3GeventBackend(S3Backend):
             "claim": claim.claim,
         }
         write_ticket(spooled, ticket, fsync=self.fsync)
-
-    # -- claiming a name ------------------------------------------------
-
-    def _claim(self, candidates: Sequence[str], honoured: bool) -> _Claim:
-        token = secrets.token_hex(16)
-        claims: list[_Claim] = []
-
-        def take(candidate: str) -> bool:
-            key = self.key(candidate)
-            # Where S3 would not decide, this host's processes take turns.
-            if not reservations.reserve(self.bucket, key, host=not honoured):
-                return False  # another save is on it
-            try:
-                claim = self._claim_key(candidate, key, token, honoured)
-            except BaseException:
-                reservations.release(self.bucket, key)
-                raise
-            if claim is None:
-                reservations.release(self.bucket, key)
-                return False
-            # The placeholder holds the name now; this process keeps it
-            # until the upload ends.
-            reservations.unlock_host(self.bucket, key)
-            claims.append(claim)
-            return True
-
-        first_free(candidates, take)
-        return claims[0]
-
-    def _claim_key(
-        self, path: str, key: str, token: str, honoured: bool
-    ) -> _Claim | None:
-        """Write the placeholder that claims ``key``; None when it is taken."""
-        if not honoured and self._taken(path):
-            return None
-        claim = secrets.token_hex(16)
-        try:
-            response = self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                # A body of its own, so its ETag is this placeholder's alone.
-                Body=claim.encode(),
-                ContentType=guess_type(key),
-                Metadata={PENDING: claim},
-            )
-            etag: str | None = response["ETag"]
-        except ClientError as exc:
-            taken = error_code(exc) in TAKEN
-            if taken and not retried(exc):
-                return None
-            # A retried write may have landed before its reply was lost.
-            etag = self._placeholder_etag(key, claim)
-            if etag is None:
-                if taken:
-                    return None
-                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
-        except BotoCoreError as exc:
-            etag = self._placeholder_etag(key, claim)
-            if etag is None:
-                raise UploadFailed(f"Claiming {key!r} on S3 failed: {exc}") from exc
-        if etag is None or (
-            not honoured and self._placeholder_etag(key, claim) != etag
-        ):
-            return None  # another process's placeholder replaced ours
-        return _Claim(path, key, token, claim, etag)
-
-    def _placeholder_etag(self, key: str, claim: str) -> str | None:
-        """The ETag of ``key`` if it is the placeholder of ``claim``."""
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError):
-            return None
-        if head.get("Metadata", {}).get(PENDING) != claim:
-            return None
-        return str(head["ETag"])
-
-    def _drop_placeholder(self, claim: _Claim) -> None:
-        """Remove a placeholder whose upload never started (best effort)."""
-        if self._placeholder_etag(claim.key, claim.claim) is None:
-            return
-        try:
-            self.client.delete_object(Bucket=self.bucket, Key=claim.key)
-        except (ClientError, BotoCoreError) as exc:
-            log.warning("Could not remove the placeholder %r: %s", claim.key, exc)
 
     def _where(self, key: str, token: str, claim: str) -> str:
         """What holds ``key`` now: "uploaded", "pending", "gone" or "taken"."""
@@ -243,7 +145,7 @@ class S3GeventBackend(S3Backend):
     # -- the background upload --------------------------------------------
 
     def _upload_spooled(
-        self, spooled: str, claim: _Claim, honoured: bool, handle: Any
+        self, spooled: str, claim: Claim, honoured: bool, handle: Any
     ) -> None:
         """Upload the spooled file, retrying; runs in a greenlet, never raises."""
         try:
@@ -269,7 +171,7 @@ class S3GeventBackend(S3Backend):
             log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
 
     def _upload_with_retries(
-        self, spooled: str, claim: _Claim, honoured: bool
+        self, spooled: str, claim: Claim, honoured: bool
     ) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
         gevent = load_gevent()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .. import names
+from . import s3_claims
 from .background import (
     SPOOL_PREFIX,
     SPOOL_SUFFIX,
@@ -103,7 +104,7 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
             f"removed ({path} {'is on S3' if where == 'uploaded' else 'was deleted'})"
         )
     if where == "pending":
-        etag = backend._placeholder_etag(ticket["key"], ticket["claim"])
+        etag = s3_claims.placeholder_etag(backend, ticket["key"], ticket["claim"])
         if etag is not None:
             with (
                 backend.conditions.replacing(backend.bucket, ticket["key"], etag),

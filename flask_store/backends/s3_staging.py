@@ -1,10 +1,12 @@
-"""The hidden prefix browsers upload to directly, and what they leave there.
+"""What direct uploads from browsers leave behind, and how it is swept.
 
-A direct upload (:mod:`flask_store.direct.s3`) goes to a key under
+A presigned POST (:mod:`flask_store.direct.s3`) goes to a key under
 ``STORE_PATH/.flask-store-uploads/`` first and is moved to its final name
-once the app has checked it. An upload nobody confirmed stays there, and a
-multipart upload nobody completed keeps its parts on S3: ``flask store
-cleanup`` deletes and aborts them once they are older than its grace period.
+once the app has checked it; one nobody confirmed stays there. A multipart
+upload goes to its final name, held meanwhile by a pending placeholder
+marked as a direct upload's; one nobody completed keeps its parts on S3 and
+its name. ``flask store cleanup`` deletes the first and aborts the second,
+giving its name back, once they are older than its grace period.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .. import names
 from .base import Leftover
-from .s3_client import BotoCoreError, ClientError, error_code, translate
+from .s3_client import PENDING, BotoCoreError, ClientError, error_code, translate
 from .s3_listing import objects
 
 if TYPE_CHECKING:
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 #: The hidden folder, under ``STORE_PATH``, that browsers upload to.
 STAGING = ".flask-store-uploads"
+
+#: In a placeholder's metadata: the name is held for a browser's upload.
+DIRECT_MARK = "flask-store-direct"
 
 UNCONFIRMED = "unconfirmed direct upload"
 UNFINISHED = "unfinished multipart upload"
@@ -43,18 +48,18 @@ def leftovers(backend: S3Backend, older_than: timedelta) -> Iterator[Leftover]:
                 obj["Key"], UNCONFIRMED, obj["Size"], obj["LastModified"], "delete"
             )
     pages = backend.client.get_paginator("list_multipart_uploads").paginate(
-        Bucket=backend.bucket, Prefix=prefix
+        Bucket=backend.bucket, Prefix=backend.prefix + "/" if backend.prefix else ""
     )
     try:
         for page in pages:
             for upload in page.get("Uploads", []):
-                if upload["Initiated"] <= cutoff:
+                if upload["Initiated"] <= cutoff and _direct(backend, upload["Key"]):
                     yield Leftover(
                         f"{upload['Key']}?uploadId={upload['UploadId']}",
                         UNFINISHED,
                         0,
                         upload["Initiated"],
-                        "abort",
+                        "abort, and give its name back",
                     )
     except ClientError as exc:
         if error_code(exc) == "NotImplemented":
@@ -64,16 +69,31 @@ def leftovers(backend: S3Backend, older_than: timedelta) -> Iterator[Leftover]:
         raise translate(exc, prefix, "list") from exc
 
 
+def _direct(backend: S3Backend, key: str) -> bool:
+    """Whether ``key`` is held by a direct upload's placeholder."""
+    try:
+        head = backend.client.head_object(Bucket=backend.bucket, Key=key)
+    except (ClientError, BotoCoreError):
+        return False
+    metadata = head.get("Metadata", {})
+    return PENDING in metadata and DIRECT_MARK in metadata
+
+
 def clean(backend: S3Backend, leftover: Leftover) -> str:
     """Abort an unfinished multipart upload, or delete an unconfirmed object
     unless it was written again since it was found."""
     key, _, upload_id = leftover.path.partition("?uploadId=")
-    if not key.startswith(staging_prefix(backend)):
+    unfinished = leftover.kind == UNFINISHED
+    if not (
+        _direct(backend, key) if unfinished else key.startswith(staging_prefix(backend))
+    ):
         raise ValueError(f"{leftover.path} is not a direct upload of this store.")
     client, bucket = backend.client, backend.bucket
     try:
-        if leftover.kind == UNFINISHED:
+        if unfinished:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            if _direct(backend, key):  # still the placeholder: free the name
+                client.delete_object(Bucket=bucket, Key=key)
             return "aborted"
         head = client.head_object(Bucket=bucket, Key=key)
         if head["LastModified"] > leftover.modified:
