@@ -362,3 +362,36 @@ def test_cancelling_gives_the_name_back(direct: Direct) -> None:
         assert S3Provider(io.BytesIO(b"x"), filename="draft.txt").save().filename == (
             "draft.txt"
         )
+
+
+def test_parts_can_be_signed_in_batches(direct: Direct) -> None:
+    client, raw, bucket = direct.client, direct.raw, direct.bucket
+    upload = start_multipart(client, "pair.bin")
+    batch = f"/direct/s3/multipart/{upload['uploadId']}/batch"
+    signed = client.get(
+        batch, query_string={"key": upload["key"], "partNumbers": "2,1"}
+    ).get_json()["presignedUrls"]
+    assert sorted(signed) == ["1", "2"]
+    data = {1: os.urandom(5 * MiB), 2: b"tail"}
+    parts = [
+        {
+            "PartNumber": n,
+            "ETag": requests.put(signed[str(n)], data=data[n], timeout=30).headers[
+                "ETag"
+            ],
+        }
+        for n in (1, 2)
+    ]
+    done = client.post(
+        f"/direct/s3/multipart/{upload['uploadId']}/complete",
+        query_string={"key": upload["key"]},
+        json={"parts": parts},
+    )
+    assert done.status_code == 200
+    assert keys(raw, bucket) == {"pair.bin": data[1] + data[2]}
+    for bad in ("", "0,1", "x", ",".join(str(n) for n in range(1, 102))):
+        refused = client.get(
+            batch, query_string={"key": upload["key"], "partNumbers": bad}
+        )
+        assert refused.status_code == 400, bad
+        assert "part" in refused.get_json()["error"]

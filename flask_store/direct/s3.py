@@ -10,7 +10,8 @@
 - ``GET s3/params?filename=&type=&size=``: a presigned POST for one request;
   then ``POST s3/confirm`` with ``{"key": ...}``.
 - ``POST s3/multipart`` (``{filename, type, metadata}``), then per part
-  ``GET s3/multipart/<uploadId>/<partNumber>?key=``, ``GET
+  ``GET s3/multipart/<uploadId>/<partNumber>?key=`` (or several at once,
+  ``GET s3/multipart/<uploadId>/batch?key=&partNumbers=1,2,3``), ``GET
   s3/multipart/<uploadId>?key=`` (the parts S3 has, to resume), ``POST
   s3/multipart/<uploadId>/complete?key=`` and ``DELETE
   s3/multipart/<uploadId>?key=`` (cancel).
@@ -133,6 +134,21 @@ def create_multipart() -> Any:
     backend = _backend()
     upload_id, token = Claimed.start(backend, *_file(_json()))
     return jsonify(uploadId=upload_id, key=token)
+
+
+@s3_uploads.get("/s3/multipart/<upload_id>/batch")
+def sign_parts(upload_id: str) -> Any:
+    """Presigned URLs for several parts at once (``?partNumbers=1,2,3``)."""
+    backend = _backend()
+    upload = Claimed(request.args.get("key"))
+    try:
+        numbers = sorted({int(n) for n in request.args["partNumbers"].split(",")})
+    except (KeyError, ValueError):
+        raise BadRequest("Send the part numbers: ?partNumbers=1,2,3.") from None
+    if not numbers or numbers[0] < 1 or numbers[-1] > MAX_PARTS or len(numbers) > 100:
+        raise BadRequest(f"Sign 1 to 100 parts at a time, numbered 1 to {MAX_PARTS}.")
+    urls = {n: upload.part_url(backend, upload_id, n) for n in numbers}
+    return jsonify(presignedUrls=urls, expires=upload_expires())
 
 
 @s3_uploads.get("/s3/multipart/<upload_id>/<int:part>")
