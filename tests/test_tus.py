@@ -419,3 +419,18 @@ def test_docs_example_stores_a_resumable_upload(
         assert "not valid or has expired" in forged.get_data(as_text=True)
     finally:
         sys.modules.pop("docs_tus_example", None)
+
+
+def test_an_upload_hard_linked_from_elsewhere_is_never_written(
+    tus_app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    url = location(create(client, 5))
+    spool = Path(tus_app.config["STORE_PATH"]) / ".flask-store-spool"
+    (data,) = [p for p in spool.iterdir() if p.name.endswith(".upload")]
+    outside = tmp_path / "outside.txt"
+    data.unlink()
+    outside.write_bytes(b"")
+    os.link(outside, data)
+    assert send(client, url, 0, b"hello").status_code == 404
+    assert outside.read_bytes() == b""
+    assert store_files(tus_app) == {}

@@ -130,9 +130,12 @@ class SpooledTusUpload:
                 except FileNotFoundError:
                     raise Gone from None
                 own = os.fstat(fd)
-                if not stat.S_ISREG(own.st_mode) or (named.st_dev, named.st_ino) != (
-                    own.st_dev,
-                    own.st_ino,
+                if (
+                    not stat.S_ISREG(own.st_mode)
+                    # A second name (a hard link from elsewhere) would have
+                    # us write outside the store: only our own file will do.
+                    or own.st_nlink != 1
+                    or (named.st_dev, named.st_ino) != (own.st_dev, own.st_ino)
                 ):
                     raise Gone
                 yield folder, fd
