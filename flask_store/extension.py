@@ -13,9 +13,11 @@ from .cli import store_cli
 from .deprecation import warn_deprecated
 from .exceptions import NotConfiguredError
 from .providers.base import Provider as BaseProvider
-from .serving import serve
+from .serving import forget_variants, serve, serve_variant
 from .settings import CORE_SETTINGS, check_values, warn_unknown
+from .signals import file_deleted
 from .state import StoreState, store_provider, store_state
+from .variants import VARIANT_ENDPOINT
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -119,6 +121,14 @@ class Store:
         app.extensions["store"] = StoreState(self, app, provider, backend)
         if provider.register_route:
             self.register_route(app)
+        # Image variants of every provider's files, at signed URLs.
+        app.add_url_rule(
+            "/_flask_store/variants/<token>",
+            VARIANT_ENDPOINT,
+            serve_variant,
+            methods=["GET"],
+        )
+        file_deleted.connect(forget_variants)
 
         # Templates and static files for the upload macro and the admin.
         register_assets(app)

@@ -1,4 +1,5 @@
-"""The route that serves locally stored files under ``STORE_URL_PREFIX``.
+"""The routes that serve stored files: local ones under ``STORE_URL_PREFIX``,
+image variants of any provider's under ``/_flask_store/variants/``.
 
 Only regular files inside ``STORE_PATH`` are served: no traversal, no
 symlinks, no dotfiles, no folders. The file is opened by walking its path from
@@ -15,15 +16,20 @@ from __future__ import annotations
 import io
 import os
 import stat
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from flask import Response, current_app, request, send_file
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
-from . import fsops, names
+from . import fsops, names, variants
 from .backends.local import store_dir
 from .content import INLINE_TYPES, guess_type, is_inline_safe
+from .exceptions import StorageError
 from .fsops import StoreDir
+from .state import store_state
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = [
     "INLINE_TYPES",
@@ -32,6 +38,7 @@ __all__ = [
     "open_stored_file",
     "send_stored_file",
     "serve",
+    "serve_variant",
 ]
 
 
@@ -149,3 +156,45 @@ def serve(filename: str) -> Response:
     return send_stored_file(
         os.fdopen(fd, "rb"), name=name, mimetype=guess_type(name), st=st
     )
+
+
+#: How long browsers and CDNs may keep an image variant: its URL never
+#: changes for one original and one set of options.
+VARIANT_MAX_AGE = 365 * 24 * 3600
+
+
+def serve_variant(token: str) -> Response:
+    """Send an image variant, rendering and storing it on first request."""
+    try:
+        path, spec = variants.read(current_app, token)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from None
+    backend = store_state(current_app).backend
+    try:
+        stored = variants.ensure(backend, path, spec)
+    except FileNotFoundError:
+        raise NotFound("The original image is not stored.") from None
+    except variants.NotAnImage as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+    name = stored.rpartition("/")[2]
+    response = send_stored_file(
+        backend.open(stored),
+        name=name,
+        mimetype=guess_type(name),
+        max_age=VARIANT_MAX_AGE,
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+def forget_variants(app: Flask, provider: Any = None, **_: Any) -> None:
+    """Delete a deleted file's variants (a ``file_deleted`` receiver)."""
+    if provider is None or "store" not in app.extensions:
+        return
+    try:
+        variants.delete_variants(provider.backend, provider.relative_path)
+    except (StorageError, OSError, ValueError) as exc:
+        app.logger.warning(
+            "Could not delete the image variants of %r: %s", provider.relative_path, exc
+        )

@@ -94,7 +94,7 @@ class MemoryBackend(Backend):
             if not path.startswith(prefix):
                 continue
             name, slash, _ = path[len(prefix) :].partition("/")
-            if not matches(name, query.contains):
+            if names.is_hidden_name(name) or not matches(name, query.contains):
                 continue
             full = prefix + name
             if slash:
@@ -129,5 +129,6 @@ class MemoryBackend(Backend):
         with self.lock:
             items = sorted(self.files.items())
         for path, blob in items:
-            if path.startswith(prefix):
+            # Hidden paths (image variants, say) are left out, as on disk.
+            if path.startswith(prefix) and not names.is_hidden(path):
                 yield StoredFile(path, size=len(blob.data), modified=blob.modified)

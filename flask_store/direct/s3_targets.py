@@ -36,8 +36,8 @@ from ..backends.s3_client import (
 from ..backends.s3_conditional import TAKEN
 from ..backends.s3_staging import DIRECT_MARK, STAGING
 from ..exceptions import StoredFileNotFound
+from ..signing import serializer
 from .common import check_rules, upload_expires
-from .tokens import serializer
 
 
 def s3_call(backend: S3Backend, key: str, action: str, **params: Any) -> Any:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData
 
 from ..exceptions import BadUploadToken, StoredFileNotFound
+from ..signing import serializer
 from ..state import store_state
 
 if TYPE_CHECKING:
@@ -34,23 +35,6 @@ class UploadReceipt:
 
     path: str
     size: int
-
-
-def serializer(app: Flask, purpose: str) -> URLSafeTimedSerializer:
-    """The app's signer for ``purpose`` (``"receipt"``, ``"tus"``...).
-
-    The salt names the purpose, the app and its store, so a token made for
-    one of them is refused by the others.
-    """
-    if not app.secret_key:
-        raise RuntimeError(
-            "Direct and resumable uploads sign their tokens with SECRET_KEY: "
-            "set app.config['SECRET_KEY']."
-        )
-    backend = store_state(app).backend
-    where = getattr(backend, "bucket", "") + ":" + getattr(backend, "root", "")
-    salt = f"flask-store {purpose} {app.import_name} {where}"
-    return URLSafeTimedSerializer(app.secret_key, salt=salt)
 
 
 def sign_receipt(path: str, size: int, *, app: Flask | None = None) -> str:

@@ -46,10 +46,11 @@ from werkzeug.http import http_date
 
 from .. import names
 from ..backends.local import LocalBackend
+from ..signing import serializer
 from ..state import current_state
 from . import tus_spool
 from .common import check_rules, check_upload_request, upload_expires
-from .tokens import serializer, sign_receipt
+from .tokens import sign_receipt
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,expiration"

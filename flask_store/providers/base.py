@@ -35,6 +35,7 @@ from ..files import StoreFile
 from ..settings import Setting
 from ..signals import file_deleted, file_saved
 from ..state import StoreState, store_state
+from ..variants import ImageVariant, VariantSpec
 from .adapter import ProviderBackend
 from .binding import app_or_current, backend_for, make_backend
 from .operations import BackendOperations
@@ -376,6 +377,22 @@ class Provider(BackendOperations):
     def modified(self) -> datetime | None:
         """When the stored file was last written (UTC), when the backend knows."""
         return self._stat(self.relative_path).modified
+
+    def variant(
+        self,
+        width: int | None = None,
+        height: int | None = None,
+        *,
+        format: str = "webp",
+        fit: str = "contain",
+    ) -> ImageVariant:
+        """A resized copy of this image, rendered when its URL is first fetched.
+
+        See :mod:`flask_store.variants`. ``ValueError`` for impossible options.
+
+        .. versionadded:: 1.0
+        """
+        return ImageVariant(self, VariantSpec(width, height, format, fit))
 
     @property
     def content_type(self) -> str:

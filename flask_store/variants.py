@@ -1,0 +1,241 @@
+"""Image variants: a resized copy of a stored image, made when first asked for.
+
+``provider.variant(width=320, format="webp")`` is an :class:`ImageVariant`:
+its ``url`` is signed and never changes for one original and one set of
+options, so browsers and CDNs may cache it for good. The first request for
+it renders the variant with Pillow (EXIF orientation applied, metadata
+stripped, Pillow's decompression-bomb limit enforced) and stores it beside
+the original in the hidden folder ``.flask-store-variants/``, which
+listings, the serving route and ``flask store orphans`` leave alone; later
+requests send the stored copy. Deleting the original through Flask-Store
+deletes its variants.
+
+Needs the ``images`` extra (Pillow).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from flask import has_request_context, request, url_for
+from itsdangerous import BadData
+
+from . import names
+from .backends.base import PageQuery
+from .exceptions import UploadFailed
+from .signing import serializer
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .backends.base import Backend
+
+#: The hidden folder, under ``STORE_PATH``, that variants are kept in.
+VARIANTS_FOLDER = ".flask-store-variants"
+
+#: The endpoint that sends variants (``/_flask_store/variants/<token>``).
+VARIANT_ENDPOINT = "flask_store.variant"
+
+FORMATS = {"webp": "WEBP", "jpeg": "JPEG", "png": "PNG"}
+FITS = ("contain", "cover")
+
+#: The largest side a variant may have.
+MAX_SIDE = 4096
+
+
+class NotAnImage(ValueError):
+    """The original cannot be made into a variant: not an image Pillow reads,
+    or larger than its decompression-bomb limit."""
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """What a variant is: its largest width and height, format and fit.
+
+    ``contain`` fits the image inside the box, keeping its proportions;
+    ``cover`` fills the box and crops what sticks out. An image is never
+    enlarged.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    format: str = "webp"
+    fit: str = "contain"
+
+    def __post_init__(self) -> None:
+        for side in (self.width, self.height):
+            if side is not None and (
+                not isinstance(side, int)
+                or isinstance(side, bool)
+                or not 1 <= side <= MAX_SIDE
+            ):
+                raise ValueError(
+                    f"A variant's width and height go from 1 to {MAX_SIDE}."
+                )
+        if self.width is None and self.height is None:
+            raise ValueError("Give a variant's width, its height or both.")
+        if self.format not in FORMATS:
+            raise ValueError(f"A variant's format is one of {', '.join(FORMATS)}.")
+        if self.fit not in FITS:
+            raise ValueError(f"A variant's fit is one of {', '.join(FITS)}.")
+        if self.fit == "cover" and (self.width is None or self.height is None):
+            raise ValueError("fit='cover' needs both a width and a height.")
+
+    @property
+    def name(self) -> str:
+        """The variant's file name: the same for the same options."""
+        return f"{self.width or ''}x{self.height or ''}-{self.fit}.{self.format}"
+
+
+def variants_location(path: str) -> str:
+    """The hidden folder that holds the variants of the stored file ``path``."""
+    return names.join_key(VARIANTS_FOLDER, names.canonical_path(path))
+
+
+def variant_path(path: str, spec: VariantSpec) -> str:
+    """Where the variant ``spec`` of ``path`` is stored (one place, always)."""
+    return names.join_key(variants_location(path), spec.name)
+
+
+def render(source: IO[bytes], spec: VariantSpec) -> bytes:
+    """The variant of the image in ``source``, encoded.
+
+    :raises NotAnImage: for what Pillow cannot read, and for images over its
+        decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
+    """
+    try:
+        from PIL import Image, ImageOps
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError(
+            "Image variants need Pillow: pip install 'Flask-Store[images]'."
+        ) from exc
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns below twice its limit and refuses above: refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                image.draft("RGB", (spec.width or MAX_SIDE, spec.height or MAX_SIDE))
+                image = ImageOps.exif_transpose(image)
+                image.load()
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise NotAnImage(f"Not an image Flask-Store can resize: {exc}") from exc
+    keeps_alpha = spec.format != "jpeg" and image.mode in ("RGBA", "LA", "P")
+    image = image.convert("RGBA" if keeps_alpha else "RGB")
+    box = (spec.width or image.width, spec.height or image.height)
+    if spec.fit == "cover":
+        box = (min(box[0], image.width), min(box[1], image.height))
+        image = ImageOps.fit(image, box, Image.Resampling.LANCZOS)
+    else:
+        image.thumbnail(box, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    # No exif=, no icc_profile=: the variant carries no metadata.
+    image.save(out, FORMATS[spec.format])
+    return out.getvalue()
+
+
+def ensure(backend: Backend, path: str, spec: VariantSpec) -> str:
+    """The stored variant ``spec`` of ``path``, rendered and stored if missing.
+
+    Another request may render the same variant meanwhile: the first one
+    stored wins and the other's is dropped (both are the same image).
+    """
+    target = variant_path(path, spec)
+    if backend.exists(target):
+        return target
+    with backend.open(path) as source:
+        data = render(source, spec)
+    try:
+        return backend.write(io.BytesIO(data), [target])
+    except UploadFailed:  # stored by another request meanwhile
+        if backend.exists(target):
+            return target
+        raise
+
+
+def delete_variants(backend: Backend, path: str) -> list[str]:
+    """Delete every stored variant of ``path``; return their paths."""
+    location = variants_location(path)
+    deleted = []
+    while True:
+        # list_page, not list_folder: the variants' folder is hidden.
+        page = backend.list_page(location, PageQuery(limit=1000))
+        files = [entry.path for entry in page.entries if not entry.is_folder]
+        for file in files:
+            try:
+                backend.delete(file)
+            except FileNotFoundError:
+                continue
+            deleted.append(file)
+        if not files or page.next_after is None:
+            return deleted
+
+
+def sign(app: Flask, path: str, spec: VariantSpec) -> str:
+    """The token of a variant's URL (no expiry: the URL is cacheable)."""
+    value = [path, spec.width, spec.height, spec.format, spec.fit]
+    return str(serializer(app, "variant").dumps(value))
+
+
+def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
+    """The original's path and the spec a variant's token stands for."""
+    try:
+        value: Any = serializer(app, "variant").loads(token)
+        path, width, height, format_, fit = value
+        return names.canonical_path(path), VariantSpec(width, height, format_, fit)
+    except (BadData, ValueError, TypeError):
+        raise LookupError("There is no such image variant.") from None
+
+
+class ImageVariant:
+    """A variant of a stored image: a URL now, the file when first fetched."""
+
+    def __init__(self, original: Any, spec: VariantSpec) -> None:
+        #: The provider of the original image.
+        self.original = original
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"<ImageVariant {self.relative_path!r}>"
+
+    @property
+    def relative_path(self) -> str:
+        """Where the variant is (or will be) stored, relative to ``STORE_PATH``."""
+        return variant_path(self.original.relative_path, self.spec)
+
+    @property
+    def url(self) -> str:
+        """The variant's signed URL path (``/_flask_store/variants/...``)."""
+        app = self.original.app
+        token = sign(app, self.original.relative_path, self.spec)
+        if has_request_context():
+            return str(url_for(VARIANT_ENDPOINT, token=token))
+        adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
+        return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
+
+    @property
+    def absolute_url(self) -> str:
+        """The signed URL with ``STORE_DOMAIN`` or the current host, like a file's."""
+        domain = self.original.backend.domain
+        if domain:
+            return names.join_url(domain, self.url)
+        if has_request_context():
+            return names.join_url(request.root_url, self.url)
+        return self.url
+
+    def generate(self) -> str:
+        """Render and store the variant now (eagerly); return its path."""
+        return ensure(self.original.backend, self.original.relative_path, self.spec)
+
+    def open(self) -> IO[bytes]:
+        """The variant's bytes, rendering it first when it is missing."""
+        backend: Backend = self.original.backend
+        return backend.open(self.generate())
