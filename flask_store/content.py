@@ -220,4 +220,3 @@ def content_type(head: bytes, filename: str) -> str:
         return detected
     claimed = normal_type(guess_type(filename))
     return OCTET_STREAM if has_signature(claimed) else claimed
-

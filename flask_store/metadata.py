@@ -153,11 +153,11 @@ def image_size(head: bytes) -> tuple[int, int] | None:
     except image_module.DecompressionBombError as exc:
         raise DecompressionBomb(str(exc)) from None
     # A hostile header makes Pillow's parsers raise nearly anything.
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if any(issubclass(w.category, bomb) for w in caught):
         raise DecompressionBomb(
-            f"{size[0]}×{size[1]} pixels is more than the "
+            f"{size[0]}x{size[1]} pixels is more than the "
             f"{image_module.MAX_IMAGE_PIXELS} allowed."
         )
     return int(size[0]), int(size[1])
@@ -203,7 +203,8 @@ class Measured(io.RawIOBase):
         self.stream = stream
         self.filename = filename
         seekable = getattr(stream, "seekable", None)
-        self._start = stream.tell() if seekable is not None and seekable() else None
+        #: Where the stream was when measuring began, when it can seek.
+        self.start = stream.tell() if seekable is not None and seekable() else None
         self._hash = hashlib.sha256()
         self._size = 0
         self._ended = False
@@ -214,7 +215,9 @@ class Measured(io.RawIOBase):
         self.content_type = content_type(self.head, filename)
         try:
             self.image_size = (
-                image_size(self.head) if self.content_type.startswith("image/") else None
+                image_size(self.head)
+                if self.content_type.startswith("image/")
+                else None
             )
         except DecompressionBomb:
             self.image_size = None
@@ -284,12 +287,12 @@ class Measured(io.RawIOBase):
         it and rewound; any other is copied to a temporary file as it is
         hashed.
         """
-        if self._start is not None:
+        if self.start is not None:
             self.finish()
-            self.stream.seek(self._start)
+            self.stream.seek(self.start)
             yield self.stream
             return
         with tempfile.SpooledTemporaryFile(max_size=8 * _CHUNK) as copy:
             shutil.copyfileobj(self, copy, _CHUNK)
             copy.seek(0)
-            yield copy  # type: ignore[misc]
+            yield copy

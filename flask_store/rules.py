@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .content import contradicts, guess_type, normal_type, sniff_type
 from .content import content_type as type_by_content
+from .content import contradicts, guess_type, normal_type, sniff_type
 from .humanize import human_size
 from .metadata import DecompressionBomb, image_size
 
@@ -91,7 +91,9 @@ def too_large_message(name: str, max_size: int) -> str:
 def type_not_allowed_message(name: str, mimetype: str, allowed: Sequence[str]) -> str:
     """Why an upload named ``name`` was refused for the type of its content."""
     listed = ", ".join(allowed) or "none"
-    return f"{name} is not an allowed type: its content is {mimetype} (allowed: {listed})."
+    return (
+        f"{name} is not an allowed type: its content is {mimetype} (allowed: {listed})."
+    )
 
 
 def mismatch_message(name: str, claimed: str, detected: str | None) -> str:
@@ -129,9 +131,7 @@ def content_refusal(name: str, head: bytes, config: Any) -> str | None:
     return None
 
 
-def refusal(
-    name: str, size: int, config: Any, head: bytes | None = None
-) -> str | None:
+def refusal(name: str, size: int, config: Any, head: bytes | None = None) -> str | None:
     """Why the upload rules refuse a file named ``name`` of ``size`` bytes.
 
     ``STORE_ALLOWED_EXTENSIONS`` and ``STORE_MAX_SIZE``, as the forms and the
