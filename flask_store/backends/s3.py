@@ -153,10 +153,9 @@ class S3Backend(Backend):
             extra["ACL"] = self.acl
         if metadata is not None and metadata.sha256 is not None:
             extra["Metadata"] = metadata.s3_metadata()
+            extra["ChecksumAlgorithm"] = "SHA256"
             if metadata.size < self.transfer.multipart_threshold:
                 extra["ChecksumSHA256"] = metadata.sha256_base64
-            else:
-                extra["ChecksumAlgorithm"] = "SHA256"
         return extra
 
     def presigned_url(self, path: str, expires_in: int = 3600) -> str:
