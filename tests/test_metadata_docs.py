@@ -18,7 +18,9 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     sys.modules.pop("files_metadata", None)
 
 
-def test_files_metadata_example(in_tmp: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_metadata_example(
+    in_tmp: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = run_example("files-metadata", "files_metadata")
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "application/pdf"
