@@ -94,6 +94,12 @@ _ZIP_BASED = frozenset(
     }
 )
 
+#: Other types (beside images, audio, video, fonts) whose files have a signature.
+_SIGNED_APPLICATIONS = frozenset(
+    {"application/pdf", "application/gzip", "application/x-7z-compressed"}
+    | {"application/x-bzip2", "application/x-xz", "application/wasm"}
+)
+
 #: Markup a browser would render, recognised at the start of a file (after
 #: white space and a byte order mark), as the WHATWG sniffing rules do.
 _MARKUP = re.compile(
@@ -169,14 +175,7 @@ def has_signature(mimetype: str) -> bool:
     family = mimetype.partition("/")[0]
     if family in ("image", "audio", "video", "font"):
         return mimetype != "image/svg+xml"
-    return mimetype in _ZIP_BASED or mimetype in (
-        "application/pdf",
-        "application/gzip",
-        "application/x-7z-compressed",
-        "application/x-bzip2",
-        "application/x-xz",
-        "application/wasm",
-    )
+    return mimetype in _ZIP_BASED or mimetype in _SIGNED_APPLICATIONS
 
 
 def _kind(mimetype: str) -> str:

@@ -24,30 +24,28 @@ CSRF_MESSAGE = (
 )
 
 
+def _names(config: Any, key: str, like: str) -> Iterable[str] | None:
+    """The set of names the setting ``key`` holds; a string is a mistake."""
+    allowed: Iterable[str] | None = config.get(key)
+    if isinstance(allowed, str):
+        raise TypeError(f"{key} must be a set of {like}, not a string.")
+    return allowed
+
+
 def allowed_extensions(config: Any) -> list[str] | None:
     """``STORE_ALLOWED_EXTENSIONS`` as sorted lowercase names without dots."""
-    allowed: Iterable[str] | None = config.get("STORE_ALLOWED_EXTENSIONS")
-    if allowed is None:
-        return None
-    if isinstance(allowed, str):
-        raise TypeError(
-            "STORE_ALLOWED_EXTENSIONS must be a set of extensions like "
-            '{"png", "jpg"}, not a string.'
-        )
-    return sorted({ext.lower().lstrip(".") for ext in allowed})
+    allowed = _names(
+        config, "STORE_ALLOWED_EXTENSIONS", 'extensions like {"png", "jpg"}'
+    )
+    return None if allowed is None else sorted({e.lower().lstrip(".") for e in allowed})
 
 
 def allowed_types(config: Any) -> list[str] | None:
     """``STORE_ALLOWED_TYPES`` as sorted lowercase MIME patterns (``image/*``)."""
-    allowed: Iterable[str] | None = config.get("STORE_ALLOWED_TYPES")
-    if allowed is None:
-        return None
-    if isinstance(allowed, str):
-        raise TypeError(
-            "STORE_ALLOWED_TYPES must be a set of MIME types like "
-            '{"image/*", "application/pdf"}, not a string.'
-        )
-    return sorted({t.strip().lower() for t in allowed})
+    allowed = _names(
+        config, "STORE_ALLOWED_TYPES", 'MIME types like {"image/*", "application/pdf"}'
+    )
+    return None if allowed is None else sorted({t.strip().lower() for t in allowed})
 
 
 def type_allowed(mimetype: str, patterns: Sequence[str]) -> bool:

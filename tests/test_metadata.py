@@ -18,11 +18,9 @@ from .conftest import upload
 from .hostile_files import image
 from .s3_support import s3_app
 
-moto_server = s3_support.moto_server
-s3_endpoint = s3_support.s3_endpoint
-bucket = s3_support.bucket
-raw = s3_support.raw
-s3app = s3_support.s3app
+# The S3 fixtures, used by name below.
+moto_server, s3_endpoint = s3_support.moto_server, s3_support.s3_endpoint
+bucket, raw, s3app = s3_support.bucket, s3_support.raw, s3_support.s3app
 
 MiB = 1024 * 1024
 
@@ -68,15 +66,11 @@ def test_text_and_large_files(storage: Flask) -> None:
 
 
 def test_a_plain_file_object_and_an_unseekable_stream(storage: Flask) -> None:
-    class Unseekable(io.RawIOBase):
+    class Unseekable:
+        """Only ``read``, as a socket's file or a pipe gives."""
+
         def __init__(self, data: bytes) -> None:
-            self.data = io.BytesIO(data)
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: Any) -> int:
-            return self.data.readinto(buffer)
+            self.read = io.BytesIO(data).read
 
     data = b"%PDF-1.7\n" + b"x" * 200_000
     saved = store_provider()(Unseekable(data), filename="r.pdf").save()
