@@ -101,13 +101,27 @@ _SIGNED_APPLICATIONS = frozenset(
 )
 
 #: Markup a browser would render, recognised at the start of a file (after
-#: white space and a byte order mark), as the WHATWG sniffing rules do.
+#: white space, a byte order mark and comments), as the WHATWG sniffing
+#: rules do.
 _MARKUP = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?P<tag>\?xml"
-    rb"|(?:!doctype\s+html|html|head|body|script|iframe|svg|title|style|div"
-    rb"|table|a|p|br|h1|font|b)(?=[\s>/]))",
-    re.IGNORECASE | re.DOTALL,
+    rb"<(?P<tag>\?xml|(?:!doctype\s+html|html|head|body|script|iframe|svg|title"
+    rb"|style|div|table|a|p|br|h1|font|b)(?=[\s>/]))",
+    re.IGNORECASE,
 )
+
+
+def _skip_comments(head: bytes) -> int:
+    """Where the first thing that is no white space or comment starts."""
+    at = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while at < len(head) and head[at : at + 1].isspace():
+            at += 1
+        if not head.startswith(b"<!--", at):
+            return at
+        end = head.find(b"-->", at + 4)
+        if end < 0:
+            return len(head)
+        at = end + 3
 
 
 def normal_type(mimetype: str) -> str:
@@ -117,7 +131,8 @@ def normal_type(mimetype: str) -> str:
 
 
 def _markup_type(head: bytes) -> str | None:
-    match = _MARKUP.match(head[:4096])
+    head = head[:4096]
+    match = _MARKUP.match(head, _skip_comments(head))
     if match is None:
         return None
     tag = match["tag"].lower()

@@ -201,3 +201,13 @@ def test_the_macro_hint_names_the_types(tmp_path: Any) -> None:
         body = template.render(form=UploadForm())
     assert 'accept="image/*"' in body
     assert "Types: image/*" in body
+
+
+def test_sniffing_hostile_markup_takes_no_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    assert sniff_type(b"<!---->" * 5000 + b"x", "a.txt") is None
+    assert sniff_type(b"<!--" * 10000, "a.txt") is None
+    assert sniff_type(b"<!-- a --> \n<!--b--><HTML>", "a.txt") == "text/html"
+    assert time.perf_counter() - started < 1
