@@ -17,6 +17,7 @@ from . import s3_support
 from .conftest import upload
 from .hostile_files import image
 from .s3_support import s3_app
+from .test_spool import BIG, post, spool_app
 
 # The S3 fixtures, used by name below.
 moto_server, s3_endpoint = s3_support.moto_server, s3_support.s3_endpoint
@@ -189,3 +190,12 @@ def test_s3_multipart_upload_checks_each_part(
     # A multipart object's checksum is of its parts' checksums, checked per part.
     assert head["ChecksumSHA256"]
     assert raw.get_object(Bucket=bucket, Key=saved.absolute_path)["Body"].read() == data
+
+
+def test_a_spooled_upload_is_measured_and_still_linked(tmp_path: Any) -> None:
+    app = spool_app(tmp_path)
+    response = post(app, BIG, filename="big.bin")
+    assert response.json["linked"] is True  # nothing copied
+    with app.app_context():
+        metadata = store_provider()(response.json["path"]).metadata
+    assert (metadata.size, metadata.sha256) == (len(BIG), sha256(BIG))
