@@ -23,6 +23,7 @@ DEFAULT_JSON = "benchmarks/results.json"
 #: Group name to module; each module has ``run(settings) -> Section``.
 GROUPS = {
     "local": "local_save",
+    "metadata": "metadata",
     "http": "http_upload",
     "serving": "serving",
     "s3": "s3",

@@ -1,7 +1,7 @@
 """Upload and admin forms (Flask-WTF), validated against the app's config.
 
-``UploadForm`` reads ``STORE_ALLOWED_EXTENSIONS`` and ``STORE_MAX_SIZE`` when
-it validates, not when it is defined, so one form class serves every app and
+``UploadForm`` reads ``STORE_ALLOWED_EXTENSIONS``, ``STORE_ALLOWED_TYPES``,
+``STORE_MAX_SIZE`` and ``STORE_CHECK_CONTENT_MATCHES_NAME`` when it validates, not when it is defined, so one form class serves every app and
 follows config changes.
 """
 
@@ -25,8 +25,10 @@ from wtforms.validators import (
 
 from . import names
 from .humanize import human_size
+from .metadata import peek
 from .rules import (
     allowed_extensions,
+    content_refusal,
     not_allowed_message,
     too_large_message,
     upload_rules,
@@ -52,8 +54,10 @@ class StoreFileRules:
     The checks themselves are Flask-WTF's :class:`FileAllowed` and
     :class:`FileSize`, built at validation time from
     ``STORE_ALLOWED_EXTENSIONS`` and ``STORE_MAX_SIZE`` and run per file, so
-    every refused file gets its own message naming it. The messages are also
-    kept, per file name, in ``form.file_errors``.
+    every refused file gets its own message naming it. A file that passes
+    them has its first bytes checked (:func:`flask_store.rules.content_refusal`:
+    ``STORE_ALLOWED_TYPES``, content that contradicts the name). The messages
+    are also kept, per file name, in ``form.file_errors``.
     """
 
     def __call__(self, form: Form, field: Field) -> None:
@@ -81,6 +85,10 @@ class StoreFileRules:
                     check(form, single)
                 except (ValidationError, StopValidation) as exc:
                     file_errors.setdefault(name, []).append(str(exc))
+            if name not in file_errors and isinstance(upload, FileStorage):
+                reason = content_refusal(name, peek(upload.stream), config)
+                if reason is not None:
+                    file_errors[name] = [reason]
         form.file_errors = file_errors
         if file_errors:
             messages = [m for errors in file_errors.values() for m in errors]

@@ -89,6 +89,16 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "a set of extensions like {'png'}, or None",
         _is_names,
     ),
+    Setting(
+        "STORE_ALLOWED_TYPES",
+        "a set of MIME types like {'image/*'}, or None",
+        _is_names,
+    ),
+    Setting(
+        "STORE_CHECK_CONTENT_MATCHES_NAME",
+        "True, False or None",
+        lambda v: v is None or isinstance(v, bool),
+    ),
     optional_count("STORE_MAX_SIZE"),
     Setting(
         "STORE_ADMIN_ACCESS",
@@ -118,6 +128,8 @@ BUILT_IN_KEYS = frozenset(
         "STORE_URL_PREFIX",
         "STORE_FSYNC",
         "STORE_ALLOWED_EXTENSIONS",
+        "STORE_ALLOWED_TYPES",
+        "STORE_CHECK_CONTENT_MATCHES_NAME",
         "STORE_MAX_SIZE",
         "STORE_ADMIN_ACCESS",
         "STORE_ADMIN_CSRF",

@@ -52,7 +52,8 @@ def test_a_file_is_required(form_app: Flask) -> None:
 def test_allowed_extensions_are_read_at_validation_time(form_app: Flask) -> None:
     assert validate(form_app, [(b"x", "a.exe")]).errors == {}
     form_app.config["STORE_ALLOWED_EXTENSIONS"] = {"PNG", ".jpg"}
-    form = validate(form_app, [(b"x", "a.png"), (b"x", "b.JPG"), (b"x", "c.exe")])
+    png, jpeg = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0"
+    form = validate(form_app, [(png, "a.png"), (jpeg, "b.JPG"), (b"x", "c.exe")])
     assert form.errors == {
         "file": ["c.exe is not an allowed type (allowed: .jpg, .png)."]
     }
@@ -123,6 +124,7 @@ def test_upload_rules(form_app: Flask) -> None:
     assert upload_rules(form_app.config) == {
         "accept": None,
         "allowed": None,
+        "types": None,
         "max_size": None,
         "hint": "",
     }
@@ -130,6 +132,7 @@ def test_upload_rules(form_app: Flask) -> None:
     assert upload_rules(form_app.config) == {
         "accept": ".jpg,.png",
         "allowed": ["jpg", "png"],
+        "types": None,
         "max_size": 2048,
         "hint": "Allowed: .jpg, .png · up to 2 kB each",
     }

@@ -77,7 +77,10 @@ def test_macro_form_uploads(example: Flask) -> None:
     client = example.test_client()
     data = {
         "csrf_token": token(client, "/documents"),
-        "file": [(io.BytesIO(b"%PDF"), "a.pdf"), (io.BytesIO(b"png"), "b.png")],
+        "file": [
+            (io.BytesIO(b"%PDF"), "a.pdf"),
+            (io.BytesIO(b"\x89PNG\r\n\x1a\n"), "b.png"),
+        ],
     }
     response = client.post("/documents", data=data)
     assert response.status_code == 302

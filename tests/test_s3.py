@@ -6,6 +6,7 @@ in-process mock and once against a real HTTP S3 server on 127.0.0.1.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -264,18 +265,18 @@ def test_a_server_that_refuses_the_condition_needs_false(
 
 
 @pytest.mark.parametrize(
-    ("filename", "expected"),
+    ("filename", "data", "expected"),
     [
-        ("data.unknownext", "application/octet-stream"),
-        ("README", "application/octet-stream"),
-        ("page.html.gz", "application/gzip"),
-        ("photo.JPG", "image/jpeg"),
+        ("data.unknownext", b"x", "application/octet-stream"),
+        ("README", b"x", "application/octet-stream"),
+        ("page.html.gz", gzip.compress(b"<html>"), "application/gzip"),
+        ("photo.JPG", b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
     ],
 )
 def test_content_type(
-    s3app: Flask, raw: Any, bucket: str, filename: str, expected: str
+    s3app: Flask, raw: Any, bucket: str, filename: str, data: bytes, expected: str
 ) -> None:
-    saved = S3Provider(upload(b"x", filename)).save()
+    saved = S3Provider(upload(data, filename)).save()
     assert (
         raw.head_object(Bucket=bucket, Key=saved.absolute_path)["ContentType"]
         == expected

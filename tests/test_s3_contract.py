@@ -364,13 +364,13 @@ def test_a_file_deleted_before_its_upload_stays_deleted(
 
 
 @pytest.mark.parametrize(
-    ("filename", "content_type", "attachment"),
+    ("filename", "data", "content_type", "attachment"),
     [
-        ("drawing.svg", "image/svg+xml", True),
-        ("page.html", "text/html", True),
-        ("data.unknownext", "application/octet-stream", True),
-        ("photo.png", "image/png", False),
-        ("notes.txt", "text/plain", False),
+        ("drawing.svg", b"<svg onload=alert(1)/>", "image/svg+xml", True),
+        ("page.html", b"<html><script>alert(1)</script>", "text/html", True),
+        ("data.unknownext", b"\x00\x01", "application/octet-stream", True),
+        ("photo.png", b"\x89PNG\r\n\x1a\n", "image/png", False),
+        ("notes.txt", b"plain notes", "text/plain", False),
     ],
 )
 def test_active_content_is_stored_and_served_as_an_attachment(
@@ -378,10 +378,11 @@ def test_active_content_is_stored_and_served_as_an_attachment(
     raw: Any,
     bucket: str,
     filename: str,
+    data: bytes,
     content_type: str,
     attachment: bool,
 ) -> None:
-    saved = store_provider(app)(upload(b"<svg onload=alert(1)/>", filename)).save()
+    saved = store_provider(app)(upload(data, filename)).save()
     assert wait_for_uploads(timeout=30)
     head = raw.head_object(Bucket=bucket, Key=saved.absolute_path)
     assert head["ContentType"] == content_type

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from .. import names
 from ..content import guess_type
 from ..exceptions import UploadFailed
+from ..metadata import FileMetadata
 from ..settings import Setting
 
 if TYPE_CHECKING:
@@ -214,6 +215,18 @@ class Backend:
     def content_type(self, path: str) -> str:
         """The MIME type ``path`` is served with (by default from its name)."""
         return guess_type(path)
+
+    def record(self, path: str, metadata: FileMetadata) -> None:
+        """Keep what a save of ``path`` measured (by default, nowhere).
+
+        Called after :meth:`write`; a backend that stored the metadata with
+        the file (S3, from the :class:`~flask_store.metadata.Measured`
+        stream it was given) has nothing left to do.
+        """
+
+    def metadata(self, path: str) -> FileMetadata | None:
+        """The metadata recorded for ``path``, or ``None`` when there is none."""
+        return None
 
     # -- listing ----------------------------------------------------------
 

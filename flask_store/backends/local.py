@@ -21,8 +21,10 @@ from typing import IO, TYPE_CHECKING
 
 from .. import fsops, names
 from ..exceptions import FolderConflict, StoredFileNotFound
+from ..metadata import FileMetadata
 from ..settings import flag, text
 from ..state import StoreState
+from . import local_metadata
 from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, matches
 from .publish import (
     SPOOL_FOLDER,
@@ -164,6 +166,9 @@ class LocalBackend(Backend):
             if _not_found(exc):
                 raise self._lookup_error(path, exc) from None
             raise
+
+    def metadata(self, path: str) -> FileMetadata | None:
+        return local_metadata.read(self.dir, path_parts(path))
 
     def stat(self, path: str) -> StoredFile:
         try:

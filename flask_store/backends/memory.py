@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from .. import names
 from ..exceptions import StoredFileNotFound
+from ..metadata import FileMetadata
 from .base import (
     CHUNK_SIZE,
     Backend,
@@ -40,6 +41,7 @@ class MemoryBackend(Backend):
         self.lock = threading.Lock()
         self.files: dict[str, _Blob] = {}
         self.folders: set[str] = set()
+        self.recorded: dict[str, FileMetadata] = {}
 
     def snapshot(self) -> dict[str, bytes]:
         """What is stored: relative path to content."""
@@ -79,6 +81,14 @@ class MemoryBackend(Backend):
         with self.lock:
             if self.files.pop(path, None) is None:
                 raise StoredFileNotFound(f"{path!r} is not stored.")
+            self.recorded.pop(path, None)
+
+    def record(self, path: str, metadata: FileMetadata) -> None:
+        with self.lock:
+            self.recorded[path] = metadata
+
+    def metadata(self, path: str) -> FileMetadata | None:
+        return self.recorded.get(path)
 
     def stat(self, path: str) -> StoredFile:
         blob = self._blob(path)

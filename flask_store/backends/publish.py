@@ -22,6 +22,8 @@ from typing import IO
 
 from .. import fsops
 from ..exceptions import InsufficientStorage, NameTooLong
+from ..metadata import Measured
+from . import local_metadata
 from .base import CHUNK_SIZE, first_free
 
 #: Prefix of the temporary files written before a file is published. Names
@@ -253,7 +255,11 @@ def _copy(stream: IO[bytes], out: IO[bytes]) -> None:
 
 
 def _link_spooled(
-    upload: SpooledUpload, folder_fd: int, candidates: Sequence[str], fsync: bool
+    upload: SpooledUpload,
+    folder_fd: int,
+    candidates: Sequence[str],
+    fsync: bool,
+    measured: Measured | None,
 ) -> str | None:
     """Publish an upload spooled inside the store by hard-linking its file.
 
@@ -273,6 +279,8 @@ def _link_spooled(
     if (entry.st_dev, entry.st_ino) != (st.st_dev, st.st_ino):
         return None
     os.fchmod(fd, file_mode())
+    if measured is not None:
+        local_metadata.attach(fd, measured.metadata())
     if fsync:
         os.fsync(fd)
     try:
@@ -288,6 +296,21 @@ def _link_spooled(
         return None
 
 
+def _measured_in_place(measured: Measured) -> bool:
+    """Measure a stream the kernel can copy or link, and rewind it for that.
+
+    Reading it once to hash it costs less than copying it through Python.
+    """
+    source = measured.stream
+    if measured.start is None or not (
+        isinstance(source, SpooledUpload) or _regular_file(source) is not None
+    ):
+        return False
+    measured.finish()
+    source.seek(measured.start)
+    return True
+
+
 def write_in(
     root: fsops.StoreDir,
     parts: list[str],
@@ -296,12 +319,20 @@ def write_in(
     *,
     fsync: bool,
 ) -> str:
-    """Store ``stream`` in the folder ``parts`` under the first free candidate."""
+    """Store ``stream`` in the folder ``parts`` under the first free candidate.
+
+    A :class:`~flask_store.metadata.Measured` stream's metadata is set on the
+    new file before it is published. A spooled upload or a file on disk is
+    measured where it is first, then linked or copied by the kernel.
+    """
+    measured = stream if isinstance(stream, Measured) else None
+    if measured is not None and _measured_in_place(measured):
+        stream = measured.stream
     if isinstance(stream, SpooledUpload):
         linked = None
         folders = fsops.Folders(root.fd(create=True), parts)
         try:
-            linked = _link_spooled(stream, folders.fd, candidates, fsync)
+            linked = _link_spooled(stream, folders.fd, candidates, fsync, measured)
         finally:
             folders.close(remove=linked is None)
         if linked is not None:
@@ -311,6 +342,9 @@ def write_in(
     try:
         with os.fdopen(fd, "wb") as out:
             _copy(stream, out)
+            if measured is not None:
+                out.flush()
+                local_metadata.attach(out.fileno(), measured.metadata())
             if fsync:
                 out.flush()
                 os.fsync(out.fileno())

@@ -27,6 +27,7 @@ from ..exceptions import (
     StoredFileNotFound,
     UploadFailed,
 )
+from ..metadata import FileMetadata, Measured
 from . import s3_conditional, s3_copy, s3_listing, s3_staging
 from .base import (
     Backend,
@@ -131,20 +132,32 @@ class S3Backend(Backend):
     def absolute_path(self, path: str) -> str:
         return self.key(path)
 
-    def upload_args(self, key: str) -> dict[str, Any]:
-        """Content-Type, ACL and, for what a browser could run, an attachment.
+    def upload_args(
+        self, key: str, metadata: FileMetadata | None = None
+    ) -> dict[str, Any]:
+        """Content-Type, ACL, checksum and, for what a browser could run, an attachment.
 
         The local serving route's policy: a type that is not safe inline
-        (HTML, SVG, XML, scripts, anything unknown) is stored with
-        ``Content-Disposition: attachment``, so the bucket (or a CDN in front
-        of it) makes browsers download it instead of running it.
+        (HTML, SVG, XML, scripts, anything unknown), by the name or by the
+        content, is stored with ``Content-Disposition: attachment``, so the
+        bucket (or a CDN in front of it) makes browsers download it instead
+        of running it. With the ``metadata`` a save measured, the type is the
+        content's and the SHA-256 goes with the upload for S3 to check: as
+        ``ChecksumSHA256`` in one request, per part (``ChecksumAlgorithm``)
+        in a multipart upload; it is kept in the object's metadata either way.
         """
-        content_type = guess_type(key)
+        by_name = guess_type(key)
+        content_type = by_name if metadata is None else metadata.content_type
         extra: dict[str, Any] = {"ContentType": content_type}
-        if not is_inline_safe(content_type):
+        if not (is_inline_safe(content_type) and is_inline_safe(by_name)):
             extra["ContentDisposition"] = "attachment"
         if self.acl:
             extra["ACL"] = self.acl
+        if metadata is not None and metadata.sha256 is not None:
+            extra["Metadata"] = metadata.s3_metadata()
+            extra["ChecksumAlgorithm"] = "SHA256"
+            if metadata.size < self.transfer.multipart_threshold:
+                extra["ChecksumSHA256"] = metadata.sha256_base64
         return extra
 
     def presigned_url(self, path: str, expires_in: int = 3600) -> str:
@@ -182,12 +195,24 @@ class S3Backend(Backend):
             ) from exc
 
     def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
+        if isinstance(stream, Measured):
+            # The checksum goes with the upload: measure it all first.
+            with stream.completed() as source:
+                return self._write(source, candidates, stream.metadata())
+        return self._write(stream, candidates, None)
+
+    def _write(
+        self,
+        stream: IO[bytes],
+        candidates: Sequence[str],
+        metadata: FileMetadata | None,
+    ) -> str:
         with seekable_copy(stream) as source:
             start = source.tell()
 
             def upload(key: str) -> bool:
                 source.seek(start)
-                return self._upload(source, key)
+                return self._upload(source, key, metadata=metadata)
 
             return self._first_free(candidates, upload)
 
@@ -244,7 +269,14 @@ class S3Backend(Backend):
         except StorageError as exc:
             raise UploadFailed(str(exc)) from exc
 
-    def _upload(self, source: IO[bytes], key: str, token: str | None = None) -> bool:
+    def _upload(
+        self,
+        source: IO[bytes],
+        key: str,
+        token: str | None = None,
+        *,
+        metadata: FileMetadata | None = None,
+    ) -> bool:
         """Upload ``source`` to ``key`` unless taken; False when it is taken.
 
         One managed call: a PutObject, or a multipart upload that s3transfer
@@ -254,8 +286,8 @@ class S3Backend(Backend):
         """
         resumed = token is not None
         token = token or secrets.token_hex(16)
-        extra = self.upload_args(key)
-        extra["Metadata"] = {UPLOAD_TOKEN: token}
+        extra = self.upload_args(key, metadata)
+        extra["Metadata"] = {**extra.get("Metadata", {}), UPLOAD_TOKEN: token}
         try:
             self.client.upload_fileobj(
                 cast(IO[bytes], KeepOpen(source)),
@@ -332,6 +364,13 @@ class S3Backend(Backend):
         return StoredFile(
             path=path, size=head["ContentLength"], modified=head["LastModified"]
         )
+
+    def metadata(self, path: str) -> FileMetadata | None:
+        """The object's metadata, from one HEAD."""
+        head = self._head(path)
+        if PENDING in head.get("Metadata", {}):
+            raise pending(self.key(path))
+        return FileMetadata.from_s3_head(head)
 
     def content_type(self, path: str) -> str:
         """The Content-Type S3 serves the object with (from its name if missing)."""

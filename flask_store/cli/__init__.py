@@ -39,6 +39,7 @@ from .output import (
     progress,
 )
 from .uploads import background_uploads
+from .verify import verify_command
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -87,5 +88,6 @@ for _command in (
     check_command,
     orphans_command,
     cleanup_command,
+    verify_command,
 ):
     store_cli.add_command(_command)

@@ -18,6 +18,7 @@ from ..backends.base import (
 if TYPE_CHECKING:
     from flask import Flask
 
+    from ..metadata import FileMetadata
     from .base import Provider
 
 
@@ -99,6 +100,16 @@ class ProviderBackend(Backend):
         if self.inner is None:
             return super().content_type(path)
         return self.inner.content_type(path)
+
+    def record(self, path: str, metadata: FileMetadata) -> None:
+        # Only for files the inner backend stored itself.
+        if self.inner is not None and not self._own("_write"):
+            self.inner.record(path, metadata)
+
+    def metadata(self, path: str) -> FileMetadata | None:
+        if self.inner is None or self._own("_write"):
+            return None
+        return self.inner.metadata(path)
 
     def write(self, stream: IO[bytes], candidates: Sequence[str]) -> str:
         if self._own("_write"):

@@ -38,6 +38,7 @@ from ..state import StoreState, store_state
 from ..variants import ImageVariant, VariantSpec
 from .adapter import ProviderBackend
 from .binding import app_or_current, backend_for, make_backend
+from .described import Described
 from .operations import BackendOperations
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def rewind(stream: IO[bytes]) -> None:
         stream.seek(0)
 
 
-class Provider(BackendOperations):
+class Provider(Described, BackendOperations):
     """A stored file, or an upload to save: the file handle of every backend.
 
     :param fp: a :class:`~werkzeug.datastructures.FileStorage` to save, a
@@ -337,7 +338,7 @@ class Provider(BackendOperations):
         )
         rewind(stream)
         candidates = names.Candidates(self.location, names.secure_name(self.filename))
-        stored = self._write(stream, candidates)
+        stored = self._write_measured(stream, candidates)
         self.location, self.filename = names.split_stored_path(stored)
         self.fp = None
         file_saved.send(self.app, provider=self)
@@ -365,6 +366,7 @@ class Provider(BackendOperations):
     def delete(self) -> None:
         """Delete the stored file; :class:`FileNotFoundError` if it is missing."""
         self._delete(self.relative_path)
+        self.__dict__.pop("_metadata", None)
         file_deleted.send(self.app, provider=self)
 
     @property

@@ -19,6 +19,8 @@ class FileType(Protocol):
 
     location: str | None
     max_length: int
+    #: The JSON column keeping the file's metadata, if the type names one.
+    metadata_column: str | None
 
 
 #: Per mapped class, the FlaskStoreType attributes it defines (not inherits).

@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from .. import names
 from ..providers.base import Provider
 from ..state import store_state
+from .companion import companion_value
 from .context import (
     check_length,
     delete_quietly,
@@ -108,6 +109,8 @@ def _before_flush(
                 kept = save_value(column_type, value, app, changes)
             if kept is not value:
                 setattr(obj, key, kept)
+            if column_type.metadata_column:
+                setattr(obj, column_type.metadata_column, companion_value(kept))
             if release:
                 _release(changes, history.deleted, keep=path_or_self(kept))
     if release:

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from .. import names
 from ..providers.base import Provider
 from ..state import store_state
+from .companion import listen_loads
 from .context import check_length, path_or_self
 from .registry import FileType, record
 from .tracking import listen
@@ -59,14 +60,29 @@ class FlaskStoreType(TypeDecorator[Provider]):
 
     :param max_length: the longest relative path the column holds.
     :param location: the folder (or key prefix) uploads are saved in.
+    :param metadata_column: the name of a JSON column of the same model
+        that keeps the file's :class:`~flask_store.metadata.FileMetadata`
+        (written when an upload is saved at flush), so ``provider.metadata``
+        of a loaded row needs no storage I/O. Optional: without it the
+        column is the plain path column of 0.0.4.
+
+    .. versionchanged:: 1.0
+        ``metadata_column``.
     """
 
     impl = Unicode
     cache_ok = True
 
-    def __init__(self, max_length: int = 256, location: str | None = None) -> None:
+    def __init__(
+        self,
+        max_length: int = 256,
+        location: str | None = None,
+        *,
+        metadata_column: str | None = None,
+    ) -> None:
         super().__init__(max_length)
         self.max_length = max_length
+        self.metadata_column = metadata_column
         self.location = names.clean_location(location, legacy_slash=True) or None
         _watch_mappers()
 
@@ -220,6 +236,9 @@ def _on_mapper_configured(mapper: Mapper[Any], class_: type) -> None:
         own.append((prop.key, column_type))
     if own:
         record(class_, tuple(own))
+    pairs = tuple((k, t.metadata_column) for k, t in own if t.metadata_column)
+    if pairs:
+        listen_loads(class_, pairs)
     db = getattr(class_, "__fsa__", None)
     if db is not None and own:
         listen(db.session)

@@ -263,21 +263,25 @@ def test_killed_mid_multipart_upload_leaves_no_object(
         MiB = 1024 * 1024
 
         class Slow(io.RawIOBase):
-            # A seekable 30 MiB file that stalls once two parts were read.
+            # A seekable 30 MiB file that stalls once two parts were read
+            # for the upload (after the save read it whole for its checksum).
             size = 30 * MiB
             pos = 0
+            rewound = False
             def readable(self):
                 return True
             def seekable(self):
                 return True
             def seek(self, offset, whence=0):
                 base = {{0: 0, 1: self.pos, 2: self.size}}[whence]
+                if base + offset == 0 and self.pos >= self.size:
+                    self.rewound = True
                 self.pos = base + offset
                 return self.pos
             def tell(self):
                 return self.pos
             def readinto(self, buffer):
-                if self.pos >= 12 * MiB:
+                if self.rewound and self.pos >= 12 * MiB:
                     print("uploading", flush=True)
                     time.sleep(120)
                 n = min(len(buffer), self.size - self.pos)

@@ -1,0 +1,121 @@
+"""Metadata: a local save that sniffs and hashes against the same save without."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from typing import IO
+
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+
+from flask_store import Store
+from flask_store.providers.local import LocalProvider
+
+from .core import (
+    Measure,
+    MiB,
+    Row,
+    Section,
+    Settings,
+    Variant,
+    compare,
+    size_label,
+    write_random,
+)
+
+METHOD = """\
+*Ours* is `LocalProvider(upload).save()`, which reads the upload through
+`flask_store.metadata.Measured` (SHA-256, size, the type sniffed from the
+first 64 KiB) and records the metadata on the file; the baseline is the same
+local backend's `write()` of the same bytes with nothing measured, so the
+difference is the cost of knowing what the file is. `STORE_FSYNC` is off in
+both, which leaves the hashing nothing to hide behind. *A file on disk* is an
+open file (warm in the page cache), which is hashed where it is and then
+copied by the kernel; *a stream* is the same bytes through a reader that is
+not a file, copied through Python as it is hashed."""
+
+
+class _Pipe(io.RawIOBase):
+    """The bytes of a file through a reader that is not one (no fileno)."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with the pipe
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._file.readinto(buffer)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _Saves:
+    def __init__(self, workdir: str, size: int) -> None:
+        self.source = write_random(os.path.join(workdir, "source.bin"), size)
+        self.app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
+        self.app.config.update(
+            STORE_PATH=os.path.join(workdir, "store"), STORE_FSYNC=False
+        )
+        Store(self.app)
+        self.backend = LocalProvider.backend_of(self.app)
+        self.stream: IO[bytes] | None = None
+        self.count = 0
+
+    def open(self, pipe: bool) -> None:
+        os.sync()
+        self.stream = _Pipe(self.source) if pipe else open(self.source, "rb")  # noqa: SIM115
+
+    def cleanup(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        shutil.rmtree(self.backend.path, ignore_errors=True)
+
+    def ours(self) -> None:
+        assert self.stream is not None
+        LocalProvider(FileStorage(self.stream, filename="a.bin"), app=self.app).save()
+
+    def plain(self) -> None:
+        assert self.stream is not None
+        self.backend.write(self.stream, ["a.bin"])
+
+    def variants(self, pipe: bool) -> list[Variant]:
+        kind = "stream" if pipe else "file"
+        return [
+            Variant(
+                f"{label} {kind}",
+                run,
+                setup=lambda: self.open(pipe),
+                teardown=self.cleanup,
+            )
+            for label, run in (("ours", self.ours), ("plain", self.plain))
+        ]
+
+
+def run(settings: Settings) -> Section:
+    section = Section("metadata", "Metadata: sniffing and hashing a save", METHOD)
+    size = settings.size(256 * MiB, MiB)
+    workdir = os.path.join(settings.workdir, "metadata")
+    os.makedirs(workdir)
+    try:
+        saves = _Saves(workdir, size)
+        n = size_label(size)
+        for pipe, what in ((False, "a file on disk"), (True, "a stream")):
+            samples = compare(saves.variants(pipe), settings.times())
+            m = {label: Measure(label, s, "s") for label, s in samples.items()}
+            kind = "stream" if pipe else "file"
+            section.rows.append(
+                Row(
+                    f"save {n} from {what}, sniffed and hashed",
+                    m[f"ours {kind}"],
+                    m[f"plain {kind}"],
+                ).within(1.15)
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return section
