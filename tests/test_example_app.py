@@ -282,7 +282,13 @@ def test_upload_makes_one_document_per_file(app: Flask, client: FlaskClient) -> 
     ]
     assert stored_paths(app) == {"documents/notes.txt", "images/dot.png"}
     listing = client.get("/").text
-    assert "notes" in listing and "http://localhost/uploads/images/dot.png" in listing
+    assert "notes" in listing
+    # The image shows as a thumbnail: a variant rendered on first request.
+    thumbnail = re.search(r'<img src="(/_flask_store/variants/[^"]+)"', listing)
+    assert thumbnail
+    with client.get(thumbnail.group(1)) as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/webp"
 
 
 def test_upload_as_json_like_the_macro_script(client: FlaskClient) -> None:
