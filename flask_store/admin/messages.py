@@ -23,6 +23,7 @@ __all__ = [
     "created_folder",
     "deleted",
     "invalid_value",
+    "no_folder",
     "no_model",
     "not_a_stored_file",
     "not_canonical",
@@ -30,6 +31,7 @@ __all__ = [
     "not_stored",
     "request_too_large",
     "send_used_by",
+    "sorted_by_name",
     "uploaded",
     "wrong_page",
     "wrong_page_size",
@@ -128,6 +130,20 @@ def wrong_page_size(raw: str, maximum: int) -> str:
 
 def wrong_page(raw: str) -> str:
     return f"page must be a whole number from 1, not {raw!r}."
+
+
+def no_folder(folder: str) -> str:
+    """A ``?folder=`` that does not exist (404)."""
+    return f"There is no folder {folder} in the store."
+
+
+def sorted_by_name(sort: str, limit: int | None) -> str:
+    """A folder its backend could not sort by ``sort`` (too large for S3)."""
+    return (
+        f"Listed by name, not by {sort}: this storage lists folders by name "
+        f"only and reads at most {limit} entries (STORE_ADMIN_SORT_LIMIT) to "
+        "sort them otherwise; this folder has more."
+    )
 
 
 def no_model(name: str) -> str:

@@ -10,7 +10,7 @@ canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -18,51 +18,38 @@ from .. import names
 from ..content import guess_type
 from ..exceptions import UploadFailed
 from ..settings import Setting
+from .listing import (
+    SORT_KEYS,
+    FolderPage,
+    PageQuery,
+    StoredFile,
+    matches,
+    page_of,
+    parse_sort,
+    select_page,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
 
+__all__ = [
+    "CHUNK_SIZE",
+    "SORT_KEYS",
+    "Backend",
+    "CheckResult",
+    "FolderPage",
+    "Leftover",
+    "PageQuery",
+    "StoredFile",
+    "first_free",
+    "matches",
+    "page_of",
+    "parse_sort",
+    "select_page",
+]
+
 #: Size of the chunks a stream is copied in: bounded memory for any upload.
 CHUNK_SIZE = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file or folder in a listing."""
-
-    #: Path relative to ``STORE_PATH`` (for a folder, without a trailing slash).
-    path: str
-    is_folder: bool = False
-    size: int | None = None
-    modified: datetime | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    @property
-    def content_type(self) -> str:
-        return guess_type(self.name)
-
-
-@dataclass
-class FolderPage:
-    """One page of a folder listing, sorted by name.
-
-    ``next_after`` is the name to pass as ``after`` for the next page, or
-    ``None`` on the last page.
-    """
-
-    entries: list[StoredFile] = field(default_factory=list)
-    next_after: str | None = None
-
-    @property
-    def folders(self) -> list[StoredFile]:
-        return [e for e in self.entries if e.is_folder]
-
-    @property
-    def files(self) -> list[StoredFile]:
-        return [e for e in self.entries if not e.is_folder]
 
 
 @dataclass(frozen=True)
@@ -108,30 +95,6 @@ def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
         f"Could not find a free name for {candidates[0]!r} after "
         f"{len(candidates)} attempts."
     )
-
-
-def matches(name: str, contains: str | None) -> bool:
-    """Whether ``name`` passes a case-insensitive ``contains`` filter."""
-    return not contains or contains.casefold() in name.casefold()
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """Which page of a folder :meth:`Backend.list_page` should give."""
-
-    #: The ``next_after`` of the previous page, or ``None`` for the first.
-    after: str | None = None
-    limit: int = 100
-    #: Only names containing this (case-insensitive), when set.
-    contains: str | None = None
-
-
-def page_of(entries: dict[str, StoredFile], query: PageQuery) -> FolderPage:
-    """The page ``query`` asks for of ``entries`` (name to entry)."""
-    after, limit = query.after, query.limit
-    ordered = [entries[n] for n in sorted(entries) if after is None or n > after]
-    more = len(ordered) > limit
-    return FolderPage(ordered[:limit], ordered[limit - 1].name if more else None)
 
 
 class Backend:
@@ -224,17 +187,34 @@ class Backend:
         after: str | None = None,
         limit: int = 100,
         contains: str | None = None,
+        sort: str = "name",
+        scan_limit: int | None = None,
     ) -> FolderPage:
         """One page of the folders and files directly in ``location``.
 
-        Sorted by name (S3: in key order, a folder as its name plus ``/``);
-        ``after`` is the ``next_after`` of the previous page, passed back
-        unchanged, and ``contains`` keeps only names containing it
-        (case-insensitive). Backends implement :meth:`list_page`.
+        Sorted by ``sort``: ``"name"`` (the default; S3: in key order, a
+        folder as its name plus ``/``), ``"size"`` or ``"modified"``, with a
+        leading ``-`` for descending. ``after`` is the ``next_after`` of the
+        previous page, passed back unchanged, and ``contains`` keeps only
+        names containing it (case-insensitive). A backend that lists only
+        by name (S3) reads at most ``scan_limit`` entries to sort otherwise,
+        and past it gives the first page by name (the page's ``sort`` says
+        so). Backends implement :meth:`list_page`.
+
+        :raises ValueError: for a bad ``sort``, ``limit`` or ``after``.
+
+        .. versionchanged:: 1.0
+            ``sort`` and ``scan_limit``.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        query = PageQuery(after=after, limit=limit, contains=contains or None)
+        query = PageQuery(
+            after=after,
+            limit=limit,
+            contains=contains or None,
+            sort=sort,
+            scan_limit=scan_limit,
+        )
         return self.list_page(names.clean_location(location), query)
 
     def list_page(self, location: str, query: PageQuery) -> FolderPage:
@@ -250,6 +230,8 @@ class Backend:
             if matches(name, query.contains) and not names.is_hidden_name(name):
                 path = prefix + name
                 found[name] = StoredFile(path, is_folder=True) if slash else stored
+        # A folder without files cannot be told from a missing one here, so
+        # ``missing`` stays false: backends that can tell override this.
         return page_of(found, query)
 
     def create_folder(self, location: str) -> str:
