@@ -16,6 +16,7 @@ __all__ = [
     "CONFIRM_REQUIRED",
     "CSRF_MESSAGE",
     "HIDDEN_VALUE",
+    "KEYLESS_APP",
     "NOT_TEXT_VALUE",
     "already_deleted",
     "cannot_list",
@@ -42,6 +43,14 @@ ACCESS_DENIED = (
     "Access to the file admin is refused. Set STORE_ADMIN_ACCESS in the "
     "app's config to a function that returns True for the users who may "
     "manage files."
+)
+
+#: The admin registered on an app without ``SECRET_KEY``.
+KEYLESS_APP = (
+    "The Flask-Store admin needs the app's SECRET_KEY (its forms' CSRF "
+    "tokens and its messages are kept in the signed session): set "
+    "app.config['SECRET_KEY'] to a long random value before registering "
+    "the blueprint."
 )
 
 #: A file column holding something other than text (the models page).

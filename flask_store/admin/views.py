@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     flash,
     jsonify,
@@ -21,12 +22,15 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
+from werkzeug.routing import BuildError
 
 from .. import names
+from ..exceptions import NotConfiguredError
 from ..forms import DeleteForm, FolderForm, UploadForm
 from ..humanize import human_size
 from ..providers.base import Provider
@@ -45,6 +49,18 @@ blueprint = Blueprint(
 )
 
 
+@blueprint.record
+def require_secret_key(state: BlueprintSetupState) -> None:
+    """Refuse to register the admin on an app without ``SECRET_KEY``.
+
+    The admin's CSRF tokens and its messages after a change live in the
+    signed session: without the key every page would fail, so it fails here.
+    """
+    app: Flask = state.app
+    if not app.config.get("SECRET_KEY"):
+        raise NotConfiguredError(messages.KEYLESS_APP)
+
+
 def store_provider() -> type[Provider]:
     """The current app's provider class."""
     return store_state(current_app).provider
@@ -61,9 +77,30 @@ def filesize(size: int | None) -> str:
     return "" if size is None else human_size(size)
 
 
+def back_url() -> str | None:
+    """Where the admin's "back to the app" link goes (``STORE_ADMIN_BACK_URL``).
+
+    A value with a ``/`` is a URL; anything else is an endpoint name for
+    ``url_for``. An endpoint that does not exist is logged, and no link shown.
+    """
+    target = current_app.config.get("STORE_ADMIN_BACK_URL")
+    if not target:
+        return None
+    if "/" in target:
+        return str(target)
+    try:
+        return url_for(target)
+    except BuildError:
+        current_app.logger.error(
+            "STORE_ADMIN_BACK_URL %r is neither a URL nor an endpoint.", target
+        )
+        return None
+
+
 @blueprint.context_processor
 def template_helpers() -> dict[str, Any]:
     return {
+        "back_url": back_url,
         "previewable": browsing.is_previewable,
         "row_label": models.row_label,
         "row_anchor": models.row_anchor,
