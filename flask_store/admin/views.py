@@ -9,11 +9,10 @@ anything. ``flask_store.blueprint`` re-exports :data:`blueprint`.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     current_app,
     flash,
     jsonify,
@@ -24,7 +23,6 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 from werkzeug.routing import BuildError
@@ -33,10 +31,39 @@ from .. import names
 from ..exceptions import NotConfiguredError
 from ..forms import DeleteForm, FolderForm, UploadForm
 from ..humanize import human_size
-from ..providers.base import Provider
 from ..serving import send_stored_file
 from ..state import store_state
-from . import access, actions, browsing, messages, models
+from . import access, actions, browsing, manage_views, messages, models
+from .requests import (
+    admin_form,
+    after_change,
+    first_error,
+    form_errors,
+    store_provider,
+    wants_json,
+)
+
+__all__ = [
+    "admin_form",
+    "after_change",
+    "blueprint",
+    "check_access",
+    "delete",
+    "download",
+    "error_message",
+    "filesize",
+    "first_error",
+    "form_errors",
+    "http_error",
+    "index",
+    "models_page",
+    "new_folder",
+    "render_browse",
+    "store_provider",
+    "template_helpers",
+    "upload",
+    "wants_json",
+]
 
 blueprint = Blueprint(
     "store_admin",
@@ -49,6 +76,9 @@ blueprint = Blueprint(
 )
 
 
+manage_views.register(blueprint)
+
+
 @blueprint.record
 def require_secret_key(state: BlueprintSetupState) -> None:
     """Refuse to register the admin on an app without ``SECRET_KEY``.
@@ -56,14 +86,8 @@ def require_secret_key(state: BlueprintSetupState) -> None:
     The admin's CSRF tokens and its messages after a change live in the
     signed session: without the key every page would fail, so it fails here.
     """
-    app: Flask = state.app
-    if not app.config.get("SECRET_KEY"):
+    if not state.app.config.get("SECRET_KEY"):
         raise NotConfiguredError(messages.KEYLESS_APP)
-
-
-def store_provider() -> type[Provider]:
-    """The current app's provider class."""
-    return store_state(current_app).provider
 
 
 @blueprint.before_request
@@ -110,25 +134,6 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
-_Form = TypeVar("_Form", bound=FlaskForm)
-
-
-def admin_form(form_class: type[_Form], **kwargs: Any) -> _Form:
-    """An admin form, CSRF-checked unless ``STORE_ADMIN_CSRF`` is False.
-
-    Flask-WTF's ``WTF_CSRF_ENABLED`` is about the app's own forms: an app
-    that turns it off must not leave its file admin open to cross-site posts.
-    """
-    form: _Form = form_class(meta={"csrf": access.csrf_enabled(current_app)}, **kwargs)
-    return form
-
-
-def wants_json() -> bool:
-    """Whether the client asked for JSON rather than a page."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
 def error_message(exc: HTTPException) -> str:
     """A message that tells the user what went wrong and what to do."""
     if isinstance(exc, CSRFError):
@@ -155,24 +160,6 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
         ),
         exc.code,
     )
-
-
-def form_errors(form: FlaskForm) -> dict[str, list[str]]:
-    """Field name to messages, with a clear message for a CSRF failure."""
-    errors = {name: list(found) for name, found in form.errors.items()}
-    if "csrf_token" in errors:
-        errors["csrf_token"] = [messages.CSRF_MESSAGE]
-    return errors
-
-
-def first_error(form: FlaskForm) -> str:
-    return next(m for found in form_errors(form).values() for m in found)
-
-
-def after_change(default_folder: str) -> ResponseReturnValue:
-    """Redirect to a safe ``next`` or back to the folder."""
-    target = actions.safe_next(request.form.get("next"), request.host)
-    return redirect(target or url_for(".index", folder=default_folder or None))
 
 
 def render_browse(

@@ -46,6 +46,7 @@ __all__ = [
     "page_of",
     "parse_sort",
     "select_page",
+    "targets",
 ]
 
 #: Size of the chunks a stream is copied in: bounded memory for any upload.
@@ -95,6 +96,21 @@ def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
         f"Could not find a free name for {candidates[0]!r} after "
         f"{len(candidates)} attempts."
     )
+
+
+def targets(
+    path: str, location: str, name: str | None = None, *, unique: bool = True
+) -> Sequence[str]:
+    """Where a copy or move of ``path`` into ``location`` may go, in order.
+
+    ``name`` (by default the file's own) first, then, when ``unique``, the
+    same with a unique suffix; without ``unique``, that one path only.
+    """
+    location = names.clean_location(location)
+    name = name or path.rpartition("/")[2]
+    if not unique:
+        return [names.join_key(location, name)]
+    return names.Candidates(location, name)
 
 
 class Backend:
@@ -247,24 +263,42 @@ class Backend:
 
     # -- copying, moving, deleting folders ------------------------------------
 
-    def copy(self, path: str, location: str) -> str:
+    def copy(
+        self,
+        path: str,
+        location: str,
+        *,
+        name: str | None = None,
+        unique: bool = True,
+    ) -> str:
         """Copy the stored file ``path`` into the folder ``location``.
 
-        It keeps its name, or gets a unique suffix when the name is taken
-        there: nothing is overwritten. Returns the new file's path.
-        """
-        location = names.clean_location(location)
-        name = path.rpartition("/")[2]
-        with self.open(path) as source:
-            return self.write(source, names.Candidates(location, name))
+        It keeps its name (or takes ``name``), or gets a unique suffix when
+        the name is taken there; with ``unique=False`` a taken name raises
+        :class:`~flask_store.exceptions.UploadFailed` instead. Nothing is
+        overwritten. Returns the new file's path.
 
-    def move(self, path: str, location: str) -> str:
+        .. versionchanged:: 1.0
+            ``name`` and ``unique``.
+        """
+        with self.open(path) as source:
+            return self.write(source, targets(path, location, name, unique=unique))
+
+    def move(
+        self,
+        path: str,
+        location: str,
+        *,
+        name: str | None = None,
+        unique: bool = True,
+    ) -> str:
         """Move the stored file ``path`` into the folder ``location``.
 
-        A copy under a free name first (nothing is overwritten), then the
-        original is deleted. Returns the new path.
+        A copy under a free name first (nothing is overwritten; ``name`` and
+        ``unique`` as for :meth:`copy`), then the original is deleted.
+        Returns the new path.
         """
-        moved = self.copy(path, location)
+        moved = self.copy(path, location, name=name, unique=unique)
         self.delete(path)
         return moved
 

@@ -22,7 +22,7 @@ from .. import fsops, names
 from ..exceptions import FolderConflict, StoredFileNotFound
 from ..settings import flag, text
 from ..state import StoreState
-from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile
+from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, targets
 from .listing import select_page
 from .local_listing import entry as _entry
 from .local_listing import page as _page
@@ -213,16 +213,23 @@ class LocalBackend(Backend):
             if not _not_found(exc):
                 raise
 
-    def move(self, path: str, location: str) -> str:
+    def move(
+        self,
+        path: str,
+        location: str,
+        *,
+        name: str | None = None,
+        unique: bool = True,
+    ) -> str:
         """Move ``path`` into the folder ``location`` with a hard link, no copy.
 
         The link takes the first free name (never over a file), then the old
         name is removed, if it still is the same file. Where the filesystem
         has no hard links, the file is copied and the original deleted.
         """
+        candidates = targets(path, location, name, unique=unique)
         location = names.clean_location(location)
-        *folder, name = path_parts(path)
-        candidates = names.Candidates(location, name)
+        *folder, own_name = path_parts(path)
         try:
             source = fsops.open_folder(self.dir.fd(), folder)
         except (OSError, fsops.Refused) as exc:
@@ -230,27 +237,27 @@ class LocalBackend(Backend):
                 raise self._lookup_error(path, exc) from None
             raise
         try:
-            before = fsops.stat_file(source, [name])
+            before = fsops.stat_file(source, [own_name])
             target = fsops.Folders(self.dir.fd(create=True), path_parts(location))
             moved = None
             try:
                 moved = publish_first(
                     source,
-                    name,
+                    own_name,
                     target.fd,
                     candidates,
                     fsync=self.fsync,
                     may_move=False,
                 )
             except NoHardLinks:
-                return super().move(path, location)
+                return super().move(path, location, name=name, unique=unique)
             finally:
                 target.close(remove=moved is None)
             # Remove the old name only if it is still the file that was linked.
             with contextlib.suppress(FileNotFoundError):
-                now = os.stat(name, dir_fd=source, follow_symlinks=False)
+                now = os.stat(own_name, dir_fd=source, follow_symlinks=False)
                 if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
-                    os.unlink(name, dir_fd=source)
+                    os.unlink(own_name, dir_fd=source)
                     if self.fsync:
                         os.fsync(source)
             return moved
