@@ -309,3 +309,41 @@ def test_deleting_used_files_names_the_rows(with_rows: tuple[Flask, Any]) -> Non
     client.post(f"{ADMIN}/selection", data=data)
     assert "docs/x.txt" not in stored(app)
     assert os.path.exists(os.path.join(app.config["STORE_PATH"], "b.txt"))
+
+
+@pytest.mark.parametrize("storage", ["s3"], indirect=True)
+def test_s3_rename_is_a_copy_with_new_headers(
+    storage: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = setup(storage)
+    backend = store_state(storage).backend
+    calls: list[dict[str, Any]] = []
+    real = backend.client.copy_object
+
+    def copy_object(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(backend.client, "copy_object", copy_object)
+    response = client.post(
+        f"{ADMIN}/move", data={"path": "a.txt", "folder": "", "name": "a.html"}
+    )
+    assert response.status_code == 302
+    assert [c["Key"] for c in calls] == [backend.key("a.html")]
+    head = backend.client.head_object(Bucket=backend.bucket, Key=backend.key("a.html"))
+    assert head["ContentType"] == "text/html"
+    assert head["ContentDisposition"] == "attachment"  # never served inline
+    assert stored(storage) == {
+        "a.html": b"a.txt",
+        "b.txt": b"b.txt",
+        "docs/x.txt": b"docs/x.txt",
+        "docs/sub/y.txt": b"docs/sub/y.txt",
+    }
+    # A taken name is looked at first: no CopyObject is sent over it.
+    calls.clear()
+    response = client.post(
+        f"{ADMIN}/move", data={"path": "a.html", "folder": "", "name": "b.txt"}
+    )
+    assert response.status_code == 409
+    assert calls == []
+    assert stored(storage)["b.txt"] == b"b.txt"

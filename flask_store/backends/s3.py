@@ -26,7 +26,7 @@ from ..exceptions import (
     StoredFileNotFound,
     UploadFailed,
 )
-from . import s3_conditional, s3_listing
+from . import s3_conditional, s3_copy, s3_listing
 from .base import (
     Backend,
     CheckResult,
@@ -34,6 +34,7 @@ from .base import (
     PageQuery,
     StoredFile,
     first_free,
+    targets,
 )
 from .s3_client import (
     PENDING,
@@ -249,6 +250,47 @@ class S3Backend(Backend):
         except (ClientError, BotoCoreError):
             return None
         return head.get("Metadata", {}).get(UPLOAD_TOKEN)
+
+    # -- copying --------------------------------------------------------
+
+    def copy(
+        self,
+        path: str,
+        location: str,
+        *,
+        name: str | None = None,
+        unique: bool = True,
+    ) -> str:
+        """Copy ``path`` inside the bucket with CopyObject, never over a key.
+
+        The name is looked at first and reserved on this host, as writes do
+        on a server that ignores conditions; where the server honours them
+        the CopyObject also carries ``If-None-Match: *`` (a server that
+        honours it on PutObject may still ignore it on CopyObject, hence the
+        look first). Content-Type and attachment are set anew from the new
+        name. Objects over 5 GB, which CopyObject cannot copy, are streamed.
+        """
+        head = self._head(path)
+        if PENDING in head.get("Metadata", {}):
+            raise pending(self.key(path))
+        candidates = targets(path, location, name, unique=unique)
+        if head["ContentLength"] > s3_copy.MAX_COPY_SIZE:
+            return super().copy(path, location, name=name, unique=unique)
+        conditional = self._honoured(candidates)
+        source = {"Bucket": self.bucket, "Key": self.key(path)}
+
+        def take(candidate: str) -> bool:
+            key = self.key(candidate)
+            if not reservations.reserve(self.bucket, key, host=True):
+                return False
+            try:
+                return not self._taken(candidate) and s3_copy.copy_object(
+                    self.client, source, key, self.upload_args(key), conditional
+                )
+            finally:
+                reservations.release(self.bucket, key)
+
+        return first_free(candidates, take)
 
     # -- reading --------------------------------------------------------
 
