@@ -28,6 +28,7 @@ GROUPS = {
     "s3": "s3",
     "sqla": "sqla",
     "admin": "admin",
+    "sorting": "admin_sorting",
 }
 
 

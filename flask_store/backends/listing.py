@@ -9,7 +9,7 @@ shares one reading of cursors.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -109,61 +109,40 @@ class PageQuery:
         return self.sort == "name"
 
 
-class _Reversed:
-    """Wraps a value so that it sorts in reverse (descending orders)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.value < self.value)
-
-    def __gt__(self, other: _Reversed) -> bool:
-        return bool(other.value > self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.value == other.value
-
-    __hash__ = None  # type: ignore[assignment]
+#: A listing entry as sorting sees it: ``(group, value, name, payload)``.
+#: Folders are group 0 and files 1 (by name, every entry is group 0, value
+#: 0); ``value`` is the size or the time in microseconds.
+SortRow = tuple[int, int, str, Any]
 
 
-def _value(entry: StoredFile, key: str) -> int:
-    if key == "size":
-        return entry.size or 0
-    modified = entry.modified
+def micros(modified: datetime | None) -> int:
+    """A modification time as whole microseconds, as cursors hold it."""
     return round(modified.timestamp() * 1_000_000) if modified else 0
 
 
-def position(entry: StoredFile, sort: str) -> tuple[Any, ...]:
-    """Where ``entry`` goes in a listing sorted by ``sort``.
-
-    By name, folders and files mix; by size or time, folders come first (by
-    name), then files, ties broken by name.
-    """
-    key, descending = parse_sort(sort)
+def sort_row(entry: StoredFile, key: str, payload: Any = None) -> SortRow:
+    """The :data:`SortRow` of ``entry`` sorted by ``key``."""
     if key == "name":
-        return (_Reversed(entry.name),) if descending else (entry.name,)
-    group, value = (0, 0) if entry.is_folder else (1, _value(entry, key))
-    rest = (value, entry.name)
-    return (group, _Reversed(rest)) if descending else (group, *rest)
+        return (0, 0, entry.name, payload)
+    if entry.is_folder:
+        return (0, 0, entry.name, payload)
+    value = (entry.size or 0) if key == "size" else micros(entry.modified)
+    return (1, value, entry.name, payload)
 
 
-def cursor(entry: StoredFile, sort: str) -> str:
-    """The ``after`` cursor of a page ending with ``entry``."""
+def cursor(row: SortRow, sort: str) -> str:
+    """The ``after`` cursor of a page ending with ``row``."""
     key, _ = parse_sort(sort)
     if key == "name":
-        return entry.name
-    group, value = (0, 0) if entry.is_folder else (1, _value(entry, key))
-    return f"{group}:{value}:{entry.name}"
+        return row[2]
+    return f"{row[0]}:{row[1]}:{row[2]}"
 
 
-def cursor_position(after: str, sort: str) -> tuple[Any, ...]:
-    """The :func:`position` a cursor stands for; ValueError when malformed."""
-    key, descending = parse_sort(sort)
+def cursor_position(after: str, sort: str) -> tuple[int, int, str]:
+    """The ``(group, value, name)`` a cursor stands for; ValueError if malformed."""
+    key, _ = parse_sort(sort)
     if key == "name":
-        return (_Reversed(after),) if descending else (after,)
+        return (0, 0, after)
     group, _, rest = after.partition(":")
     value, colon, name = rest.partition(":")
     if (
@@ -172,30 +151,63 @@ def cursor_position(after: str, sort: str) -> tuple[Any, ...]:
         or not (value.isascii() and value.isdigit())
     ):
         raise ValueError(f"{after!r} is not a listing cursor for sort={sort}.")
-    sort_value = (int(value), name)
-    if descending:
-        return (int(group), _Reversed(sort_value))
-    return (int(group), *sort_value)
+    return (int(group), int(value), name)
+
+
+def _by_value(row: SortRow) -> tuple[int, str]:
+    return (row[1], row[2])
+
+
+def first_rows(rows: Iterable[SortRow], query: PageQuery) -> list[SortRow]:
+    """The ``limit + 1`` first of ``rows`` in ``query``'s order, after its cursor.
+
+    Folders (group 0) come before files in both directions; within a group,
+    ``(value, name)`` ascends, or descends for a ``-`` sort. A heap per
+    group, never a full sort: the work and memory beyond the scan are the
+    page's.
+    """
+    descending = query.sort.startswith("-")
+    start = cursor_position(query.after, query.sort) if query.after else None
+    groups: tuple[list[SortRow], list[SortRow]] = ([], [])
+    for row in rows:
+        groups[row[0]].append(row)
+    wanted = query.limit + 1
+    found: list[SortRow] = []
+    for group, members in enumerate(groups):
+        if start is not None:
+            if group < start[0]:
+                continue
+            if group == start[0]:
+                mark = (start[1], start[2])
+                members = [
+                    r
+                    for r in members
+                    if ((r[1], r[2]) < mark if descending else (r[1], r[2]) > mark)
+                ]
+        pick = heapq.nlargest if descending else heapq.nsmallest
+        found += pick(wanted - len(found), members, key=_by_value)
+        if len(found) >= wanted:
+            break
+    return found
 
 
 def select_page(entries: Iterable[StoredFile], query: PageQuery) -> FolderPage:
-    """The page ``query`` asks for of ``entries``, already filtered by name.
+    """The page ``query`` asks for of ``entries``, already filtered by name."""
+    key, _ = parse_sort(query.sort)
+    found = first_rows((sort_row(e, key, e) for e in entries), query)
+    return page_from(found, query, lambda row: row[3])
 
-    Keeps only the ``limit + 1`` first in order (a heap, not a full sort), so
-    memory stays bounded by the page, not the folder.
-    """
-    sort = query.sort
-    candidates: Iterable[StoredFile] = entries
-    if query.after is not None:
-        start = cursor_position(query.after, sort)
-        candidates = (e for e in entries if position(e, sort) > start)
-    found = heapq.nsmallest(
-        query.limit + 1, candidates, key=lambda e: position(e, sort)
-    )
+
+def page_from(
+    found: list[SortRow], query: PageQuery, make: Callable[[SortRow], StoredFile]
+) -> FolderPage:
+    """The page of :func:`first_rows`' result, its entries made by ``make``."""
     more = len(found) > query.limit
-    last = found[query.limit - 1] if more else None
+    rows = found[: query.limit]
     return FolderPage(
-        found[: query.limit], cursor(last, sort) if last else None, sort=sort
+        [make(row) for row in rows],
+        cursor(rows[-1], query.sort) if more else None,
+        sort=query.sort,
     )
 
 

@@ -23,10 +23,9 @@ from ..exceptions import FolderConflict, StoredFileNotFound
 from ..settings import flag, text
 from ..state import StoreState
 from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, targets
-from .listing import select_page
 from .local_listing import entry as _entry
 from .local_listing import page as _page
-from .local_listing import stat_all as _stat_all
+from .local_listing import sorted_page
 from .publish import (
     SPOOL_FOLDER,
     TEMP_PREFIX,
@@ -174,7 +173,7 @@ class LocalBackend(Backend):
         try:
             if query.sort.removeprefix("-") == "name":
                 return _page(folder, location, query)
-            return select_page(_stat_all(folder, location, query), query)
+            return sorted_page(folder, location, query)
         finally:
             os.close(folder)
 

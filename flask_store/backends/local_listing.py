@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from .. import names
-from .listing import FolderPage, PageQuery, StoredFile, matches
+from .listing import (
+    FolderPage,
+    PageQuery,
+    SortRow,
+    StoredFile,
+    first_rows,
+    matches,
+    micros,
+    page_from,
+    parse_sort,
+)
 
 
 def entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
@@ -70,8 +80,15 @@ def statentry(folder: int, location: str, name: str) -> StoredFile | None:
     return entry(names.join_key(location, name), st, is_folder)
 
 
-def stat_all(folder: int, location: str, query: PageQuery) -> Iterator[StoredFile]:
-    """Every listed entry of ``folder`` with its size and time, for sorting by them."""
+def sorted_page(folder: int, location: str, query: PageQuery) -> FolderPage:
+    """A page of ``folder`` sorted by size or time: every entry is stat'ed.
+
+    The sort works on bare ``(group, value, name, stat)`` rows; only the
+    page's entries become :class:`StoredFile` records.
+    """
+    key, _ = parse_sort(query.sort)
+    by_size = key == "size"
+    rows: list[SortRow] = []
     with os.scandir(folder) as items:
         for item in items:
             name = item.name
@@ -81,6 +98,17 @@ def stat_all(folder: int, location: str, query: PageQuery) -> Iterator[StoredFil
                 st = item.stat(follow_symlinks=False)
             except FileNotFoundError:  # deleted while listing
                 continue
-            is_folder = stat.S_ISDIR(st.st_mode)
-            if is_folder or stat.S_ISREG(st.st_mode):
-                yield entry(names.join_key(location, name), st, is_folder)
+            if stat.S_ISDIR(st.st_mode):
+                rows.append((0, 0, name, st))
+            elif stat.S_ISREG(st.st_mode):
+                value = st.st_size if by_size else micros(_time(st))
+                rows.append((1, value, name, st))
+    return page_from(
+        first_rows(rows, query),
+        query,
+        lambda row: entry(names.join_key(location, row[2]), row[3], row[0] == 0),
+    )
+
+
+def _time(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
