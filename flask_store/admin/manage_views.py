@@ -109,7 +109,10 @@ def delete_folder() -> ResponseReturnValue:
     ):
         if wants_json():
             raise BadRequest(
-                messages.confirm_folder(plan.folder, plan.files, plan.labels)
+                messages.confirm_deletion(
+                    f"folder {plan.folder} and the {len(plan.files)} files in it",
+                    plan.labels,
+                )
             )
         if form.confirmed.data == "yes":
             flash(messages.confirm_changed(), "error")
@@ -166,7 +169,7 @@ def selection() -> ResponseReturnValue:
         and changes.confirmed(labels, len(sources), named, form.count.data)
     ):
         if wants_json():
-            raise BadRequest(messages.confirm_files(sources, labels))
+            raise BadRequest(messages.confirm_deletion(f"{len(sources)} files", labels))
         return render_template(
             "flask_store/confirm_selection.html",
             form=form,

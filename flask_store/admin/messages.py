@@ -245,17 +245,9 @@ def unknown_action(action: str) -> str:
     return f"Choose delete or move for the selected files, not {action!r}."
 
 
-def confirm_folder(folder: str, files: Sequence[str], labels: Sequence[str]) -> str:
-    """A JSON folder deletion not confirmed (400)."""
-    message = f"Delete folder {folder} and the {len(files)} files in it?"
+def confirm_deletion(what: str, labels: Sequence[str]) -> str:
+    """A JSON deletion of a folder or a selection not confirmed (400)."""
+    message = f"Delete {what}?"
     if labels:
         message += f" Rows use some of them: {', '.join(labels)}."
-    return message + " Send confirmed=yes, count and used_by to delete it."
-
-
-def confirm_files(paths: Sequence[str], labels: Sequence[str]) -> str:
-    """A JSON deletion of a selection not confirmed (400)."""
-    message = f"Delete {len(paths)} files?"
-    if labels:
-        message += f" Rows use some of them: {', '.join(labels)}."
-    return message + " Send confirmed=yes, count and used_by to delete them."
+    return message + " Send confirmed=yes, count and used_by to delete."

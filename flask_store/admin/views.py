@@ -34,36 +34,14 @@ from ..humanize import human_size
 from ..serving import send_stored_file
 from ..state import store_state
 from . import access, actions, browsing, manage_views, messages, models
-from .requests import (
-    admin_form,
-    after_change,
-    first_error,
-    form_errors,
-    store_provider,
-    wants_json,
-)
 
-__all__ = [
-    "admin_form",
-    "after_change",
-    "blueprint",
-    "check_access",
-    "delete",
-    "download",
-    "error_message",
-    "filesize",
-    "first_error",
-    "form_errors",
-    "http_error",
-    "index",
-    "models_page",
-    "new_folder",
-    "render_browse",
-    "store_provider",
-    "template_helpers",
-    "upload",
-    "wants_json",
-]
+# Re-exported: flask_store.blueprint keeps these importable from the views.
+from .requests import admin_form as admin_form
+from .requests import after_change as after_change
+from .requests import first_error as first_error
+from .requests import form_errors as form_errors
+from .requests import store_provider as store_provider
+from .requests import wants_json as wants_json
 
 blueprint = Blueprint(
     "store_admin",
