@@ -199,3 +199,27 @@ def test_axe_on_admin_pages(
     assert violations(sized) == []
     no_overflow(sized)
     expect_errors(console_errors, 404)
+
+
+def test_delete_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> None:
+    app, base = live_app
+    put(app, "old.txt", b"x")
+    put(app, "keep.txt", b"x")
+    sized.goto(base + ADMIN)
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    sized.on("dialog", answer)
+    sized.get_by_role("button", name="Delete old.txt").focus()
+    sized.keyboard.press("Enter")
+    sized.wait_for_url("**/admin/files/**")
+    sized.locator(".fs-flashes").wait_for()
+    assert questions == ["Delete old.txt? This cannot be undone."]
+    flash = sized.locator(".fs-flashes")
+    assert flash.inner_text() == "Deleted old.txt."
+    assert flash.evaluate("e => e === document.activeElement")
+    assert stored(app) == ["keep.txt"]
+    assert violations(sized) == []
