@@ -53,7 +53,7 @@ def text(response: Any) -> str:
 
 def test_rename_a_file(storage: Flask) -> None:
     client = setup(storage)
-    form = text(client.get(f"{ADMIN}/move?path=a.txt"))
+    form = text(client.get(f"{ADMIN}/move/a.txt"))
     assert 'value="a.txt"' in form
     response = client.post(
         f"{ADMIN}/move",

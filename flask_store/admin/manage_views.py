@@ -47,9 +47,9 @@ def _source(raw: str | None) -> str:
     return path
 
 
-def move_page() -> ResponseReturnValue:
+def move_page(path: str) -> ResponseReturnValue:
     """The rename and move form of one file or folder (works without JS)."""
-    path = _source(request.args.get("path"))
+    path = _source(path)
     backend = _backend()
     is_folder = not backend.exists(path)
     if is_folder and backend.list_folder(path, limit=1).missing:
@@ -193,7 +193,7 @@ def selection() -> ResponseReturnValue:
 
 def register(blueprint: Blueprint) -> None:
     """Add these views to the admin ``blueprint``."""
-    blueprint.add_url_rule("/move", "move_page", move_page, methods=["GET"])
+    blueprint.add_url_rule("/move/<path:path>", "move_page", move_page)
     blueprint.add_url_rule("/move", "move", move, methods=["POST"])
     blueprint.add_url_rule(
         "/delete-folder", "delete_folder", delete_folder, methods=["POST"]

@@ -89,7 +89,7 @@ def test_rename_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> No
     rename = sized.get_by_role("link", name="Rename or move draft.txt")
     rename.focus()
     sized.keyboard.press("Enter")
-    sized.wait_for_url("**/move?**")
+    sized.wait_for_url("**/move/**")
     assert violations(sized) == []
     no_overflow(sized)
     name = sized.get_by_label("New name")
@@ -118,7 +118,7 @@ def test_a_taken_name_is_refused(
     app, base = live_app
     put(app, "a.txt", b"a")
     put(app, "b.txt", b"b")
-    page.goto(base + "/admin/files/move?path=a.txt")
+    page.goto(base + "/admin/files/move/a.txt")
     page.get_by_label("New name").fill("b.txt")
     page.get_by_role("button", name="Save").click()
     assert "b.txt already exists" in page.locator(".fs-error-message").inner_text()
@@ -187,7 +187,7 @@ def test_mixed_batch_summary_and_refresh(
     expect_errors(console_errors, 400)
 
 
-@pytest.mark.parametrize("path", ["", "models", "move?path=x.txt", "?folder=nope"])
+@pytest.mark.parametrize("path", ["", "models", "move/x.txt", "?folder=nope"])
 def test_axe_on_admin_pages(
     live_app: tuple[Flask, str], sized: Any, path: str, console_errors: list[str]
 ) -> None:
