@@ -149,7 +149,7 @@ def do_move(backend: Backend, move: Move) -> list[str]:
     for source, target in move.files:
         location, _, name = target.rpartition("/")
         try:
-            moved.append(backend.move(source, location, name=name, unique=False))
+            moved.append(backend.move(source, location, name=name))
         except UploadFailed:
             raise Refused(messages.taken(target)) from None
     if move.is_folder:

@@ -98,19 +98,16 @@ def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
     )
 
 
-def targets(
-    path: str, location: str, name: str | None = None, *, unique: bool = True
-) -> Sequence[str]:
+def targets(path: str, location: str, name: str | None = None) -> Sequence[str]:
     """Where a copy or move of ``path`` into ``location`` may go, in order.
 
-    ``name`` (by default the file's own) first, then, when ``unique``, the
-    same with a unique suffix; without ``unique``, that one path only.
+    Given a ``name``, that one path only; else the file's own name, then the
+    same with unique suffixes.
     """
     location = names.clean_location(location)
-    name = name or path.rpartition("/")[2]
-    if not unique:
+    if name is not None:
         return [names.join_key(location, name)]
-    return names.Candidates(location, name)
+    return names.Candidates(location, path.rpartition("/")[2])
 
 
 class Backend:
@@ -263,42 +260,28 @@ class Backend:
 
     # -- copying, moving, deleting folders ------------------------------------
 
-    def copy(
-        self,
-        path: str,
-        location: str,
-        *,
-        name: str | None = None,
-        unique: bool = True,
-    ) -> str:
+    def copy(self, path: str, location: str, *, name: str | None = None) -> str:
         """Copy the stored file ``path`` into the folder ``location``.
 
-        It keeps its name (or takes ``name``), or gets a unique suffix when
-        the name is taken there; with ``unique=False`` a taken name raises
-        :class:`~flask_store.exceptions.UploadFailed` instead. Nothing is
+        It keeps its name, or gets a unique suffix when the name is taken
+        there; given a ``name``, it takes exactly that one, and a taken name
+        raises :class:`~flask_store.exceptions.UploadFailed`. Nothing is
         overwritten. Returns the new file's path.
 
         .. versionchanged:: 1.0
-            ``name`` and ``unique``.
+            ``name``.
         """
         with self.open(path) as source:
-            return self.write(source, targets(path, location, name, unique=unique))
+            return self.write(source, targets(path, location, name))
 
-    def move(
-        self,
-        path: str,
-        location: str,
-        *,
-        name: str | None = None,
-        unique: bool = True,
-    ) -> str:
+    def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move the stored file ``path`` into the folder ``location``.
 
-        A copy under a free name first (nothing is overwritten; ``name`` and
-        ``unique`` as for :meth:`copy`), then the original is deleted.
+        A copy under a free name first (nothing is overwritten; ``name`` as
+        for :meth:`copy`), then the original is deleted.
         Returns the new path.
         """
-        moved = self.copy(path, location, name=name, unique=unique)
+        moved = self.copy(path, location, name=name)
         self.delete(path)
         return moved
 

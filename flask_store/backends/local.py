@@ -212,21 +212,14 @@ class LocalBackend(Backend):
             if not _not_found(exc):
                 raise
 
-    def move(
-        self,
-        path: str,
-        location: str,
-        *,
-        name: str | None = None,
-        unique: bool = True,
-    ) -> str:
+    def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move ``path`` into the folder ``location`` with a hard link, no copy.
 
         The link takes the first free name (never over a file), then the old
         name is removed, if it still is the same file. Where the filesystem
         has no hard links, the file is copied and the original deleted.
         """
-        candidates = targets(path, location, name, unique=unique)
+        candidates = targets(path, location, name)
         location = names.clean_location(location)
         *folder, own_name = path_parts(path)
         try:
@@ -249,7 +242,7 @@ class LocalBackend(Backend):
                     may_move=False,
                 )
             except NoHardLinks:
-                return super().move(path, location, name=name, unique=unique)
+                return super().move(path, location, name=name)
             finally:
                 target.close(remove=moved is None)
             # Remove the old name only if it is still the file that was linked.

@@ -253,14 +253,7 @@ class S3Backend(Backend):
 
     # -- copying --------------------------------------------------------
 
-    def copy(
-        self,
-        path: str,
-        location: str,
-        *,
-        name: str | None = None,
-        unique: bool = True,
-    ) -> str:
+    def copy(self, path: str, location: str, *, name: str | None = None) -> str:
         """Copy ``path`` inside the bucket with CopyObject, never over a key.
 
         The name is looked at first and reserved on this host, as writes do
@@ -273,9 +266,9 @@ class S3Backend(Backend):
         head = self._head(path)
         if PENDING in head.get("Metadata", {}):
             raise pending(self.key(path))
-        candidates = targets(path, location, name, unique=unique)
+        candidates = targets(path, location, name)
         if head["ContentLength"] > s3_copy.MAX_COPY_SIZE:
-            return super().copy(path, location, name=name, unique=unique)
+            return super().copy(path, location, name=name)
         conditional = self._honoured(candidates)
         source = {"Bucket": self.bucket, "Key": self.key(path)}
 
