@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
 
 from flask_store import Store
 from flask_store.blueprint import blueprint
@@ -17,10 +15,9 @@ from flask_store.exceptions import NotConfiguredError
 from flask_store.sqla import FlaskStoreType
 
 from .conftest import make_app
+from .test_blueprint_models import PREFIX, db, fsa
 
-PREFIX = "/admin/files"
-
-db = SQLAlchemy()
+__all__ = ["fsa"]  # the fixture: an app on Flask-SQLAlchemy, the admin mounted
 
 
 class Invoice(db.Model):  # type: ignore[name-defined,misc]
@@ -85,19 +82,6 @@ def test_back_link_to_a_missing_endpoint_is_logged(
     assert "STORE_ADMIN_BACK_URL 'nowhere' is neither a URL nor an endpoint" in (
         caplog.text
     )
-
-
-@pytest.fixture
-def fsa(tmp_path: Any) -> Iterator[Flask]:
-    app = admin_app(tmp_path)
-    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path}/setup.db"
-    db.init_app(app)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
 
 
 def test_rows_are_labelled_by_their_str(fsa: Flask) -> None:
