@@ -30,6 +30,7 @@ GROUPS = {
     "sqla": "sqla",
     "admin": "admin",
     "direct": "direct",
+    "sorting": "admin_sorting",
 }
 
 

@@ -106,6 +106,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         lambda v: v is None or isinstance(v, bool) or callable(v),
     ),
     flag("STORE_ADMIN_CSRF"),
+    optional_count("STORE_ADMIN_SORT_LIMIT"),
+    optional_text("STORE_ADMIN_BACK_URL"),
     flag("STORE_DELETE_ORPHANS"),
     Setting(
         "STORE_UPLOADS_ACCESS",
@@ -133,6 +135,8 @@ BUILT_IN_KEYS = frozenset(
         "STORE_MAX_SIZE",
         "STORE_ADMIN_ACCESS",
         "STORE_ADMIN_CSRF",
+        "STORE_ADMIN_SORT_LIMIT",
+        "STORE_ADMIN_BACK_URL",
         "STORE_DELETE_ORPHANS",
         "STORE_UPLOADS_ACCESS",
         "STORE_UPLOAD_EXPIRES",

@@ -7,14 +7,15 @@ Everything here can be called, and tested, without a request.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from .. import names
-from ..backends.base import FolderPage, StoredFile
+from ..backends.base import FolderPage, StoredFile, parse_sort
 from ..providers.base import Provider
 from . import messages
 
@@ -30,9 +31,15 @@ PAGE_SIZES = (50, 25, 100, 200, 500)
 #: The largest page size a client may ask for.
 MAX_PAGE_SIZE = 1000
 
-#: Previous-page cursors are carried in the URL; beyond this many characters
-#: the oldest are dropped (the "first page" link still works).
+#: Previous-page cursors are carried in the URL; beyond this many bytes,
+#: percent-encoded as in the URL, the oldest are dropped (the "first page"
+#: link still works), so a URL stays far below the 4,094-byte request line
+#: servers such as gunicorn accept however deep one pages.
 MAX_BACK_CHARS = 2000
+
+#: ``STORE_ADMIN_SORT_LIMIT``'s default: the most entries read from a folder
+#: a backend lists only by name (S3) to sort it by size or time.
+DEFAULT_SORT_LIMIT = 10_000
 
 #: Image types the browser can preview in an ``<img>`` without running code.
 PREVIEW_TYPES = frozenset(
@@ -63,6 +70,8 @@ class BrowseQuery:
     back: tuple[str, ...] = ()
     per_page: int = PAGE_SIZES[0]
     contains: str = ""
+    #: ``name``, ``size`` or ``modified``, with a leading ``-`` for descending.
+    sort: str = "name"
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> BrowseQuery:
@@ -74,12 +83,18 @@ class BrowseQuery:
         raw_size = args.get("per_page", "") or str(PAGE_SIZES[0])
         if not is_number(raw_size) or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
             raise BadRequest(messages.wrong_page_size(raw_size, MAX_PAGE_SIZE))
+        sort = args.get("sort", "") or "name"
+        try:
+            parse_sort(sort)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
         return cls(
             folder=folder,
             after=args.get("after") or None,
             back=tuple(args.getlist("back")),
             per_page=int(raw_size),
             contains=args.get("q", "").strip(),
+            sort=sort,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -90,10 +105,13 @@ class BrowseQuery:
             "back": list(self.back),
             "per_page": self.per_page,
             "q": self.contains,
+            "sort": self.sort,
         }
         values.update(changes)
         if values["per_page"] == PAGE_SIZES[0]:
             values["per_page"] = None
+        if values["sort"] == "name":
+            values["sort"] = None
         return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
@@ -112,28 +130,69 @@ class Browse:
     usage: Mapping[str, Sequence[tuple[FileColumn, object]]] = field(
         default_factory=dict
     )
+    #: Said on the page when the listing is not in the order asked for.
+    notice: str | None = None
+
+    def sort_args(self, key: str) -> dict[str, Any]:
+        """URL arguments of the first page sorted by the column ``key``.
+
+        The active column's link reverses its order; another column's sorts
+        ascending.
+        """
+        sort = "-" + key if self.query.sort == key else key
+        return self.query.args(after=None, back=[], sort=sort)
+
+    def aria_sort(self, key: str) -> str | None:
+        """The ``aria-sort`` of the column ``key``'s header, or ``None``."""
+        active, descending = parse_sort(self.query.sort)
+        if active != key:
+            return None
+        return "descending" if descending else "ascending"
+
+
+def _url_bytes(cursor: str) -> int:
+    """What a ``back=`` argument costs in a URL, percent-encoded."""
+    return len(quote(cursor, safe="")) + len("&back=")
 
 
 def trim_back(back: Sequence[str], limit: int = MAX_BACK_CHARS) -> tuple[str, ...]:
-    """Drop the oldest cursors until they fit in ``limit`` characters."""
+    """Drop the oldest cursors until they fit in ``limit`` bytes of a URL."""
     kept = list(back)
-    while kept and sum(len(c) + 6 for c in kept) > limit:
-        kept.pop(0)
+    total = sum(_url_bytes(c) for c in kept)
+    while kept and total > limit:
+        total -= _url_bytes(kept.pop(0))
     return tuple(kept)
 
 
 def browse(provider: type[Provider], query: BrowseQuery, *, app: Flask) -> Browse:
-    """List one page of ``query.folder`` and work out the page links."""
+    """List one page of ``query.folder`` and work out the page links.
+
+    :raises NotFound: when the folder does not exist.
+    :raises BadRequest: for a cursor that is not one of the listing's.
+    """
+    limit = app.config.get("STORE_ADMIN_SORT_LIMIT", DEFAULT_SORT_LIMIT)
     try:
         page = provider.backend_of(app).list_folder(
             query.folder,
             after=query.after,
             limit=query.per_page,
             contains=query.contains or None,
+            sort=query.sort,
+            scan_limit=limit,
         )
     except NotImplementedError:
         raise HTTPNotImplemented(messages.cannot_list(provider.__name__)) from None
-    result = Browse(query, page)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if page.missing:
+        raise NotFound(messages.no_folder(query.folder))
+    notice = None
+    if page.sort != query.sort:
+        # The backend could not sort this folder so: it gave the first page
+        # by name, and the page links carry on by name.
+        notice = messages.sorted_by_name(query.sort, limit)
+        query = replace(query, sort="name", after=None, back=())
+    result = Browse(query, page, notice=notice)
     if page.next_after is not None:
         back = trim_back([*query.back, query.after or ""])
         result.next_args = query.args(after=page.next_after, back=list(back))

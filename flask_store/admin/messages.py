@@ -16,6 +16,7 @@ __all__ = [
     "CONFIRM_REQUIRED",
     "CSRF_MESSAGE",
     "HIDDEN_VALUE",
+    "KEYLESS_APP",
     "NOT_TEXT_VALUE",
     "already_deleted",
     "cannot_list",
@@ -23,6 +24,7 @@ __all__ = [
     "created_folder",
     "deleted",
     "invalid_value",
+    "no_folder",
     "no_model",
     "not_a_stored_file",
     "not_canonical",
@@ -30,6 +32,7 @@ __all__ = [
     "not_stored",
     "request_too_large",
     "send_used_by",
+    "sorted_by_name",
     "uploaded",
     "wrong_page",
     "wrong_page_size",
@@ -40,6 +43,14 @@ ACCESS_DENIED = (
     "Access to the file admin is refused. Set STORE_ADMIN_ACCESS in the "
     "app's config to a function that returns True for the users who may "
     "manage files."
+)
+
+#: The admin registered on an app without ``SECRET_KEY``.
+KEYLESS_APP = (
+    "The Flask-Store admin needs the app's SECRET_KEY (its forms' CSRF "
+    "tokens and its messages are kept in the signed session): set "
+    "app.config['SECRET_KEY'] to a long random value before registering "
+    "the blueprint."
 )
 
 #: A file column holding something other than text (the models page).
@@ -130,6 +141,20 @@ def wrong_page(raw: str) -> str:
     return f"page must be a whole number from 1, not {raw!r}."
 
 
+def no_folder(folder: str) -> str:
+    """A ``?folder=`` that does not exist (404)."""
+    return f"There is no folder {folder} in the store."
+
+
+def sorted_by_name(sort: str, limit: int | None) -> str:
+    """A folder its backend could not sort by ``sort`` (too large for S3)."""
+    return (
+        f"Listed by name, not by {sort}: this storage lists folders by name "
+        f"only and reads at most {limit} entries (STORE_ADMIN_SORT_LIMIT) to "
+        "sort them otherwise; this folder has more."
+    )
+
+
 def no_model(name: str) -> str:
     return f"No model named {name} has file columns."
 
@@ -142,3 +167,87 @@ def invalid_value(error: Exception) -> str:
 def not_canonical_value(canonical: str) -> str:
     """A file column holding a path in another spelling (the models page)."""
     return f"needs attention: not the canonical spelling {canonical!r}"
+
+
+# -- renaming, moving, deleting folders ------------------------------------
+
+NAME_REQUIRED = "Give the new name."
+NAME_WITH_SLASH = "A name may not contain slashes: to move, choose the folder."
+HIDDEN_NAME = "A name may not start with a dot: such names are the store's own."
+ROOT_IS_NO_FOLDER = "Give a folder: the store's root cannot be moved or deleted."
+
+
+def unsafe_name(name: str) -> str:
+    return f"{name!r} cannot be made into a safe name; choose another."
+
+
+def same_place(path: str) -> str:
+    return f"{path} is already there under that name: nothing to do."
+
+
+def into_itself(folder: str) -> str:
+    return f"{folder} cannot be moved into itself."
+
+
+def taken(path: str) -> str:
+    """A rename or move whose target exists: nothing is overwritten (409)."""
+    return (
+        f"{path} already exists. Nothing was changed: choose another name or "
+        "folder (Flask-Store never overwrites a file)."
+    )
+
+
+def used_files(used: dict[str, list[str]], doing: str) -> str:
+    """Files that rows use, which the admin does not move or rename (409)."""
+    listed = "; ".join(
+        f"{path} (used by {', '.join(rows)})" for path, rows in used.items()
+    )
+    return (
+        f"Nothing was {doing}: rows use {listed}. They would point at a missing "
+        "file; change those rows first, or use `flask store mv --force`."
+    )
+
+
+def moved(source: str, target: str) -> str:
+    return f"Moved {source} to {target}."
+
+
+def deleted_folder(folder: str, count: int) -> str:
+    files = f"{count} file{'' if count == 1 else 's'}"
+    return (
+        f"Deleted folder {folder} and the {files} in it."
+        if count
+        else (f"Deleted folder {folder}.")
+    )
+
+
+def deleted_files(count: int) -> str:
+    return f"Deleted {count} file{'' if count == 1 else 's'}."
+
+
+def moved_files(count: int, folder: str) -> str:
+    return f"Moved {count} file{'' if count == 1 else 's'} to {folder or 'Files'}."
+
+
+def nothing_selected() -> str:
+    return "Select at least one file first."
+
+
+def confirm_changed() -> str:
+    """A confirmation that no longer covers what would be deleted."""
+    return (
+        "What would be deleted changed since you confirmed (new files or rows "
+        "using them): check again."
+    )
+
+
+def unknown_action(action: str) -> str:
+    return f"Choose delete or move for the selected files, not {action!r}."
+
+
+def confirm_deletion(what: str, labels: Sequence[str]) -> str:
+    """A JSON deletion of a folder or a selection not confirmed (400)."""
+    message = f"Delete {what}?"
+    if labels:
+        message += f" Rows use some of them: {', '.join(labels)}."
+    return message + " Send confirmed=yes, count and used_by to delete."

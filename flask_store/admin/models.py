@@ -67,9 +67,26 @@ def row_anchor(row: object) -> str:
     return f"{type(row).__name__}-{key}"
 
 
+#: Longest row label shown; a longer ``str()`` is cut with an ellipsis.
+MAX_LABEL = 80
+
+
 def row_label(row: object) -> str:
-    """How a row is named in the admin: ``Document #3``."""
-    return f"{type(row).__name__} #{row_key(row)}"
+    """How a row is named in the admin: its ``str()``, when its model defines
+    ``__str__``, else ``Document #3``.
+
+    A ``__str__`` that fails or gives nothing falls back to the model and key.
+    """
+    fallback = f"{type(row).__name__} #{row_key(row)}"
+    if type(row).__str__ is object.__str__:
+        return fallback
+    try:
+        label = " ".join(str(row).split())
+    except Exception:
+        return fallback
+    if not label:
+        return fallback
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
 def usage_labels(usage: Sequence[tuple[FileColumn, object]]) -> list[str]:

@@ -9,7 +9,7 @@ anything. ``flask_store.blueprint`` re-exports :data:`blueprint`.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,18 +21,27 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
+from werkzeug.routing import BuildError
 
 from .. import names
+from ..exceptions import NotConfiguredError
 from ..forms import DeleteForm, FolderForm, UploadForm
 from ..humanize import human_size
-from ..providers.base import Provider
 from ..serving import send_stored_file
 from ..state import store_state
-from . import access, actions, browsing, messages, models
+from . import access, actions, browsing, manage_views, messages, models
+
+# Re-exported: flask_store.blueprint keeps these importable from the views.
+from .requests import admin_form as admin_form
+from .requests import after_change as after_change
+from .requests import first_error as first_error
+from .requests import form_errors as form_errors
+from .requests import store_provider as store_provider
+from .requests import wants_json as wants_json
 
 blueprint = Blueprint(
     "store_admin",
@@ -45,9 +54,18 @@ blueprint = Blueprint(
 )
 
 
-def store_provider() -> type[Provider]:
-    """The current app's provider class."""
-    return store_state(current_app).provider
+manage_views.register(blueprint)
+
+
+@blueprint.record
+def require_secret_key(state: BlueprintSetupState) -> None:
+    """Refuse to register the admin on an app without ``SECRET_KEY``.
+
+    The admin's CSRF tokens and its messages after a change live in the
+    signed session: without the key every page would fail, so it fails here.
+    """
+    if not state.app.config.get("SECRET_KEY"):
+        raise NotConfiguredError(messages.KEYLESS_APP)
 
 
 @blueprint.before_request
@@ -61,9 +79,30 @@ def filesize(size: int | None) -> str:
     return "" if size is None else human_size(size)
 
 
+def back_url() -> str | None:
+    """Where the admin's "back to the app" link goes (``STORE_ADMIN_BACK_URL``).
+
+    A value with a ``/`` is a URL; anything else is an endpoint name for
+    ``url_for``. An endpoint that does not exist is logged, and no link shown.
+    """
+    target = current_app.config.get("STORE_ADMIN_BACK_URL")
+    if not target:
+        return None
+    if "/" in target:
+        return str(target)
+    try:
+        return url_for(target)
+    except BuildError:
+        current_app.logger.error(
+            "STORE_ADMIN_BACK_URL %r is neither a URL nor an endpoint.", target
+        )
+        return None
+
+
 @blueprint.context_processor
 def template_helpers() -> dict[str, Any]:
     return {
+        "back_url": back_url,
         "previewable": browsing.is_previewable,
         "row_label": models.row_label,
         "row_anchor": models.row_anchor,
@@ -71,25 +110,6 @@ def template_helpers() -> dict[str, Any]:
         "confirm_message": messages.confirm_message,
         "is_canonical": names.is_canonical,
     }
-
-
-_Form = TypeVar("_Form", bound=FlaskForm)
-
-
-def admin_form(form_class: type[_Form], **kwargs: Any) -> _Form:
-    """An admin form, CSRF-checked unless ``STORE_ADMIN_CSRF`` is False.
-
-    Flask-WTF's ``WTF_CSRF_ENABLED`` is about the app's own forms: an app
-    that turns it off must not leave its file admin open to cross-site posts.
-    """
-    form: _Form = form_class(meta={"csrf": access.csrf_enabled(current_app)}, **kwargs)
-    return form
-
-
-def wants_json() -> bool:
-    """Whether the client asked for JSON rather than a page."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 def error_message(exc: HTTPException) -> str:
@@ -118,24 +138,6 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
         ),
         exc.code,
     )
-
-
-def form_errors(form: FlaskForm) -> dict[str, list[str]]:
-    """Field name to messages, with a clear message for a CSRF failure."""
-    errors = {name: list(found) for name, found in form.errors.items()}
-    if "csrf_token" in errors:
-        errors["csrf_token"] = [messages.CSRF_MESSAGE]
-    return errors
-
-
-def first_error(form: FlaskForm) -> str:
-    return next(m for found in form_errors(form).values() for m in found)
-
-
-def after_change(default_folder: str) -> ResponseReturnValue:
-    """Redirect to a safe ``next`` or back to the folder."""
-    target = actions.safe_next(request.form.get("next"), request.host)
-    return redirect(target or url_for(".index", folder=default_folder or None))
 
 
 def render_browse(

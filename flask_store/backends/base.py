@@ -10,7 +10,7 @@ canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -19,51 +19,39 @@ from ..content import guess_type
 from ..exceptions import UploadFailed
 from ..metadata import FileMetadata
 from ..settings import Setting
+from .listing import (
+    SORT_KEYS,
+    FolderPage,
+    PageQuery,
+    StoredFile,
+    matches,
+    page_of,
+    parse_sort,
+    select_page,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
 
+__all__ = [
+    "CHUNK_SIZE",
+    "SORT_KEYS",
+    "Backend",
+    "CheckResult",
+    "FolderPage",
+    "Leftover",
+    "PageQuery",
+    "StoredFile",
+    "first_free",
+    "matches",
+    "page_of",
+    "parse_sort",
+    "select_page",
+    "targets",
+]
+
 #: Size of the chunks a stream is copied in: bounded memory for any upload.
 CHUNK_SIZE = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file or folder in a listing."""
-
-    #: Path relative to ``STORE_PATH`` (for a folder, without a trailing slash).
-    path: str
-    is_folder: bool = False
-    size: int | None = None
-    modified: datetime | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    @property
-    def content_type(self) -> str:
-        return guess_type(self.name)
-
-
-@dataclass
-class FolderPage:
-    """One page of a folder listing, sorted by name.
-
-    ``next_after`` is the name to pass as ``after`` for the next page, or
-    ``None`` on the last page.
-    """
-
-    entries: list[StoredFile] = field(default_factory=list)
-    next_after: str | None = None
-
-    @property
-    def folders(self) -> list[StoredFile]:
-        return [e for e in self.entries if e.is_folder]
-
-    @property
-    def files(self) -> list[StoredFile]:
-        return [e for e in self.entries if not e.is_folder]
 
 
 @dataclass(frozen=True)
@@ -111,28 +99,16 @@ def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
     )
 
 
-def matches(name: str, contains: str | None) -> bool:
-    """Whether ``name`` passes a case-insensitive ``contains`` filter."""
-    return not contains or contains.casefold() in name.casefold()
+def targets(path: str, location: str, name: str | None = None) -> Sequence[str]:
+    """Where a copy or move of ``path`` into ``location`` may go, in order.
 
-
-@dataclass(frozen=True)
-class PageQuery:
-    """Which page of a folder :meth:`Backend.list_page` should give."""
-
-    #: The ``next_after`` of the previous page, or ``None`` for the first.
-    after: str | None = None
-    limit: int = 100
-    #: Only names containing this (case-insensitive), when set.
-    contains: str | None = None
-
-
-def page_of(entries: dict[str, StoredFile], query: PageQuery) -> FolderPage:
-    """The page ``query`` asks for of ``entries`` (name to entry)."""
-    after, limit = query.after, query.limit
-    ordered = [entries[n] for n in sorted(entries) if after is None or n > after]
-    more = len(ordered) > limit
-    return FolderPage(ordered[:limit], ordered[limit - 1].name if more else None)
+    Given a ``name``, that one path only; else the file's own name, then the
+    same with unique suffixes.
+    """
+    location = names.clean_location(location)
+    if name is not None:
+        return [names.join_key(location, name)]
+    return names.Candidates(location, path.rpartition("/")[2])
 
 
 class Backend:
@@ -237,17 +213,34 @@ class Backend:
         after: str | None = None,
         limit: int = 100,
         contains: str | None = None,
+        sort: str = "name",
+        scan_limit: int | None = None,
     ) -> FolderPage:
         """One page of the folders and files directly in ``location``.
 
-        Sorted by name (S3: in key order, a folder as its name plus ``/``);
-        ``after`` is the ``next_after`` of the previous page, passed back
-        unchanged, and ``contains`` keeps only names containing it
-        (case-insensitive). Backends implement :meth:`list_page`.
+        Sorted by ``sort``: ``"name"`` (the default; S3: in key order, a
+        folder as its name plus ``/``), ``"size"`` or ``"modified"``, with a
+        leading ``-`` for descending. ``after`` is the ``next_after`` of the
+        previous page, passed back unchanged, and ``contains`` keeps only
+        names containing it (case-insensitive). A backend that lists only
+        by name (S3) reads at most ``scan_limit`` entries to sort otherwise,
+        and past it gives the first page by name (the page's ``sort`` says
+        so). Backends implement :meth:`list_page`.
+
+        :raises ValueError: for a bad ``sort``, ``limit`` or ``after``.
+
+        .. versionchanged:: 1.0
+            ``sort`` and ``scan_limit``.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        query = PageQuery(after=after, limit=limit, contains=contains or None)
+        query = PageQuery(
+            after=after,
+            limit=limit,
+            contains=contains or None,
+            sort=sort,
+            scan_limit=scan_limit,
+        )
         return self.list_page(names.clean_location(location), query)
 
     def list_page(self, location: str, query: PageQuery) -> FolderPage:
@@ -263,6 +256,8 @@ class Backend:
             if matches(name, query.contains) and not names.is_hidden_name(name):
                 path = prefix + name
                 found[name] = StoredFile(path, is_folder=True) if slash else stored
+        # A folder without files cannot be told from a missing one here, so
+        # ``missing`` stays false: backends that can tell override this.
         return page_of(found, query)
 
     def create_folder(self, location: str) -> str:
@@ -278,24 +273,28 @@ class Backend:
 
     # -- copying, moving, deleting folders ------------------------------------
 
-    def copy(self, path: str, location: str) -> str:
+    def copy(self, path: str, location: str, *, name: str | None = None) -> str:
         """Copy the stored file ``path`` into the folder ``location``.
 
         It keeps its name, or gets a unique suffix when the name is taken
-        there: nothing is overwritten. Returns the new file's path.
-        """
-        location = names.clean_location(location)
-        name = path.rpartition("/")[2]
-        with self.open(path) as source:
-            return self.write(source, names.Candidates(location, name))
+        there; given a ``name``, it takes exactly that one, and a taken name
+        raises :class:`~flask_store.exceptions.UploadFailed`. Nothing is
+        overwritten. Returns the new file's path.
 
-    def move(self, path: str, location: str) -> str:
+        .. versionchanged:: 1.0
+            ``name``.
+        """
+        with self.open(path) as source:
+            return self.write(source, targets(path, location, name))
+
+    def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move the stored file ``path`` into the folder ``location``.
 
-        A copy under a free name first (nothing is overwritten), then the
-        original is deleted. Returns the new path.
+        A copy under a free name first (nothing is overwritten; ``name`` as
+        for :meth:`copy`), then the original is deleted.
+        Returns the new path.
         """
-        moved = self.copy(path, location)
+        moved = self.copy(path, location, name=name)
         self.delete(path)
         return moved
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import heapq
 import os
 import secrets
 import stat
@@ -25,7 +24,10 @@ from ..metadata import FileMetadata
 from ..settings import flag, text
 from ..state import StoreState
 from . import local_metadata
-from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, matches
+from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, targets
+from .local_listing import entry as _entry
+from .local_listing import page as _page
+from .local_listing import sorted_page
 from .publish import (
     SPOOL_FOLDER,
     TEMP_PREFIX,
@@ -52,15 +54,6 @@ def _not_found(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and (
         isinstance(exc, (FileNotFoundError, NotADirectoryError))
         or exc.errno == errno.ENAMETOOLONG
-    )
-
-
-def _entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
-    return StoredFile(
-        path=path,
-        is_folder=is_folder,
-        size=None if is_folder else st.st_size,
-        modified=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
     )
 
 
@@ -187,10 +180,13 @@ class LocalBackend(Backend):
             folder = fsops.open_folder(root.fd(), path_parts(location))
         except (OSError, fsops.Refused) as exc:
             if _not_found(exc):
-                return FolderPage()
+                # The root exists even before the first file creates it.
+                return FolderPage(sort=query.sort, missing=bool(location))
             raise
         try:
-            return _page(folder, location, query)
+            if query.sort.removeprefix("-") == "name":
+                return _page(folder, location, query)
+            return sorted_page(folder, location, query)
         finally:
             os.close(folder)
 
@@ -229,16 +225,16 @@ class LocalBackend(Backend):
             if not _not_found(exc):
                 raise
 
-    def move(self, path: str, location: str) -> str:
+    def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move ``path`` into the folder ``location`` with a hard link, no copy.
 
         The link takes the first free name (never over a file), then the old
         name is removed, if it still is the same file. Where the filesystem
         has no hard links, the file is copied and the original deleted.
         """
+        candidates = targets(path, location, name)
         location = names.clean_location(location)
-        *folder, name = path_parts(path)
-        candidates = names.Candidates(location, name)
+        *folder, own_name = path_parts(path)
         try:
             source = fsops.open_folder(self.dir.fd(), folder)
         except (OSError, fsops.Refused) as exc:
@@ -246,27 +242,27 @@ class LocalBackend(Backend):
                 raise self._lookup_error(path, exc) from None
             raise
         try:
-            before = fsops.stat_file(source, [name])
+            before = fsops.stat_file(source, [own_name])
             target = fsops.Folders(self.dir.fd(create=True), path_parts(location))
             moved = None
             try:
                 moved = publish_first(
                     source,
-                    name,
+                    own_name,
                     target.fd,
                     candidates,
                     fsync=self.fsync,
                     may_move=False,
                 )
             except NoHardLinks:
-                return super().move(path, location)
+                return super().move(path, location, name=name)
             finally:
                 target.close(remove=moved is None)
             # Remove the old name only if it is still the file that was linked.
             with contextlib.suppress(FileNotFoundError):
-                now = os.stat(name, dir_fd=source, follow_symlinks=False)
+                now = os.stat(own_name, dir_fd=source, follow_symlinks=False)
                 if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
-                    os.unlink(name, dir_fd=source)
+                    os.unlink(own_name, dir_fd=source)
                     if self.fsync:
                         os.fsync(source)
             return moved
@@ -368,34 +364,6 @@ def _leftover_kind(folder: str, name: str) -> str | None:
     if name.startswith(TEMP_PREFIX) and name.endswith(".part"):
         return "temporary file"
     return None
-
-
-def _page(folder: int, location: str, query: PageQuery) -> FolderPage:
-    # Bare names and a heap, not scandir entries and a full sort: the first
-    # page of a folder of 100,000 files stays a fraction of a second.
-    candidates = [
-        name
-        for name in os.listdir(folder)
-        if not names.is_hidden_name(name)
-        and (query.after is None or name > query.after)
-        and matches(name, query.contains)
-    ]
-    heapq.heapify(candidates)
-    page = FolderPage()
-    while candidates:
-        name = heapq.heappop(candidates)
-        if len(page.entries) == query.limit:
-            page.next_after = page.entries[-1].name
-            break
-        try:
-            st = os.stat(name, dir_fd=folder, follow_symlinks=False)
-        except FileNotFoundError:  # deleted while listing
-            continue
-        is_folder = stat.S_ISDIR(st.st_mode)
-        if not (is_folder or stat.S_ISREG(st.st_mode)):
-            continue
-        page.entries.append(_entry(names.join_key(location, name), st, is_folder))
-    return page
 
 
 def local_backend(app: Flask) -> LocalBackend:

@@ -100,9 +100,11 @@ class MemoryBackend(Backend):
             items: list[tuple[str, _Blob | None]] = list(self.files.items())
             items += [(folder + "/", None) for folder in self.folders]
         entries: dict[str, StoredFile] = {}
+        seen = not location
         for path, blob in items:
             if not path.startswith(prefix):
                 continue
+            seen = True
             name, slash, _ = path[len(prefix) :].partition("/")
             if names.is_hidden_name(name) or not matches(name, query.contains):
                 continue
@@ -113,7 +115,9 @@ class MemoryBackend(Backend):
                 entries[name] = StoredFile(
                     full, size=len(blob.data), modified=blob.modified
                 )
-        return page_of(entries, query)
+        page = page_of(entries, query)
+        page.missing = not seen
+        return page
 
     def create_folder(self, location: str) -> str:
         location = names.clean_location(location)

@@ -37,6 +37,7 @@ from .base import (
     PageQuery,
     StoredFile,
     first_free,
+    targets,
 )
 from .s3_client import (
     PENDING,
@@ -241,26 +242,26 @@ class S3Backend(Backend):
 
         return first_free(candidates, take)
 
-    def copy(self, path: str, location: str) -> str:
+    def copy(self, path: str, location: str, *, name: str | None = None) -> str:
         """Copy ``path`` into ``location`` on S3 itself (nothing through the app).
 
-        A name taken there gets a unique suffix; servers that cannot copy
-        parts (and empty files) are copied through the app.
+        A name taken there gets a unique suffix (given a ``name``, that one is
+        refused); servers that cannot copy parts, and empty files, are copied
+        through the app. Content-Type and attachment come from the new name.
         """
-        location = names.clean_location(location)
         head = self._head(path)
         if PENDING in head.get("Metadata", {}):
             raise pending(self.key(path))  # its bytes are not there yet
         if not head.get("ContentLength"):
-            return super().copy(path, location)
+            return super().copy(path, location, name=name)
         source = self.key(path)
-        candidates = names.Candidates(location, path.rpartition("/")[2])
+        candidates = targets(path, location, name)
         try:
             return self._first_free(
                 candidates, lambda key: s3_copy.copy_object(self, source, key, head)
             )
         except s3_copy.CopyUnsupported:
-            return super().copy(path, location)
+            return super().copy(path, location, name=name)
 
     def _taken(self, path: str) -> bool:
         """Whether ``path`` is stored; a failure to tell is an UploadFailed."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import names
-from .base import FolderPage, PageQuery, StoredFile, matches
+from .listing import FolderPage, PageQuery, StoredFile, matches, select_page
 from .s3_client import LAST_CHAR, BotoCoreError, ClientError, translate
 
 if TYPE_CHECKING:
@@ -19,6 +19,68 @@ if TYPE_CHECKING:
 
 
 def page(
+    client: S3Client, bucket: str, root: str, location: str, query: PageQuery
+) -> FolderPage:
+    """One page of ``location`` under the key prefix ``root``, sorted as asked.
+
+    S3 lists keys in key order only: any other order reads the folder's
+    entries first, at most ``query.scan_limit`` of them; past that, the
+    first page in key order is given instead (its ``sort`` is ``"name"``).
+    """
+    if query.by_name:
+        return key_order_page(client, bucket, root, location, query)
+    scanned = _scan(client, bucket, root, location, query)
+    if scanned is None:
+        by_name = PageQuery(limit=query.limit, contains=query.contains)
+        return key_order_page(client, bucket, root, location, by_name)
+    entries, seen = scanned
+    result = select_page(entries, query)
+    result.missing = not seen
+    return result
+
+
+def _scan(
+    client: S3Client, bucket: str, root: str, location: str, query: PageQuery
+) -> tuple[list[StoredFile], bool] | None:
+    """Every entry of ``location`` and whether any key is under it, or ``None``
+    when it has more than ``query.scan_limit`` entries."""
+    folder = names.join_key(root, location)
+    prefix = folder + "/" if folder else ""
+    bound = query.scan_limit
+    found: list[StoredFile] = []
+    seen = not folder
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/"
+    )
+    try:
+        for listed in pages:
+            common = [p["Prefix"] for p in listed.get("CommonPrefixes", [])]
+            objects = listed.get("Contents", [])
+            seen = seen or bool(common or objects)
+            for key in common:
+                name = key[len(prefix) :].rstrip("/")
+                if matches(name, query.contains):
+                    found.append(
+                        StoredFile(names.join_key(location, name), is_folder=True)
+                    )
+            for obj in objects:
+                name = obj["Key"][len(prefix) :]
+                if name and matches(name, query.contains):
+                    found.append(
+                        StoredFile(
+                            names.join_key(location, name),
+                            size=obj["Size"],
+                            modified=obj["LastModified"],
+                        )
+                    )
+            if bound is not None and len(found) > bound:
+                return None
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, prefix, "list") from exc
+    return found, seen
+
+
+def key_order_page(
     client: S3Client, bucket: str, root: str, location: str, query: PageQuery
 ) -> FolderPage:
     """One page of ``location`` under the key prefix ``root``, in key order.
@@ -44,6 +106,7 @@ def page(
         start = after + LAST_CHAR if after.endswith("/") else after
         request["StartAfter"] = prefix + start
     found: list[tuple[str, StoredFile]] = []
+    seen = not folder
     while len(found) <= query.limit:
         try:
             response = client.list_objects_v2(**request)
@@ -52,6 +115,7 @@ def page(
         keyed: list[tuple[str, StoredFile | None]] = [
             (p["Prefix"], None) for p in response.get("CommonPrefixes", [])
         ]
+        seen = seen or bool(keyed or response.get("Contents"))
         for obj in response.get("Contents", []):
             keyed.append(
                 (
@@ -81,6 +145,9 @@ def page(
     return FolderPage(
         [entry for _, entry in found[: query.limit]],
         found[query.limit - 1][0] if more else None,
+        # Past the first page, the folder's marker may sort before the
+        # cursor: a folder that was listed once is not reported missing.
+        missing=not seen and not query.after,
     )
 
 

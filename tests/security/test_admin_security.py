@@ -54,6 +54,20 @@ def valid_form(endpoint: str, token: str | None) -> dict[str, Any]:
         "store_admin.upload": {"file": (io.BytesIO(b"new"), "new.txt")},
         "store_admin.delete": {"path": "a.txt", "confirmed": "yes"},
         "store_admin.new_folder": {"name": "fresh"},
+        "store_admin.move": {"path": "a.txt", "folder": "", "name": "moved.txt"},
+        "store_admin.delete_folder": {
+            "folder": "box",
+            "confirmed": "yes",
+            "count": "1",
+            "used_by": "[]",
+        },
+        "store_admin.selection": {
+            "paths": "a.txt",
+            "action": "delete",
+            "confirmed": "yes",
+            "count": "1",
+            "used_by": "[]",
+        },
     }
     assert endpoint in forms, (
         f"New POST endpoint {endpoint}: add valid form data for it here so the "
@@ -65,10 +79,19 @@ def valid_form(endpoint: str, token: str | None) -> dict[str, Any]:
     return data
 
 
-def seeded(app: Flask) -> dict[str, Any]:
+def seeded(app: Flask, location: str = "") -> dict[str, Any]:
     provider = app.extensions["store"].provider
-    provider(io.BytesIO(b"keep"), filename="a.txt", app=app).save()
+    provider(io.BytesIO(b"keep"), filename="a.txt", location=location, app=app).save()
     return snapshot(app)
+
+
+#: Where each POST endpoint's valid form expects a file to act on.
+SEEDS = {
+    "store_admin.delete": "",
+    "store_admin.move": "",
+    "store_admin.selection": "",
+    "store_admin.delete_folder": "box",
+}
 
 
 # -- access control -------------------------------------------------------------
@@ -126,7 +149,9 @@ def test_post_endpoints_do_their_job_with_access_and_token(admin: Flask) -> None
     # store when allowed, so the refusals are not an accident of bad data.
     client = admin.test_client()
     for endpoint, url in admin_requests(admin, "POST"):
-        before = seeded(admin) if endpoint == "store_admin.delete" else snapshot(admin)
+        before = (
+            seeded(admin, SEEDS[endpoint]) if endpoint in SEEDS else snapshot(admin)
+        )
         response = client.post(url, data=valid_form(endpoint, csrf_token(client)))
         assert response.status_code == 302, (url, response.get_data(as_text=True))
         assert snapshot(admin) != before, url
@@ -226,7 +251,7 @@ def test_next_never_leaves_the_site(tmp_path: Path, target: str) -> None:
     app = admin_app(tmp_path, "memory")
     client = app.test_client()
     for endpoint, url in admin_requests(app, "POST"):
-        seeded(app)
+        seeded(app, SEEDS.get(endpoint, ""))
         data = valid_form(endpoint, csrf_token(client))
         data["next"] = target
         response = client.post(url, data=data)
@@ -238,7 +263,7 @@ def test_a_same_site_next_is_followed(tmp_path: Path) -> None:
     app = admin_app(tmp_path, "memory")
     client = app.test_client()
     for endpoint, url in admin_requests(app, "POST"):
-        seeded(app)
+        seeded(app, SEEDS.get(endpoint, ""))
         data = valid_form(endpoint, csrf_token(client))
         data["next"] = ADMIN + "/?q=a"
         response = client.post(url, data=data)

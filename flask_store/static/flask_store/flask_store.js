@@ -152,21 +152,38 @@
       running = true;
       var allOk = true;
       var last = null;
+      var added = 0;
+      var refused = 0;
       while (queue.length) {
         var job = queue.shift();
         var message = refusal(form, job.file);
         if (message) {
           job.ui.fail(message);
           allOk = false;
+          refused++;
           continue;
         }
         var outcome = await send(form, input, job.file, job.ui);
         allOk = allOk && outcome.ok;
-        if (outcome.ok) last = outcome;
+        if (outcome.ok) {
+          last = outcome;
+          added++;
+        } else {
+          refused++;
+        }
       }
       running = false;
-      form.dispatchEvent(new CustomEvent("flask-store:uploaded", { detail: { ok: allOk } }));
-      if (!allOk || !last) return;
+      summarise(form, added, refused);
+      form.dispatchEvent(new CustomEvent("flask-store:uploaded", {
+        detail: { ok: allOk, added: added, refused: refused }
+      }));
+      if (!last) return;
+      if (!allOk) {
+        // Some files were stored, some refused: keep the messages in view
+        // and bring the listing up to date around them.
+        if (form.hasAttribute("data-reload")) refreshListing();
+        return;
+      }
       if (form.hasAttribute("data-reload")) {
         window.setTimeout(function () { window.location.reload(); }, 400);
       } else if (!last.json && last.url) {
@@ -233,6 +250,66 @@
     });
   }
 
+  function plural(count, word) {
+    return count + " " + word + (count === 1 ? "" : "s");
+  }
+
+  /* "Added 3 files" (and how many were refused) once a batch is done. */
+  function summarise(form, added, refused) {
+    var summary = form.querySelector(".fs-summary");
+    if (!summary) {
+      summary = element("p", "fs-summary");
+      summary.setAttribute("role", "status");
+      form.querySelector(".fs-progress").insertAdjacentElement("afterend", summary);
+    }
+    var text = "Added " + plural(added, "file") + ".";
+    if (refused) text += " " + plural(refused, "file") + " refused, see above.";
+    summary.textContent = text;
+  }
+
+  /* Replace the admin's listing with the server's current one. */
+  function refreshListing() {
+    var current = document.querySelector(".fs-listing");
+    if (!current || !window.fetch) return;
+    fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".fs-listing");
+        if (fresh) {
+          current.replaceWith(fresh);
+          enhanceSelection(fresh);
+        }
+      });
+  }
+
+  /* The "select all" box of the listing's checkboxes (hidden without JS). */
+  function enhanceSelection(root) {
+    var all = root.querySelector("[data-select-all]");
+    if (!all) return;
+    var boxes = root.querySelectorAll('input[type="checkbox"][name="paths"]');
+    if (!boxes.length) return;
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+    });
+    Array.prototype.forEach.call(boxes, function (box) {
+      box.addEventListener("change", function () {
+        var checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; });
+        all.checked = checked.length === boxes.length;
+        all.indeterminate = checked.length > 0 && checked.length < boxes.length;
+      });
+    });
+  }
+
+  /* After a change, the page's message is where keyboard focus goes. */
+  function focusResult() {
+    var result = document.querySelector(".fs-flashes");
+    if (!result) return;
+    result.setAttribute("tabindex", "-1");
+    result.focus();
+  }
+
   /* Delete buttons: confirm here instead of on a second page. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -249,6 +326,9 @@
   function init() {
     var forms = document.querySelectorAll("form[data-flask-store-upload]");
     Array.prototype.forEach.call(forms, enhanceUpload);
+    var listing = document.querySelector(".fs-listing");
+    if (listing) enhanceSelection(listing);
+    focusResult();
   }
 
   if (document.readyState === "loading") {
