@@ -103,7 +103,7 @@ def test_documents_and_files_in_flask_admin_in_chromium(tmp_path: Path) -> None:
     assert any("scan.png (" in text for text in seen["current"])
     assert seen["links_after_remove"] == ["form.pdf"]
     assert any(
-        "Nothing deleted: rows use documents/form.pdf (Document #1.attachment)." in f
+        "Nothing deleted: rows use documents/form.pdf (Paperwork.attachment)." in f
         for f in seen["flash"]
     ), seen["flash"]
     with app.app_context():

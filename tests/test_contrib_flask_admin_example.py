@@ -51,7 +51,6 @@ def test_a_document_is_created_with_its_files_and_listed(
         document = db.session.scalars(db.select(Document)).one()
         assert document.attachment.relative_path == "documents/form.pdf"
         assert document.image.relative_path == "images/scan.png"
-        document_id = document.id
     files = html.unescape(client.get("/flask-admin/store_files/b/documents").text)
     assert "path=documents/form.pdf" in files
 
@@ -62,7 +61,8 @@ def test_a_document_is_created_with_its_files_and_listed(
         data={"csrf_token": token, "path": "documents/form.pdf"},
     )
     page = html.unescape(client.get("/flask-admin/store_files/b/documents").text)
-    assert f"rows use documents/form.pdf (Document #{document_id}.attachment)" in page
+    # The row is named by its str(): the document's title.
+    assert "rows use documents/form.pdf (Paperwork.attachment)" in page
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(

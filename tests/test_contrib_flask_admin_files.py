@@ -2,17 +2,12 @@
 
 ``Base.FileAdminTests`` ships in Flask-Admin's wheel; Flask-Admin's local,
 S3 and Azure storages subclass it the same way. Its ``admin`` and ``babel``
-fixtures come from Flask-Admin's conftest, loaded as a plugin from this
-module (pytest refuses ``pytest_plugins`` in a conftest below the rootdir,
-and accepts it in a test module). Its ``app`` fixture is replaced here by an
-app with Flask-Store on each provider, holding ``dummy.txt`` as Flask-Admin's
-``files`` folder does.
-
-Loaded from a test module, the plugin is still registered for the whole
-session: its ``app`` fixture is shadowed by tests/conftest.py's for every
-test under tests/, and on Python < 3.12 its autouse ``_sqlite_isolation``
-makes pysqlite emit ``BEGIN`` itself (SQLAlchemy's documented fix for its
-transactions), which the SQLAlchemy tests pass with too.
+fixtures are imported from Flask-Admin's conftest into this module. Not the
+whole conftest as a plugin (``pytest_plugins``): a plugin is registered for
+the whole session, and on Python < 3.12 its autouse ``_sqlite_isolation``
+changes every SQLAlchemy engine's transactions for every other test. Its
+``app`` fixture is replaced here by an app with Flask-Store on each
+provider, holding ``dummy.txt`` as Flask-Admin's ``files`` folder does.
 """
 
 from __future__ import annotations
@@ -24,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_admin.tests.conftest import admin, babel  # noqa: F401 (fixtures)
 from flask_admin.tests.fileadmin.test_fileadmin import Base
 
 from flask_store.contrib.flask_admin import StoreFileAdmin
@@ -31,8 +27,6 @@ from flask_store.state import current_state
 
 from . import s3_support
 from .contrib.flask_admin_support import KINDS, admin_app
-
-pytest_plugins = ["flask_admin.tests.conftest"]
 
 moto_server = s3_support.moto_server
 

@@ -110,7 +110,7 @@ def test_refused_files_get_a_message_and_nothing_is_stored(
     failed.nth(1).wait_for()
     assert failed.all_inner_texts() == [
         "tool.exe\ntool.exe is not an allowed type (allowed: .png, .txt).",
-        "big.txt\nbig.txt is larger than 1000 bytes, the largest file allowed.",
+        "big.txt\nbig.txt is larger than 1 kB, the largest file allowed.",
     ]
     # The server refuses too when the page's checks are bypassed.
     page.evaluate(

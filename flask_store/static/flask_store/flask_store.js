@@ -5,15 +5,16 @@
 (function () {
   "use strict";
 
+  /* Decimal units, as the server writes them (flask_store.humanize). */
   function humanSize(bytes) {
-    if (bytes < 1024) return bytes + (bytes === 1 ? " byte" : " bytes");
-    var units = ["KB", "MB", "GB", "TB"];
+    if (bytes < 1000) return bytes + (bytes === 1 ? " byte" : " bytes");
+    var units = ["kB", "MB", "GB", "TB", "PB"];
     var size = bytes;
     var unit = "";
     for (var i = 0; i < units.length; i++) {
-      size /= 1024;
+      size /= 1000;
       unit = units[i];
-      if (size < 1024) break;
+      if (Math.round(size * 10) / 10 < 1000) break;
     }
     return size.toFixed(1).replace(/\.0$/, "") + " " + unit;
   }
