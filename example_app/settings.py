@@ -61,6 +61,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
             "webp",
         },
         "STORE_DELETE_ORPHANS": True,
+        # The file admin links back to the documents.
+        "STORE_ADMIN_BACK_URL": "documents.index",
         "EXAMPLE_USERNAME": DEV_USERNAME,
         "EXAMPLE_PASSWORD": DEV_PASSWORD,
     }
