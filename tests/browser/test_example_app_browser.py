@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,11 @@ from urllib.parse import urljoin
 import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage
-from werkzeug.serving import make_server
 
 from example_app import create_app, settings
 from example_app.models import Document, db
 
+from ..conftest import serve
 from .axe import violations
 from .conftest import png
 
@@ -64,15 +63,8 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             monkeypatch.delenv(key)
     app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
     seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 def seed(app: Flask) -> None:
