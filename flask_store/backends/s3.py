@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from .. import names
-from ..content import guess_type, is_inline_safe
+from ..content import guess_type
 from ..exceptions import (
     NotConfiguredError,
     StorageError,
@@ -28,7 +28,7 @@ from ..exceptions import (
     UploadFailed,
 )
 from ..metadata import FileMetadata, Measured
-from . import s3_conditional, s3_copy, s3_listing, s3_staging
+from . import s3_conditional, s3_copy, s3_headers, s3_listing, s3_staging
 from .base import (
     Backend,
     CheckResult,
@@ -136,30 +136,13 @@ class S3Backend(Backend):
     def upload_args(
         self, key: str, metadata: FileMetadata | None = None
     ) -> dict[str, Any]:
-        """Content-Type, ACL, checksum and, for what a browser could run, an attachment.
-
-        The local serving route's policy: a type that is not safe inline
-        (HTML, SVG, XML, scripts, anything unknown), by the name or by the
-        content, is stored with ``Content-Disposition: attachment``, so the
-        bucket (or a CDN in front of it) makes browsers download it instead
-        of running it. With the ``metadata`` a save measured, the type is the
-        content's and the SHA-256 goes with the upload for S3 to check: as
-        ``ChecksumSHA256`` in one request, per part (``ChecksumAlgorithm``)
-        in a multipart upload; it is kept in the object's metadata either way.
-        """
-        by_name = guess_type(key)
-        content_type = by_name if metadata is None else metadata.content_type
-        extra: dict[str, Any] = {"ContentType": content_type}
-        if not (is_inline_safe(content_type) and is_inline_safe(by_name)):
-            extra["ContentDisposition"] = "attachment"
-        if self.acl:
-            extra["ACL"] = self.acl
-        if metadata is not None and metadata.sha256 is not None:
-            extra["Metadata"] = metadata.s3_metadata()
-            extra["ChecksumAlgorithm"] = "SHA256"
-            if metadata.size < self.transfer.multipart_threshold:
-                extra["ChecksumSHA256"] = metadata.sha256_base64
-        return extra
+        """What S3 is told about the object ``key`` (``s3_headers.object_args``)."""
+        return s3_headers.object_args(
+            key,
+            acl=self.acl,
+            metadata=metadata,
+            multipart_threshold=self.transfer.multipart_threshold,
+        )
 
     def presigned_url(self, path: str, expires_in: int = 3600) -> str:
         """A URL that lets anyone GET ``path`` (private) for ``expires_in`` s.
@@ -170,14 +153,7 @@ class S3Backend(Backend):
         """
         if not isinstance(expires_in, int) or not 1 <= expires_in <= 604800:
             raise ValueError("expires_in must be whole seconds from 1 to 604800.")
-        content_type = guess_type(path)
-        params = {
-            "Bucket": self.bucket,
-            "Key": self.key(path),
-            "ResponseContentType": content_type,
-        }
-        if not is_inline_safe(content_type):
-            params["ResponseContentDisposition"] = "attachment"
+        params = s3_headers.read_params(self.bucket, self.key(path), path)
         return self.client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires_in
         )

@@ -30,7 +30,6 @@ from ..backends.base import (
     matches,
 )
 from ..content import guess_type
-from ..deprecation import warn_deprecated
 from ..files import StoreFile
 from ..settings import Setting
 from ..signals import file_deleted, file_saved
@@ -39,6 +38,7 @@ from ..variants import ImageVariant, VariantSpec
 from .adapter import ProviderBackend
 from .binding import app_or_current, backend_for, make_backend
 from .described import Described
+from .inputs import read_fp
 from .operations import BackendOperations
 
 if TYPE_CHECKING:
@@ -108,46 +108,9 @@ class Provider(Described, BackendOperations):
     ) -> None:
         self.app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
         self.location = names.clean_location(location, legacy_slash=True)
-        self.fp: FileStorage | IO[bytes] | None
-        if fp is None:
-            if filename is not None:
-                raise TypeError("filename= goes with a file object to save.")
-            warn_deprecated(
-                f"{type(self).__name__}() with no file is the 0.0.2 API and is "
-                "deprecated: pass the upload to the provider and save it, "
-                "provider = store.Provider(request.files['afile'], location=...); "
-                "provider.save(); then read provider.absolute_url."
-            )
-            self.filename = ""
-            self.fp = None
-        elif isinstance(fp, str):
-            if filename is not None:
-                raise TypeError("filename= is for file objects, not stored paths.")
-            folder, self.filename = names.split_stored_path(fp)
+        folder, self.filename, self.fp = read_fp(fp, filename, type(self).__name__)
+        if folder:
             self.location = names.join_key(self.location, folder)
-            self.fp = None
-        elif isinstance(fp, FileStorage):
-            name = filename if filename is not None else fp.filename
-            if not name:
-                raise ValueError(
-                    "The upload has no file name (was a file chosen?); "
-                    "check for an empty upload before saving it."
-                )
-            self.filename = name
-            self.fp = fp
-        elif callable(getattr(fp, "read", None)):
-            if not isinstance(filename, str):
-                raise TypeError(
-                    "Give the name to store a file object under: "
-                    "Provider(fileobj, filename='report.pdf')."
-                )
-            self.filename = filename
-            self.fp = fp
-        else:
-            raise TypeError(
-                "A provider takes a FileStorage, a binary file object with "
-                f"filename=, or a stored path (str), not {type(fp).__name__}."
-            )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.relative_path!r}>"
