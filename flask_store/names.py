@@ -249,11 +249,8 @@ def is_hidden_name(name: str) -> bool:
     The one hidden-path rule. Hidden names belong to the store itself
     (temporary and spooled files) and to tools: listings, serving, the admin
     and the forms never show, serve or accept them, so nothing is stored there.
-    ``.`` and ``..`` are not hidden names but spellings of a path, which
-    the canonical-path rules refuse (and show as needing attention in keys
-    other tools wrote).
     """
-    return name.startswith(".") and name not in (".", "..")
+    return name.startswith(".")
 
 
 def is_hidden(path: str) -> bool:

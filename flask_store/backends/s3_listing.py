@@ -129,11 +129,7 @@ def key_order_page(
             )
         for key, entry in sorted(keyed, key=lambda item: item[0]):
             name = key[len(prefix) :].rstrip("/")
-            if (
-                not name
-                or names.is_hidden_name(name)
-                or not matches(name, query.contains)
-            ):
+            if not name or _hidden(name) or not matches(name, query.contains):
                 continue  # the folder's marker, hidden, or filtered out
             if entry is None:
                 entry = StoredFile(names.join_key(location, name), is_folder=True)
@@ -175,8 +171,21 @@ def files(
     skip = len(root) + 1 if root else 0
     for obj in objects(client, bucket, folder + "/" if folder else ""):
         path = obj["Key"][skip:]
-        if not obj["Key"].endswith("/") and not names.is_hidden(path):
+        if not obj["Key"].endswith("/") and not _hidden(path):
             yield StoredFile(path, size=obj["Size"], modified=obj["LastModified"])
+
+
+def _hidden(path: str) -> bool:
+    """Whether ``path`` is in a hidden folder or names a hidden file.
+
+    ``.`` and ``..`` segments, in keys another tool wrote, are spellings of
+    a path, not hidden names: such keys are listed and walked, so the admin
+    and ``flask store orphans`` show them as needing attention.
+    """
+    return any(
+        names.is_hidden_name(part) and part not in (".", "..")
+        for part in path.split("/")
+    )
 
 
 def folder_markers(client: S3Client, bucket: str, prefix: str) -> Iterator[str]:
