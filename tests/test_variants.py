@@ -70,6 +70,8 @@ def test_variants_stay_out_of_listings_and_the_serving_route(storage: Flask) -> 
         backend = original.backend
         assert [f.path for f in backend.iter_files("")] == ["pics/photo.png"]
         assert [e.path for e in backend.list_folder("").entries] == ["pics"]
+        by_size = backend.list_folder("", sort="-size").entries
+        assert [e.path for e in by_size] == ["pics"]
     listed = storage.test_cli_runner().invoke(args=["store", "ls", "-r"])
     assert ".flask-store-variants" not in listed.output
     if storage.config["STORE_PROVIDER"].endswith("LocalProvider"):

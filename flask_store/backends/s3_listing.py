@@ -59,13 +59,13 @@ def _scan(
             seen = seen or bool(common or objects)
             for key in common:
                 name = key[len(prefix) :].rstrip("/")
-                if matches(name, query.contains):
+                if not _hidden(name) and matches(name, query.contains):
                     found.append(
                         StoredFile(names.join_key(location, name), is_folder=True)
                     )
             for obj in objects:
                 name = obj["Key"][len(prefix) :]
-                if name and matches(name, query.contains):
+                if name and not _hidden(name) and matches(name, query.contains):
                     found.append(
                         StoredFile(
                             names.join_key(location, name),
