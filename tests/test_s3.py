@@ -269,7 +269,7 @@ def test_a_server_that_refuses_the_condition_needs_false(
     [
         ("data.unknownext", b"x", "application/octet-stream"),
         ("README", b"x", "application/octet-stream"),
-        ("page.html.gz", gzip.compress(b"<html>"), "application/gzip"),
+        ("page.html.gz", gzip.compress(b"<html>", mtime=0), "application/gzip"),
         ("photo.JPG", b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
     ],
 )
