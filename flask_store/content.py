@@ -1,8 +1,8 @@
 """What a file's name and first bytes say it is, and how browsers treat it.
 
 Types by content come from the file's first bytes (:data:`SNIFF_BYTES` of
-them) through `puremagic <https://pypi.org/project/puremagic/>`_, a pure
-Python table of file signatures, plus the markup browsers would render
+them) through puremagic's table of file signatures
+(:mod:`flask_store.signatures`), plus the markup browsers would render
 (HTML, SVG, XML), which no signature table covers. Pure functions: no I/O.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 
-import puremagic
+from .signatures import signatures
 
 #: Types a browser shows without running anything: served inline.
 INLINE_TYPES = frozenset(
@@ -62,9 +62,6 @@ def is_inline_safe(mimetype: str) -> bool:
 SNIFF_BYTES = 64 * 1024
 
 OCTET_STREAM = "application/octet-stream"
-
-#: puremagic's confidence in a match of three bytes or more.
-_STRONG = 0.3
 
 #: Other spellings of a type, as signature tables and ``mimetypes`` give them.
 _ALIASES = {
@@ -162,21 +159,18 @@ def sniff_type(head: bytes, filename: str = "") -> str | None:
     """
     if not head:
         return None
-    try:
-        found = puremagic.magic_string(head, filename or None)
-    except (puremagic.PureError, ValueError):
-        found = []
     extension = "." + filename.rpartition(".")[2].lower() if "." in filename else ""
     signed = [
-        f
-        for f in found
-        if f.mime_type
-        and not _is_text(normal_type(f.mime_type))
-        and not f.byte_match.lstrip().startswith(b"<")  # markup: see below
-        and (f.confidence >= _STRONG or f.extension.lower() == extension)
+        found
+        for found in signatures(head)
+        if found.mime_type
+        and not _is_text(normal_type(found.mime_type))
+        and not found.byte_match.lstrip().startswith(b"<")  # markup: see below
+        and (len(found.byte_match) >= 3 or found.extension.lower() == extension)
     ]
     if signed:
-        return normal_type(max(signed, key=lambda f: f.confidence).mime_type)
+        best = max(signed, key=lambda found: found.strength(extension))
+        return normal_type(best.mime_type)
     return _markup_type(head)
 
 
