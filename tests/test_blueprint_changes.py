@@ -91,6 +91,26 @@ def test_rename_a_folder_moves_its_files(storage: Flask) -> None:
     assert client.get(f"{ADMIN}/?folder=docs").status_code == 404
 
 
+def test_moving_a_folder_keeps_its_empty_folders(storage: Flask) -> None:
+    client = setup(storage)
+    backend = store_state(storage).backend
+    backend.create_folder("docs/empty/deeper")
+    backend.create_folder("docs/sub/nothing")
+    response = client.post(
+        f"{ADMIN}/move", data={"path": "docs", "folder": "", "name": "papers"}
+    )
+    assert response.status_code == 302
+    assert sorted(backend.iter_folders("papers")) == [
+        "papers/empty",
+        "papers/empty/deeper",
+        "papers/sub",
+        "papers/sub/nothing",
+    ]
+    listing = text(client.get(f"{ADMIN}/?folder=papers/empty"))
+    assert "deeper" in listing
+    assert client.get(f"{ADMIN}/?folder=docs").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [

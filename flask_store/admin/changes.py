@@ -107,6 +107,8 @@ class Move:
     is_folder: bool = False
     #: For a folder, its files: ``[(from, to), ...]``.
     files: list[tuple[str, str]] = field(default_factory=list)
+    #: For a folder, the folders inside it, empty ones too, as they will be named.
+    folders: list[str] = field(default_factory=list)
 
 
 def plan_move(
@@ -131,6 +133,9 @@ def plan_move(
             (path, target + path[len(source) :])
             for path in files_under(backend, source)
         ]
+        move.folders = [
+            target + path[len(source) :] for path in backend.iter_folders(source)
+        ]
     else:
         raise NotFound(messages.not_stored(source))
     if exists(backend, target):
@@ -154,6 +159,8 @@ def do_move(backend: Backend, move: Move) -> list[str]:
             raise Refused(messages.taken(target)) from None
     if move.is_folder:
         backend.create_folder(move.target)
+        for folder in move.folders:
+            backend.create_folder(folder)
         if not files_under(backend, move.source):  # nothing new came in meanwhile
             backend.delete_folder(move.source)
     return moved

@@ -271,6 +271,25 @@ class Backend:
         """Every stored file under ``location``, recursively."""
         raise NotImplementedError(f"{type(self).__name__} cannot list files.")
 
+    def iter_folders(self, location: str = "") -> Iterator[str]:
+        """Every folder under ``location``, at any depth, empty ones too,
+        each before the folders inside it (walked with :meth:`list_folder`).
+
+        .. versionadded:: 1.0
+        """
+        pending = [names.clean_location(location)]
+        while pending:
+            folder = pending.pop()
+            after = None
+            while True:
+                page = self.list_folder(folder, after=after, limit=1000)
+                for found in page.folders:
+                    yield found.path
+                    pending.append(found.path)
+                if page.next_after is None:
+                    break
+                after = page.next_after
+
     # -- copying, moving, deleting folders ------------------------------------
 
     def copy(self, path: str, location: str, *, name: str | None = None) -> str:
