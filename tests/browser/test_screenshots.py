@@ -35,6 +35,9 @@ class Invoice(db.Model):  # type: ignore[name-defined,misc]
 
 COLOURS = [(59, 91, 219), (230, 73, 128), (64, 192, 87), (250, 176, 5)]
 
+#: A file name longer than a phone is wide, with hyphens to break at.
+LONG_NAME = "quarterly-financial-statement-2026-final-reviewed-by-the-board.pdf"
+
 
 def fill(app: Flask, tmp_path: Any) -> None:
     """A store that looks lived in: folders, images, documents, rows."""
@@ -66,6 +69,12 @@ def fill(app: Flask, tmp_path: Any) -> None:
                 )
             )
         db.session.add(Invoice(customer="Hooli"))
+        db.session.add(
+            Invoice(
+                customer="Vereinigte Übersetzungsdienstleistungsgesellschaft",
+                pdf=save(LONG_NAME, b"%PDF" * 300, "invoices"),
+            )
+        )
         db.session.commit()
         # One row uses a file at the root, so the listing shows "Used by".
         invoice = db.session.get(Invoice, 1)
@@ -116,5 +125,40 @@ def test_screenshots(chromium: Any, live_app: tuple[Flask, str], tmp_path: Any) 
         assert response.status == 403
         assert "STORE_ADMIN_ACCESS" in page.inner_text("main")
         page.screenshot(path=str(shots / "access-denied.png"))
+    finally:
+        context.close()
+
+
+def test_models_page_on_a_phone(
+    chromium: Any, live_app: tuple[Flask, str], tmp_path: Any
+) -> None:
+    """Rows are cards: paths break between words, never inside one, and
+    the top bar wraps between its links, not inside them."""
+    app, base = live_app
+    fill(app, tmp_path)
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(base + "/admin/files/models")
+        lines = page.evaluate(
+            """() => [...document.querySelectorAll(".fs-model .fs-name-text")].map(e => {
+                const height = parseFloat(getComputedStyle(e).lineHeight);
+                return [e.textContent, Math.round(e.getBoundingClientRect().height / height),
+                        e.getBoundingClientRect().right <= innerWidth];
+            })"""
+        )
+        by_path = {path: (count, inside) for path, count, inside in lines}
+        assert by_path["invoices/invoice-1.pdf"] == (1, True)
+        assert by_path["logos/globex.png"] == (1, True)
+        count, inside = by_path[f"invoices/{LONG_NAME}"]
+        assert inside and 2 <= count <= 3
+        # Each column's name labels its value, as the header does on a desktop.
+        label = page.locator(".fs-model td[data-label='pdf']").first
+        assert label.evaluate("e => getComputedStyle(e, '::before').content") == '"pdf"'
+        for link in ["Flask-Store", "Files", "Models"]:
+            box = (
+                page.locator(".fs-topbar").get_by_role("link", name=link).bounding_box()
+            )
+            assert box is not None and box["height"] < 40, link
     finally:
         context.close()
