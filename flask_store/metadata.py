@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import io
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from typing import IO, Any
 from urllib.parse import quote, unquote
 
 from .content import SNIFF_BYTES, content_type
+from .hashing import Digest
 
 #: Size of the chunks a stream is read in when nobody else reads it.
 _CHUNK = 1024 * 1024
@@ -205,7 +205,7 @@ class Measured(io.RawIOBase):
         seekable = getattr(stream, "seekable", None)
         #: Where the stream was when measuring began, when it can seek.
         self.start = stream.tell() if seekable is not None and seekable() else None
-        self._hash = hashlib.sha256()
+        self._hash = Digest()
         self._size = 0
         self._ended = False
         #: The first bytes, as read before anything else.
@@ -265,14 +265,38 @@ class Measured(io.RawIOBase):
         while not self._ended:
             self.read(_CHUNK)
 
+    def finish_beside(self) -> bool:
+        """Hash the rest of a regular file in a worker thread, so the caller
+        may copy the file (rewound to :attr:`start`) meanwhile; ``False``, and
+        nothing done, for a stream that is no regular file."""
+        fileno = getattr(self.stream, "fileno", None)
+        if self.start is None or fileno is None or self._ended:
+            return False
+        try:
+            descriptor = fileno()
+        except (OSError, ValueError):  # io.UnsupportedOperation is both
+            return False
+        offset = self.stream.tell()
+        if not self._hash.update_from_file(descriptor, offset):
+            return False
+        self._pending = memoryview(b"")
+        self._ended = True
+        return True
+
+    def close(self) -> None:
+        """Stop hashing: the stream itself is not closed (it is the caller's)."""
+        self._hash.close()
+        super().close()
+
     def metadata(self) -> FileMetadata:
         """What was read: the whole stream (what is left is read first)."""
         self.finish()
+        sha256 = self._hash.hexdigest()
         width, height = self.image_size or (None, None)
         return FileMetadata(
-            size=self._size,
+            size=self._size + self._hash.file_bytes,
             content_type=self.content_type,
-            sha256=self._hash.hexdigest(),
+            sha256=sha256,
             filename=self.filename,
             width=width,
             height=height,

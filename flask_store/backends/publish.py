@@ -306,7 +306,8 @@ def _measured_in_place(measured: Measured) -> bool:
         isinstance(source, SpooledUpload) or _regular_file(source) is not None
     ):
         return False
-    measured.finish()
+    if not measured.finish_beside():
+        measured.finish()
     source.seek(measured.start)
     return True
 
