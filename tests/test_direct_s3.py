@@ -56,7 +56,8 @@ def direct(
     marker = request.node.get_closest_marker("store_config")
     bucket = f"direct-{uuid.uuid4().hex[:12]}"
     create_bucket(bucket, moto_server)
-    app = s3_app(tmp_path, bucket, moto_server, **(marker.kwargs if marker else {}))
+    config = {"STORE_UPLOADS_ACCESS": True, **(marker.kwargs if marker else {})}
+    app = s3_app(tmp_path, bucket, moto_server, **config)
     app.register_blueprint(s3_uploads, url_prefix="/direct")
     yield Direct(app, app.test_client(), raw_client(moto_server), bucket)
 

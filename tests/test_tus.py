@@ -26,6 +26,9 @@ CHUNK = {"Content-Type": "application/offset+octet-stream", **TUS}
 
 
 def build(tmp_path: Path, **config: Any) -> Flask:
+    # Open to every request, as the endpoint was before grants: grants are
+    # tested in test_direct_grants.py.
+    config.setdefault("STORE_UPLOADS_ACCESS", True)
     app = make_app(tmp_path, **config)
     Store(app)
     app.register_blueprint(tus_uploads, url_prefix="/tus")
