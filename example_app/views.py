@@ -35,6 +35,10 @@ bp = Blueprint("documents", __name__)
 
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "webp")
 
+#: The folder the upload form's grant names: a page's script uploads large
+#: files there itself (tus or direct to S3), and the form posts receipts.
+UPLOAD_FOLDER = "documents"
+
 #: Text files up to this many bytes are shown on the detail page.
 PREVIEW_BYTES = 4096
 
@@ -107,8 +111,12 @@ def file_info(provider: Provider | None) -> dict[str, Any] | None:
     return info
 
 
-def document_from_upload(upload: FileStorage) -> Document:
-    """A new document holding ``upload``: as its image or as its attachment."""
+def document_from_upload(upload: FileStorage | Provider) -> Document:
+    """A new document holding ``upload``: as its image or as its attachment.
+
+    ``upload`` is a posted file or a file the page uploaded itself (a receipt
+    the form turned into its provider); the column takes either.
+    """
     name = upload.filename or "upload"
     title = name.rsplit(".", 1)[0].replace("_", " ").strip() or name
     if guess_type(name).startswith("image/"):
@@ -139,9 +147,13 @@ def render_index(upload_form: UploadForm, status: int = 200) -> ResponseReturnVa
     )
 
 
+def blank_upload_form() -> UploadForm:
+    return UploadForm(formdata=None, data={"location": UPLOAD_FOLDER})
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_index(UploadForm(formdata=None))
+    return render_index(blank_upload_form())
 
 
 @bp.post("/documents")
@@ -169,7 +181,7 @@ def upload() -> ResponseReturnValue:
         if wants_json():
             return jsonify(error=message), 502
         flash(message, "error")
-        return render_index(UploadForm(formdata=None), status=502)
+        return render_index(blank_upload_form(), status=502)
     if wants_json():
         return jsonify(files=[upload_json(d) for d in documents]), 201
     flash(
