@@ -214,7 +214,10 @@ def test_the_004_loop_saves_receipts_and_posted_files(tmp_path: Path) -> None:
             "http://localhost/uploads/team/notes.txt",
             "http://localhost/uploads/team/b.txt",
         ]
-    assert stored(app) == {"team/notes.txt": b"sent by the page", "team/b.txt": b"posted"}
+    assert stored(app) == {
+        "team/notes.txt": b"sent by the page",
+        "team/b.txt": b"posted",
+    }
 
 
 @pytest.mark.parametrize("kind", ["forged", "expired", "size-mismatch", "gone"])
@@ -256,8 +259,9 @@ def test_a_receipt_refused_by_its_content_is_deleted(tmp_path: Path) -> None:
     assert not valid
     same, _ = form_with(app, [posted(data, "photo.txt")])
     assert form.file.errors == same.file.errors
-    assert "photo.txt is not an allowed type: its content is text/plain" in (
-        form.file.errors[0]
+    assert (
+        "photo.txt is not an allowed type: its content is text/plain"
+        in (form.file.errors[0])
     )
     assert form.file_errors == {"photo.txt": form.file.errors}
     assert stored(app) == {}
@@ -275,7 +279,9 @@ def test_a_receipt_refused_by_the_rules_of_the_form_is_deleted(tmp_path: Path) -
     ]
     assert stored(app) == {"tiny.exe": b"tiny"}
     form, valid = form_with(app, [other])
-    assert form.file.errors == ["tiny.exe is not an allowed type (allowed: .pdf, .txt)."]
+    assert form.file.errors == [
+        "tiny.exe is not an allowed type (allowed: .pdf, .txt)."
+    ]
     assert stored(app) == {}
 
 
@@ -360,7 +366,9 @@ def test_a_provider_of_a_stored_file_makes_a_handle_on_it(tmp_path: Path) -> Non
         same = provider(original, location="docs")
         assert same.relative_path == "docs/a.txt"
         assert provider(original).relative_path == "docs/a.txt"
-        with pytest.raises(ValueError, match="stored in the folder 'docs', not 'other'"):
+        with pytest.raises(
+            ValueError, match="stored in the folder 'docs', not 'other'"
+        ):
             provider(original, location="other")
         # Only a received file is "saved" as it is; a stored one has nothing to save.
         with pytest.raises(ValueError, match="already stored"):
@@ -554,3 +562,91 @@ def test_the_example_app_takes_receipts(
     assert forged.get_json()["error"] == (
         "The upload's token is not valid or has expired: upload the file again."
     )
+
+
+# -- the examples of docs/uploads.md --------------------------------------------
+
+
+def test_docs_macro_example_takes_a_file_the_page_uploaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from .docs_examples import run_example
+
+    monkeypatch.chdir(tmp_path)
+    module = run_example("macro-direct", "docs_macro_direct_example")
+    try:
+        app: Flask = module.app
+        client = app.test_client()
+        page = client.get("/documents").text
+        found = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', page))
+        assert found["data-direct"] == "tus"
+        assert read_grant(html.unescape(found["data-upload-grant"]), app=app) == (
+            "documents"
+        )
+        receipt = tus_receipt(app, b"a large report", "report.pdf", "documents")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token is not None
+        response = client.post(
+            "/documents",
+            data={
+                "csrf_token": token.group(1),
+                "file": [receipt, (io.BytesIO(b"small"), "small.txt")],
+                "location": "documents",
+            },
+        )
+        assert response.status_code == 302
+        assert stored(app) == {
+            "documents/report.pdf": b"a large report",
+            "documents/small.txt": b"small",
+        }
+    finally:
+        sys.modules.pop("docs_macro_direct_example", None)
+
+
+def test_docs_grant_example_hands_a_grant_to_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from .docs_examples import run_example
+
+    monkeypatch.chdir(tmp_path)
+    module = run_example("grant", "docs_grant_example")
+    try:
+        app: Flask = module.app
+        page = app.test_client().get("/my-uploader").text
+        grant = re.search(r'data-grant="([^"]+)"', page)
+        assert grant is not None
+        assert read_grant(grant.group(1), app=app) == "reports"
+    finally:
+        sys.modules.pop("docs_grant_example", None)
+
+
+def test_docs_store_file_field_example(tmp_path: Path) -> None:
+    import sys
+
+    from .docs_examples import run_example
+
+    module = run_example("store-file-field", "docs_store_file_field_example")
+    try:
+        app = local_app(tmp_path)
+        receipt = tus_receipt(app, b"minutes", "minutes.txt", location="documents")
+        elsewhere = tus_receipt(app, b"x", "x.txt")
+        with app.test_request_context(method="POST"):
+            form = module.DocumentForm(
+                formdata=MultiDict([("title", "Minutes"), ("attachment", receipt)])
+            )
+            assert form.validate(), form.errors
+            assert form.attachment.data.relative_path == "documents/minutes.txt"
+            empty = module.DocumentForm(formdata=MultiDict([("title", "None")]))
+            assert not empty.validate()
+            assert empty.attachment.errors == ["This field is required."]
+            wrong = module.DocumentForm(
+                formdata=MultiDict([("title", "X"), ("attachment", elsewhere)])
+            )
+            assert not wrong.validate()
+        assert stored(app) == {"documents/minutes.txt": b"minutes"}
+    finally:
+        sys.modules.pop("docs_store_file_field_example", None)

@@ -105,7 +105,10 @@ def test_the_local_provider_gets_the_tus_endpoint(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "provider",
-    ["flask_store.providers.s3.S3Provider", "flask_store.providers.s3.S3GeventProvider"],
+    [
+        "flask_store.providers.s3.S3Provider",
+        "flask_store.providers.s3.S3GeventProvider",
+    ],
     ids=["s3", "s3-gevent"],
 )
 def test_the_s3_providers_get_the_direct_endpoints(
@@ -124,7 +127,9 @@ def test_the_s3_providers_get_the_direct_endpoints(
 
 
 def test_other_providers_get_none(tmp_path: Path) -> None:
-    app = local_app(tmp_path, STORE_PROVIDER="flask_store.providers.memory.MemoryProvider")
+    app = local_app(
+        tmp_path, STORE_PROVIDER="flask_store.providers.memory.MemoryProvider"
+    )
     assert not [e for e in rules(app) if e.startswith(UPLOADS)]
     assert app.test_client().post(ROOT, headers=TUS).status_code == 404
 
@@ -198,7 +203,8 @@ def test_one_store_serves_two_apps_with_different_providers(tmp_path: Path) -> N
     store = Store()
     local = make_app(tmp_path / "local")
     memory = make_app(
-        tmp_path / "memory", STORE_PROVIDER="flask_store.providers.memory.MemoryProvider"
+        tmp_path / "memory",
+        STORE_PROVIDER="flask_store.providers.memory.MemoryProvider",
     )
     store.init_app(local)
     store.init_app(memory)
@@ -296,7 +302,9 @@ def test_a_forged_grant_is_refused(tmp_path: Path, forgery: str) -> None:
 def test_an_expired_grant_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, access: bool | None
 ) -> None:
-    app = local_app(tmp_path, STORE_UPLOAD_TOKEN_MAX_AGE=60, STORE_UPLOADS_ACCESS=access)
+    app = local_app(
+        tmp_path, STORE_UPLOAD_TOKEN_MAX_AGE=60, STORE_UPLOADS_ACCESS=access
+    )
     headers = grant(app)
     now = int(time.time())
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now + 62)
@@ -379,7 +387,9 @@ def test_tus_refuses_a_finished_upload_by_its_content(
     url = created.headers["Location"].removeprefix("http://localhost")
     half = len(data) // chunks
     if chunks == 2:
-        first = client.patch(url, data=data[:half], headers={"Upload-Offset": "0", **CHUNK})
+        first = client.patch(
+            url, data=data[:half], headers={"Upload-Offset": "0", **CHUNK}
+        )
         assert first.status_code == 204
     last = client.patch(
         url,
@@ -445,7 +455,7 @@ def multipart(
 
 
 def test_s3_endpoints_need_a_grant(s3: Any) -> None:
-    app, client, raw, bucket = s3
+    _app, client, raw, bucket = s3
     for response in (
         client.get(ROOT + "s3/params", query_string={"filename": "a.txt"}),
         client.post(ROOT + "s3/multipart", json={"filename": "a.txt"}),
@@ -486,7 +496,7 @@ def test_s3_multipart_upload_with_a_grant_goes_to_its_folder(s3: Any) -> None:
 def test_a_grant_starts_uploads_for_its_max_age_and_carries_them_on_longer(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app, client, raw, bucket = s3
+    app, client, _raw, _bucket = s3
     headers = grant(app)
     started = client.post(
         ROOT + "s3/multipart", json={"filename": "late.txt"}, headers=headers
