@@ -548,3 +548,13 @@ def test_s3_confirm_refuses_and_deletes_by_content(s3: Any) -> None:
     assert confirmed.status_code == 415
     assert "photo.png is not what its name says" in confirmed.get_json()["error"]
     assert keys(raw, bucket) == []
+
+
+def test_a_grant_does_not_outlive_its_request(tmp_path: Path) -> None:
+    app = local_app(tmp_path, STORE_UPLOADS_ACCESS=True)
+    headers = grant(app, "team")
+    with app.app_context():  # one app context for both requests, as in tests
+        client = app.test_client()
+        assert tus_create(client, b"a", headers).status_code == 201
+        elsewhere = tus_create(client, b"b", location="other")
+        assert elsewhere.status_code == 201, elsewhere.get_data(as_text=True)

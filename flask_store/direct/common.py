@@ -47,6 +47,8 @@ def check_upload_request(*, starting: bool = True) -> None:
     where ``STORE_UPLOADS_ACCESS`` would let the request in.
     """
     check_origin()
+    # ``g`` outlives a request where a test keeps an app context pushed.
+    g.pop("_flask_store_grant", None)
     token = request.headers.get(GRANT_HEADER)
     if token:
         max_age = None if starting else upload_expires()
