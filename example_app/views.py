@@ -16,14 +16,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from wtforms import Field, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from flask_store.exceptions import StoreError
-from flask_store.forms import StoreFileRules, UploadForm
+from flask_store.forms import StoreFileField, UploadForm
 from flask_store.providers import Provider
 from flask_store.providers.base import guess_type
 from flask_store.sqla import rows_using
@@ -43,31 +42,24 @@ UPLOAD_FOLDER = "documents"
 PREVIEW_BYTES = 4096
 
 
-def if_uploaded(check: Any) -> Any:
-    """Run ``check`` only when a file was chosen (the fields are optional)."""
-
-    def validator(form: FlaskForm, field: Field) -> None:
-        if isinstance(field.data, FileStorage) and field.data.filename:
-            check(form, field)
-
-    return validator
+def images_only(form: FlaskForm, field: Field) -> None:
+    """A chosen file, posted or received, must be named as an image."""
+    name = field.data.filename if field.data else ""
+    if name and name.rpartition(".")[2].lower() not in IMAGE_EXTENSIONS:
+        raise ValidationError("Choose a PNG, JPEG, GIF or WebP image.")
 
 
 class DocumentForm(FlaskForm):  # type: ignore[misc]
-    """Edit a document: its title, and optionally a new attachment or image."""
+    """Edit a document: its title, and optionally a new attachment or image.
+
+    The file fields take a posted file or a receipt, checked by the upload
+    rules either way (``StoreFileField``).
+    """
 
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    attachment = FileField(
-        "Replace the attachment", validators=[if_uploaded(StoreFileRules())]
-    )
-    image = FileField(
-        "Replace the image",
-        validators=[
-            if_uploaded(
-                FileAllowed(IMAGE_EXTENSIONS, "Choose a PNG, JPEG, GIF or WebP image.")
-            ),
-            if_uploaded(StoreFileRules()),
-        ],
+    attachment = StoreFileField("Replace the attachment", location="documents")
+    image = StoreFileField(
+        "Replace the image", validators=[images_only], location="images"
     )
 
 
@@ -224,7 +216,7 @@ def edit(doc_id: int) -> ResponseReturnValue:
         return render_detail(document, form, status=400)
     document.title = form.title.data
     for field in (form.attachment, form.image):
-        if isinstance(field.data, FileStorage) and field.data.filename:
+        if field.data:  # a posted file, or one the page uploaded itself
             setattr(document, field.name, field.data)
     try:
         db.session.commit()

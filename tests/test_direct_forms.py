@@ -562,6 +562,26 @@ def test_the_example_app_takes_receipts(
     assert forged.get_json()["error"] == (
         "The upload's token is not valid or has expired: upload the file again."
     )
+    # The edit form's StoreFileField takes a receipt too.
+    doc_url = item["url"]
+    replacement = tus_receipt(app, b"c,d\n3,4\n", "new.csv", location="documents")
+    edited = client.post(
+        doc_url,
+        data={
+            "csrf_token": csrf(client, doc_url),
+            "title": "Table",
+            "attachment": replacement,
+        },
+    )
+    assert edited.status_code == 302, edited.text
+    assert "/uploads/documents/new.csv" in client.get(doc_url).text
+    wrong = tus_receipt(app, b"e,f\n", "elsewhere.csv")
+    refused = client.post(
+        doc_url,
+        data={"csrf_token": csrf(client, doc_url), "title": "T", "attachment": wrong},
+    )
+    assert refused.status_code == 400
+    assert "uploaded to the folder" in html.unescape(refused.text)
 
 
 # -- the examples of docs/uploads.md --------------------------------------------
