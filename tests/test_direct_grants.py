@@ -558,3 +558,21 @@ def test_a_grant_does_not_outlive_its_request(tmp_path: Path) -> None:
         assert tus_create(client, b"a", headers).status_code == 201
         elsewhere = tus_create(client, b"b", location="other")
         assert elsewhere.status_code == 201, elsewhere.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("STORE_UPLOADS_URL_PREFIX", 5),
+        ("STORE_TUS_MIN_SIZE", "8 MB"),
+        ("STORE_DIRECT_UPLOADS", "yes"),
+        ("STORE_UPLOADS_ACCESS", "anyone"),
+    ],
+)
+def test_upload_settings_of_the_wrong_type_fail_at_init_app(
+    tmp_path: Path, key: str, value: Any
+) -> None:
+    from flask_store.exceptions import NotConfiguredError
+
+    with pytest.raises(NotConfiguredError, match=key):
+        local_app(tmp_path, **{key: value})
