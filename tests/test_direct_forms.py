@@ -670,3 +670,12 @@ def test_docs_store_file_field_example(tmp_path: Path) -> None:
         assert stored(app) == {"documents/minutes.txt": b"minutes"}
     finally:
         sys.modules.pop("docs_store_file_field_example", None)
+
+
+def test_the_example_app_reads_the_upload_settings_from_the_environment() -> None:
+    from example_app import settings
+
+    config = settings.from_environment(
+        {"STORE_DIRECT_UPLOADS": "off", "STORE_TUS_MIN_SIZE": "1000000"}
+    )
+    assert config == {"STORE_DIRECT_UPLOADS": False, "STORE_TUS_MIN_SIZE": 1_000_000}
