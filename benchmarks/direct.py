@@ -100,7 +100,12 @@ def run(settings: Settings) -> Section:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             create_bucket(endpoint, bucket)
             app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
-            app.config.update(s3_config(endpoint, bucket), SECRET_KEY="bench")
+            # No page hands out grants here: the endpoints are open.
+            app.config.update(
+                s3_config(endpoint, bucket),
+                SECRET_KEY="bench",
+                STORE_UPLOADS_ACCESS=True,
+            )
             Store(app)
             app.register_blueprint(s3_uploads, url_prefix="/direct")
             small, large = MiB, settings.size(256 * MiB, 16 * MiB)

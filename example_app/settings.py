@@ -30,8 +30,8 @@ DEV_PASSWORD = "flask-store"  # noqa: S105 - documented dev default
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
 _BOOLEANS.update({"0": False, "false": False, "no": False, "off": False, "": False})
-_BOOL_KEYS = frozenset({"STORE_FSYNC", "STORE_DELETE_ORPHANS"})
-_INT_KEYS = frozenset({"STORE_MAX_SIZE"})
+_BOOL_KEYS = frozenset({"STORE_FSYNC", "STORE_DELETE_ORPHANS", "STORE_DIRECT_UPLOADS"})
+_INT_KEYS = frozenset({"STORE_MAX_SIZE", "STORE_TUS_MIN_SIZE"})
 _SET_KEYS = frozenset({"STORE_ALLOWED_EXTENSIONS"})
 #: Set by the app itself (the login decides), never from the environment.
 _IGNORED_KEYS = frozenset({"STORE_ADMIN_ACCESS"})
@@ -89,8 +89,9 @@ def _convert(key: str, value: str) -> Any:
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """Configuration from ``STORE_*`` and ``EXAMPLE_*`` environment variables.
 
-    ``STORE_FSYNC`` and ``STORE_DELETE_ORPHANS`` take true/false,
-    ``STORE_MAX_SIZE`` a number of bytes, ``STORE_ALLOWED_EXTENSIONS`` a comma
+    ``STORE_FSYNC``, ``STORE_DELETE_ORPHANS`` and ``STORE_DIRECT_UPLOADS``
+    take true/false, ``STORE_MAX_SIZE`` and ``STORE_TUS_MIN_SIZE`` a number
+    of bytes, ``STORE_ALLOWED_EXTENSIONS`` a comma
     separated list, ``STORE_PROVIDER`` a dotted path or one of ``local``,
     ``s3``, ``s3-gevent``, ``memory``; every other value is a string.
     """

@@ -16,14 +16,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from wtforms import Field, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from flask_store.exceptions import StoreError
-from flask_store.forms import StoreFileRules, UploadForm
+from flask_store.forms import StoreFileField, UploadForm
 from flask_store.providers import Provider
 from flask_store.providers.base import guess_type
 from flask_store.sqla import rows_using
@@ -35,35 +34,32 @@ bp = Blueprint("documents", __name__)
 
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "webp")
 
+#: The folder the upload form's grant names: a page's script uploads large
+#: files there itself (tus or direct to S3), and the form posts receipts.
+UPLOAD_FOLDER = "documents"
+
 #: Text files up to this many bytes are shown on the detail page.
 PREVIEW_BYTES = 4096
 
 
-def if_uploaded(check: Any) -> Any:
-    """Run ``check`` only when a file was chosen (the fields are optional)."""
-
-    def validator(form: FlaskForm, field: Field) -> None:
-        if isinstance(field.data, FileStorage) and field.data.filename:
-            check(form, field)
-
-    return validator
+def images_only(form: FlaskForm, field: Field) -> None:
+    """A chosen file, posted or received, must be named as an image."""
+    name = field.data.filename if field.data else ""
+    if name and name.rpartition(".")[2].lower() not in IMAGE_EXTENSIONS:
+        raise ValidationError("Choose a PNG, JPEG, GIF or WebP image.")
 
 
 class DocumentForm(FlaskForm):  # type: ignore[misc]
-    """Edit a document: its title, and optionally a new attachment or image."""
+    """Edit a document: its title, and optionally a new attachment or image.
+
+    The file fields take a posted file or a receipt, checked by the upload
+    rules either way (``StoreFileField``).
+    """
 
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    attachment = FileField(
-        "Replace the attachment", validators=[if_uploaded(StoreFileRules())]
-    )
-    image = FileField(
-        "Replace the image",
-        validators=[
-            if_uploaded(
-                FileAllowed(IMAGE_EXTENSIONS, "Choose a PNG, JPEG, GIF or WebP image.")
-            ),
-            if_uploaded(StoreFileRules()),
-        ],
+    attachment = StoreFileField("Replace the attachment", location="documents")
+    image = StoreFileField(
+        "Replace the image", validators=[images_only], location="images"
     )
 
 
@@ -107,8 +103,12 @@ def file_info(provider: Provider | None) -> dict[str, Any] | None:
     return info
 
 
-def document_from_upload(upload: FileStorage) -> Document:
-    """A new document holding ``upload``: as its image or as its attachment."""
+def document_from_upload(upload: FileStorage | Provider) -> Document:
+    """A new document holding ``upload``: as its image or as its attachment.
+
+    ``upload`` is a posted file or a file the page uploaded itself (a receipt
+    the form turned into its provider); the column takes either.
+    """
     name = upload.filename or "upload"
     title = name.rsplit(".", 1)[0].replace("_", " ").strip() or name
     if guess_type(name).startswith("image/"):
@@ -139,9 +139,13 @@ def render_index(upload_form: UploadForm, status: int = 200) -> ResponseReturnVa
     )
 
 
+def blank_upload_form() -> UploadForm:
+    return UploadForm(formdata=None, data={"location": UPLOAD_FOLDER})
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_index(UploadForm(formdata=None))
+    return render_index(blank_upload_form())
 
 
 @bp.post("/documents")
@@ -169,7 +173,7 @@ def upload() -> ResponseReturnValue:
         if wants_json():
             return jsonify(error=message), 502
         flash(message, "error")
-        return render_index(UploadForm(formdata=None), status=502)
+        return render_index(blank_upload_form(), status=502)
     if wants_json():
         return jsonify(files=[upload_json(d) for d in documents]), 201
     flash(
@@ -212,7 +216,7 @@ def edit(doc_id: int) -> ResponseReturnValue:
         return render_detail(document, form, status=400)
     document.title = form.title.data
     for field in (form.attachment, form.image):
-        if isinstance(field.data, FileStorage) and field.data.filename:
+        if field.data:  # a posted file, or one the page uploaded itself
             setattr(document, field.name, field.data)
     try:
         db.session.commit()

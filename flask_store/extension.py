@@ -11,6 +11,7 @@ from flask import has_app_context
 from .assets import register_assets
 from .cli import store_cli
 from .deprecation import warn_deprecated
+from .direct.registration import DEFAULT_PREFIX, register_uploads
 from .exceptions import NotConfiguredError
 from .providers.base import Provider as BaseProvider
 from .serving import forget_variants, serve, serve_variant
@@ -34,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "STORE_ADMIN_CSRF": True,
     "STORE_DELETE_ORPHANS": False,
     "STORE_FSYNC": True,
+    "STORE_UPLOADS_ACCESS": None,
+    "STORE_DIRECT_UPLOADS": True,
+    "STORE_UPLOADS_URL_PREFIX": DEFAULT_PREFIX,
 }
 
 #: The endpoint of the serving route (``url_for("flask_store.file", filename=...)``).
@@ -87,7 +91,11 @@ class Store:
             self._single_app = weakref.ref(app)
 
     def init_app(self, app: Flask) -> None:
-        """Configure ``app``: defaults, provider, backend, route and commands.
+        """Configure ``app``: defaults, provider, backend, routes and commands.
+
+        With ``STORE_DIRECT_UPLOADS`` on, the upload endpoints that fit the
+        provider are registered at ``STORE_UPLOADS_URL_PREFIX``
+        (:mod:`flask_store.direct.registration`).
 
         The storage settings are read and checked here, once: a value of the
         wrong type raises :class:`NotConfiguredError` naming the key, and a
@@ -129,6 +137,8 @@ class Store:
             methods=["GET"],
         )
         file_deleted.connect(forget_variants)
+        # The endpoints browsers upload through (tus, direct to S3).
+        register_uploads(app)
 
         # Templates and static files for the upload macro and the admin.
         register_assets(app)

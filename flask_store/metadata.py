@@ -171,6 +171,12 @@ def _read_head(stream: IO[bytes], size: int) -> bytes:
     return b"".join(parts)
 
 
+def read_head(stream: IO[bytes]) -> bytes:
+    """The first bytes of ``stream`` from where it is, as the checks of
+    content read them (a stored file's, to check it like an upload)."""
+    return _read_head(stream, SNIFF_BYTES)
+
+
 def peek(stream: IO[bytes]) -> bytes:
     """The first bytes of a seekable upload, leaving it where it was.
 

@@ -117,6 +117,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     count("STORE_UPLOAD_EXPIRES", minimum=1),
     flag("STORE_DIRECT_UPLOADS"),
     count("STORE_UPLOAD_TOKEN_MAX_AGE", minimum=1),
+    optional_text("STORE_UPLOADS_URL_PREFIX"),
+    count("STORE_TUS_MIN_SIZE"),
 )
 
 
@@ -142,6 +144,8 @@ BUILT_IN_KEYS = frozenset(
         "STORE_UPLOAD_EXPIRES",
         "STORE_UPLOAD_TOKEN_MAX_AGE",
         "STORE_DIRECT_UPLOADS",
+        "STORE_UPLOADS_URL_PREFIX",
+        "STORE_TUS_MIN_SIZE",
         "STORE_S3_BUCKET",
         "STORE_S3_REGION",
         "STORE_S3_ACCESS_KEY",

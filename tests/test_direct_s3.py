@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from moto import mock_aws
 
-from flask_store.direct import confirm_upload, read_receipt
+from flask_store.direct import confirm_upload, read_receipt, upload_grant
 from flask_store.direct.s3 import s3_uploads
 from flask_store.exceptions import UploadPending
 from flask_store.providers.s3 import S3Provider
@@ -56,7 +56,8 @@ def direct(
     marker = request.node.get_closest_marker("store_config")
     bucket = f"direct-{uuid.uuid4().hex[:12]}"
     create_bucket(bucket, moto_server)
-    app = s3_app(tmp_path, bucket, moto_server, **(marker.kwargs if marker else {}))
+    config = {"STORE_UPLOADS_ACCESS": True, **(marker.kwargs if marker else {})}
+    app = s3_app(tmp_path, bucket, moto_server, **config)
     app.register_blueprint(s3_uploads, url_prefix="/direct")
     yield Direct(app, app.test_client(), raw_client(moto_server), bucket)
 
@@ -304,6 +305,9 @@ def test_docs_example_takes_a_direct_upload(monkeypatch: pytest.MonkeyPatch) -> 
         module = run_example("s3-direct", "docs_s3_direct_example")
         try:
             client = module.app.test_client()
+            with module.app.app_context():
+                grant = upload_grant("plans")
+            client.environ_base["HTTP_FLASK_STORE_GRANT"] = grant
             prefix = "/uploads/direct"
             upload = start_multipart(client, "plan.pdf", prefix, location="plans")
             parts = send_parts(client, upload, {1: b"%PDF plan"}, prefix)

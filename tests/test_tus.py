@@ -15,7 +15,13 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 
 from flask_store import Store
-from flask_store.direct import confirm_upload, read_receipt, sign_receipt, tus_uploads
+from flask_store.direct import (
+    confirm_upload,
+    read_receipt,
+    sign_receipt,
+    tus_uploads,
+    upload_grant,
+)
 from flask_store.exceptions import BadUploadToken
 
 from .conftest import make_app
@@ -26,6 +32,9 @@ CHUNK = {"Content-Type": "application/offset+octet-stream", **TUS}
 
 
 def build(tmp_path: Path, **config: Any) -> Flask:
+    # Open to every request, as the endpoint was before grants: grants are
+    # tested in test_direct_grants.py.
+    config.setdefault("STORE_UPLOADS_ACCESS", True)
     app = make_app(tmp_path, **config)
     Store(app)
     app.register_blueprint(tus_uploads, url_prefix="/tus")
@@ -391,11 +400,14 @@ def test_docs_example_stores_a_resumable_upload(
     try:
         app: Flask = module.app
         client = app.test_client()
+        with app.app_context():
+            grant = upload_grant("documents")
         response = client.post(
-            "/uploads/tus/",
+            "/_flask_store/uploads/",
             headers={
                 "Upload-Length": "5",
                 "Upload-Metadata": metadata(filename="cv.pdf", location="documents"),
+                "Flask-Store-Grant": grant,
                 **TUS,
             },
         )

@@ -31,12 +31,15 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def save_uploads(
     provider: type[Provider],
-    uploads: Sequence[FileStorage],
+    uploads: Sequence[FileStorage | Provider],
     location: str = "",
     *,
     app: Flask,
 ) -> list[Provider]:
     """Save validated uploads into ``location``; return their providers.
+
+    A received upload (a receipt's file) is already stored there: its
+    provider is returned as it is.
 
     All or nothing: when one save fails, the files this call already saved
     are deleted again. A full disk becomes :class:`InsufficientStorage` (507).
@@ -74,7 +77,7 @@ def stream_size(upload: FileStorage) -> int | None:
 
 
 def uploaded_json(
-    saved: Sequence[Provider], uploads: Sequence[FileStorage]
+    saved: Sequence[Provider], uploads: Sequence[FileStorage | Provider]
 ) -> dict[str, Any]:
     """The JSON body describing saved files.
 
@@ -87,7 +90,9 @@ def uploaded_json(
                 "name": p.filename,
                 "path": p.relative_path,
                 "url": p.absolute_url,
-                "size": stream_size(upload),
+                "size": upload.size
+                if isinstance(upload, Provider)
+                else stream_size(upload),
             }
             for p, upload in zip(saved, uploads, strict=True)
         ]

@@ -127,6 +127,10 @@ class Backend:
     #: The ``STORE_*`` settings this backend reads, checked by ``init_app``.
     settings: ClassVar[tuple[Setting, ...]] = ()
 
+    #: The browser upload endpoints that fit this backend (``"tus"``, ``"s3"``),
+    #: which ``init_app`` registers (:mod:`flask_store.direct.registration`).
+    direct_uploads: ClassVar[str | None] = None
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         config = app.config

@@ -65,6 +65,7 @@ class LocalBackend(Backend):
     """
 
     settings = (text("STORE_PATH"), flag("STORE_FSYNC"))
+    direct_uploads = "tus"
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)

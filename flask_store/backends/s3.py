@@ -69,6 +69,7 @@ class S3Backend(Backend):
     """
 
     settings = S3_SETTINGS
+    direct_uploads = "s3"
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)

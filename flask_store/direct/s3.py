@@ -16,6 +16,12 @@
   s3/multipart/<uploadId>/complete?key=`` and ``DELETE
   s3/multipart/<uploadId>?key=`` (cancel).
 
+``Store.init_app`` registers it itself for the S3 providers (see
+:mod:`flask_store.direct.registration`). Starting an upload (``s3/params``,
+``POST s3/multipart``) needs a grant (``Flask-Store-Grant``) or
+``STORE_UPLOADS_ACCESS``, as does every other request; a grant lets a page
+carry on with its uploads for ``STORE_UPLOAD_EXPIRES`` seconds.
+
 A multipart upload goes straight to its final name, claimed before the
 first byte; a presigned POST goes to a hidden staging key and is moved once
 checked (:mod:`.s3_targets`). The ``key`` the browser is handed is a signed
@@ -31,10 +37,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
-from .. import names
 from ..backends.s3 import S3Backend
 from ..state import current_state
-from .common import check_rules, check_upload_request, upload_expires
+from .common import check_rules, check_upload_request, upload_expires, upload_location
 from .s3_targets import Claimed, Staged
 from .tokens import sign_receipt
 
@@ -47,19 +52,18 @@ s3_uploads = Blueprint("flask_store_s3", __name__)
 
 def _backend() -> S3Backend:
     storage = current_state().backend.storage
-    if not isinstance(storage, S3Backend) or not current_app.config.get(
-        "STORE_DIRECT_UPLOADS", True
-    ):
+    if not isinstance(storage, S3Backend):
         raise NotFound(
-            "Direct uploads go to S3, with STORE_DIRECT_UPLOADS on; this app "
-            f"stores files with {current_state().provider.__name__}."
+            "Direct uploads go to S3; this app stores files with "
+            f"{current_state().provider.__name__}."
         )
     return storage
 
 
 @s3_uploads.before_request
 def check_request() -> None:
-    check_upload_request()
+    view = (request.endpoint or "").rpartition(".")[2]
+    check_upload_request(starting=view in _STARTING)
     # A JSON body, like a DELETE, needs a CORS preflight from another site,
     # which is never granted: a page elsewhere cannot start, finish or
     # cancel an upload.
@@ -89,9 +93,9 @@ def _file(body: dict[str, Any]) -> tuple[str, str]:
         raise BadRequest("Send the file's name as text.")
     try:
         size = int(body.get("size", metadata.get("size")) or 0)
-        location = names.clean_location(metadata.get("location"))
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(str(exc) or "Send the size as a number of bytes.") from None
+    except (TypeError, ValueError):
+        raise BadRequest("Send the size as a number of bytes.") from None
+    location = upload_location(metadata.get("location"))
     check_rules(filename, size)
     return filename, location
 
@@ -209,3 +213,7 @@ def _json() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object.")
     return body
+
+
+#: The views that start an upload (the rest carry on with one).
+_STARTING = frozenset({params.__name__, create_multipart.__name__})

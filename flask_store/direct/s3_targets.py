@@ -36,8 +36,9 @@ from ..backends.s3_client import (
 from ..backends.s3_conditional import TAKEN
 from ..backends.s3_staging import DIRECT_MARK, STAGING
 from ..exceptions import StoredFileNotFound
+from ..metadata import read_head
 from ..signing import serializer
-from .common import check_rules, upload_expires
+from .common import check_content, check_rules, upload_expires
 
 
 def s3_call(backend: S3Backend, key: str, action: str, **params: Any) -> Any:
@@ -95,6 +96,7 @@ class Staged:
             ) from None
         try:
             check_rules(self.filename, size)
+            check_content(self.filename, _head(backend, self.path))
         except HTTPException:
             backend.delete(self.path)
             raise
@@ -205,6 +207,11 @@ class Claimed:
             raise translate(exc, self.key, "upload") from exc
         except BotoCoreError as exc:
             raise translate(exc, self.key, "upload") from exc
+        try:
+            check_content(self.filename, _head(backend, self.claim.path))
+        except HTTPException:
+            backend.delete(self.claim.path)
+            raise
         return self.claim.path, size
 
     def abort(self, backend: S3Backend, upload_id: str) -> None:
@@ -217,6 +224,12 @@ class Claimed:
             UploadId=upload_id,
         )
         s3_claims.drop_placeholder(backend, self.claim)
+
+
+def _head(backend: S3Backend, path: str) -> bytes:
+    """The first bytes of an uploaded object, for the checks of content."""
+    with backend.open(path) as stream:
+        return read_head(stream)
 
 
 def _taken(path: str) -> Conflict:

@@ -69,7 +69,8 @@ def confirm_upload(token: str, *, app: Flask | None = None) -> Provider:
 
     The file must be stored with the size the receipt was signed for;
     :class:`BadUploadToken` otherwise. Assign the result to a
-    ``FlaskStoreType`` attribute as any provider.
+    ``FlaskStoreType`` attribute as any provider; its ``save()`` returns it
+    unchanged (:attr:`~flask_store.providers.Provider.received`).
     """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     receipt = read_receipt(token, app=app)
@@ -82,4 +83,5 @@ def confirm_upload(token: str, *, app: Flask | None = None) -> Provider:
         raise BadUploadToken(
             f"{receipt.path!r} is not stored as it was uploaded: upload the file again."
         )
+    provider.received = True
     return provider

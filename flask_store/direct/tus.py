@@ -8,10 +8,16 @@ plugin can send large files in chunks and resume after a network cut::
 
     app.register_blueprint(tus_uploads, url_prefix="/uploads/tus")
 
+``Store.init_app`` registers it itself for the local provider (see
+:mod:`flask_store.direct.registration`). Creating an upload needs a grant
+(``Flask-Store-Grant``) or ``STORE_UPLOADS_ACCESS``; the signed upload URL it
+answers is the capability for the rest (``HEAD``, ``PATCH``, ``DELETE``).
 A new upload is checked against ``STORE_ALLOWED_EXTENSIONS`` and
 ``STORE_MAX_SIZE`` before any byte is sent. Its URL is signed: it carries the
 length, name and folder, and expires after ``STORE_UPLOAD_EXPIRES`` seconds.
-Once the last chunk arrives the file is published under a free name, as a
+Once the last chunk arrives its first bytes are checked
+(``STORE_ALLOWED_TYPES``, a name that contradicts the content: 415, and its
+bytes deleted), and the file is published under a free name, as a
 save would, and the response carries a *receipt*
 (``Flask-Store-Receipt``) that a form posts instead of the file;
 :func:`~flask_store.direct.confirm_upload` turns it into the stored file.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -44,12 +51,19 @@ from werkzeug.exceptions import (
 )
 from werkzeug.http import http_date
 
-from .. import names
 from ..backends.local import LocalBackend
+from ..content import SNIFF_BYTES
 from ..signing import serializer
 from ..state import current_state
 from . import tus_spool
-from .common import check_rules, check_upload_request, upload_expires
+from .common import (
+    check_content,
+    check_origin,
+    check_rules,
+    check_upload_request,
+    upload_expires,
+    upload_location,
+)
 from .tokens import sign_receipt
 
 TUS_VERSION = "1.0.0"
@@ -92,7 +106,10 @@ def _backend() -> LocalBackend:
 
 @tus_uploads.before_request
 def check_request() -> None:
-    check_upload_request()
+    if request.method == "POST":
+        check_upload_request()
+    else:  # the signed upload URL, or discovery: no grant needed
+        check_origin()
     if (
         request.method != "OPTIONS"
         and request.headers.get("Tus-Resumable") != TUS_VERSION
@@ -147,10 +164,7 @@ def create() -> Response:
     if not filename:
         raise BadRequest("Send the file's name in Upload-Metadata (filename).")
     check_rules(filename, length)
-    try:
-        location = names.clean_location(metadata.get("location"))
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    location = upload_location(metadata.get("location"))
     nonce = secrets.token_hex(16)
     upload_id = serializer(current_app, "tus").dumps(
         [nonce, length, filename, location]
@@ -243,6 +257,11 @@ def terminate(upload_id: str) -> Response:
 
 def _publish(upload: _Upload, response: Response, folder: int, fd: int) -> None:
     state = current_state()
+    try:
+        check_content(upload.filename, os.pread(fd, SNIFF_BYTES, 0))
+    except UnsupportedMediaType:
+        upload.spool.remove()
+        raise
 
     def save(spooled: Any) -> str:
         handle = state.provider(

@@ -73,8 +73,10 @@ class Provider(Described, BackendOperations):
     """A stored file, or an upload to save: the file handle of every backend.
 
     :param fp: a :class:`~werkzeug.datastructures.FileStorage` to save, a
-        binary file object (with ``filename=``) to save, or the relative path
-        (``str``) of a file already stored. With none, the provider stands
+        binary file object (with ``filename=``) to save, the relative path
+        (``str``) of a file already stored, or a provider of a stored file
+        (such as a form's receipt upload): the new handle is on that file,
+        and ``location``, when given, must be its folder. With none, the provider stands
         for the folder ``location`` and ``save(upload)`` stores an upload
         there (the 0.0.2 API, deprecated).
     :param location: optional relative folder (or key prefix) under
@@ -94,13 +96,18 @@ class Provider(Described, BackendOperations):
     #: Config keys that must be set; ``Store.check_config`` names missing ones.
     REQUIRED_CONFIGURATION: ClassVar[Sequence[str]] = ()
 
+    #: Whether this handle stands for an upload the browser already stored
+    #: (a receipt, :func:`flask_store.direct.confirm_upload`): ``save()``
+    #: then returns it unchanged, so code written for posted files works.
+    received: bool = False
+
     #: The stored path a handle from :meth:`from_stored_path` has yet to
     #: check and split (an annotation only: most handles never have it).
     _stored_path: str
 
     def __init__(
         self,
-        fp: FileStorage | IO[bytes] | str | None = None,
+        fp: FileStorage | IO[bytes] | str | Provider | None = None,
         location: str | None = None,
         *,
         filename: str | None = None,
@@ -108,12 +115,33 @@ class Provider(Described, BackendOperations):
     ) -> None:
         self.app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
         self.location = names.clean_location(location, legacy_slash=True)
+        if isinstance(fp, Provider):
+            fp = self._stored_path_of(fp, location, filename)
         folder, self.filename, self.fp = read_fp(fp, filename, type(self).__name__)
         if folder:
             self.location = names.join_key(self.location, folder)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.relative_path!r}>"
+
+    def _stored_path_of(
+        self, other: Provider, location: str | None, filename: str | None
+    ) -> str:
+        """The path of the stored file ``other`` stands for, checked against
+        this handle's ``location``; the new handle takes it from there."""
+        if other.fp is not None or not other.filename or filename is not None:
+            raise TypeError(
+                "A provider given to a provider must be a stored file; pass an "
+                "upload to save itself."
+            )
+        if location is not None and self.location != other.location:
+            raise ValueError(
+                f"{other.relative_path!r} is stored in the folder "
+                f"{other.location!r}, not {self.location!r}."
+            )
+        self.location = ""
+        self.received = other.received
+        return other.relative_path
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Provider):
@@ -291,6 +319,8 @@ class Provider(Described, BackendOperations):
             saved = type(self)(file, self.location or None, app=self.app).save()
             return StoreFile.of(saved)
         if self.fp is None:
+            if self.received:
+                return self
             if not self.filename:
                 raise TypeError("save() on a provider with no file needs the upload.")
             raise ValueError(
