@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from flask_store import Store
 from flask_store.direct import tus_uploads
+from flask_store.rules import too_large_message
 
 from ..conftest import make_app, serve
 from .axe import violations
@@ -239,6 +240,28 @@ def test_an_expired_upload_grant_says_so(
         assert seen.methods("PATCH") == []
         assert stored(app) == [] and spooled(app) == []
     forget_refusals(console_errors, 403)
+
+
+def test_a_refusal_from_the_endpoint_is_the_file_s_message(
+    page: Any, tmp_path: Path, console_errors: list[str]
+) -> None:
+    for app, url, seen in tus_server(tmp_path, STORE_MAX_SIZE=150 * KiB):
+        page.goto(url + "/documents")
+        # A page rendered before the limit was lowered: the browser does not
+        # know it, the endpoint does.
+        page.evaluate(
+            "document.querySelector('form[data-flask-store-upload]')"
+            ".removeAttribute('data-max-size')"
+        )
+        choose(page, ("big.bin", os.urandom(200 * KiB)))
+        status = status_of(page, "big.bin")
+        with app.app_context():
+            message = too_large_message("big.bin", 150 * KiB)
+        expect(status).to_have_text(message)
+        assert seen.methods("PATCH") == []
+        assert stored(app) == [] and spooled(app) == []
+        assert page.evaluate("localStorage.length") == 0
+    forget_refusals(console_errors, 413)
 
 
 def test_a_network_cut_mid_upload_resumes_without_sending_it_again(

@@ -29,7 +29,18 @@ from flask_store import Store
 from flask_store.direct import confirm_upload
 from flask_store.forms import UploadForm
 
-from .conftest import CSP, DOCUMENTS_PAGE
+from .conftest import CSP
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Documents</title>
+<link rel="icon" href="data:,"></head>
+<body><main>
+{% from "flask_store/macros.html" import upload_form %}
+<h1>Documents</h1>
+<ul id="documents">{% for name in names %}<li>{{ name }}</li>{% endfor %}</ul>
+{{ upload_form(form, action=url_for("documents")) }}
+</main></body></html>
+"""
 
 GRANT = "grant-of-the-documents-page"
 EXPIRED_GRANT = "The page's upload permission has expired: reload the page."
@@ -74,7 +85,9 @@ class Seen:
         return [path for m, path in self.requests if m == method]
 
 
-def documents_app(app: Flask, store: Store, direct: dict[str, Any]) -> Seen:
+def documents_app(
+    app: Flask, store: Store, direct: dict[str, Any], csp: str = CSP
+) -> Seen:
     """Add the documents page, the stand-in grant check, counting and CSP."""
     seen = Seen()
     app.config.setdefault("PATCH_DELAY", 0.0)
@@ -91,7 +104,7 @@ def documents_app(app: Flask, store: Store, direct: dict[str, Any]) -> Seen:
 
     @app.after_request
     def strict_csp(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         return response
 
     @app.route("/documents", methods=["GET", "POST"])
@@ -108,7 +121,7 @@ def documents_app(app: Flask, store: Store, direct: dict[str, Any]) -> Seen:
             return redirect(url_for("documents"))
         form = UploadForm(location="documents")
         names = [e.name for e in store.Provider.list_folder("documents").files]
-        html = render_template_string(DOCUMENTS_PAGE, form=form, names=names)
+        html = render_template_string(PAGE, form=form, names=names)
         return with_direct(html, **direct)
 
     return seen
@@ -132,8 +145,9 @@ def status_of(page: Any, name: str) -> Any:
     )
 
 
-def throttle_uploads(page: Any, bytes_per_second: int) -> None:
-    """Make the browser send request bodies at ``bytes_per_second``."""
+def throttle_uploads(page: Any, bytes_per_second: int) -> Any:
+    """Make the browser send request bodies at ``bytes_per_second``, until
+    the returned DevTools session is detached."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send(
@@ -145,3 +159,4 @@ def throttle_uploads(page: Any, bytes_per_second: int) -> None:
             "uploadThroughput": bytes_per_second,
         },
     )
+    return cdp
