@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 
 from flask_store.direct.s3 import s3_uploads
@@ -24,7 +23,14 @@ from flask_store.direct.s3 import s3_uploads
 from .. import s3_support
 from ..conftest import serve
 from ..s3_support import create_bucket, object_keys, pending_multipart_uploads, s3_app
-from .transfer_pages import GRANT, Seen, choose, documents_app, status_of, throttle_uploads
+from .transfer_pages import (
+    GRANT,
+    Seen,
+    choose,
+    documents_app,
+    status_of,
+    throttle_uploads,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3server]
 
@@ -94,9 +100,16 @@ def test_small_and_large_files_go_straight_to_the_bucket(
         "slides.pdf",
         "talk.mp4",
     ]
-    assert raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == large
-    assert raw.get_object(Bucket=bucket, Key="documents/slides.pdf")["Body"].read() == small
-    assert sorted(k for k in object_keys(raw, bucket) if k.startswith("documents/")) == [
+    assert (
+        raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == large
+    )
+    assert (
+        raw.get_object(Bucket=bucket, Key="documents/slides.pdf")["Body"].read()
+        == small
+    )
+    assert sorted(
+        k for k in object_keys(raw, bucket) if k.startswith("documents/")
+    ) == [
         "documents/slides.pdf",
         "documents/talk.mp4",
     ]
@@ -118,7 +131,9 @@ def test_cancel_aborts_the_multipart_upload(
     page.goto(url + "/documents")
     choose(page, ("talk.mp4", os.urandom(16 * MiB)))
     status = status_of(page, "talk.mp4")
-    expect(status).to_have_text(re.compile(r"^([4-9]|1\d)(\.\d)? MB of 16\.8 MB"), timeout=20_000)
+    expect(status).to_have_text(
+        re.compile(r"^([4-9]|1\d)(\.\d)? MB of 16\.8 MB"), timeout=20_000
+    )
     assert len(pending_multipart_uploads(raw, bucket)) == 1
     page.get_by_role("button", name="Cancel upload of talk.mp4").click()
     expect(status).to_have_text("Cancelled")
@@ -126,7 +141,9 @@ def test_cancel_aborts_the_multipart_upload(
     assert pending_multipart_uploads(raw, bucket) == []
     assert [k for k in object_keys(raw, bucket) if k.startswith("documents/")] == []
     assert page.evaluate("localStorage.length") == 0
-    assert page.locator(".fs-summary").text_content() == "Added 0 files. 1 file cancelled."
+    assert (
+        page.locator(".fs-summary").text_content() == "Added 0 files. 1 file cancelled."
+    )
 
 
 def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
@@ -139,13 +156,17 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     page.goto(url + "/documents")
     choose(page, ("talk.mp4", data))
     status = status_of(page, "talk.mp4")
-    expect(status).to_have_text(re.compile(r"^(6|7|8|9|1\d)(\.\d)? MB of 31\.5 MB"), timeout=20_000)
+    expect(status).to_have_text(
+        re.compile(r"^(6|7|8|9|1\d)(\.\d)? MB of 31\.5 MB"), timeout=20_000
+    )
     throttle.detach()  # its network conditions would hide the cut
     page.context.set_offline(True)
     expect(status).to_have_text("Offline: the upload goes on when the network is back.")
     page.context.set_offline(False)
     page.wait_for_selector("#documents li >> text=talk.mp4", timeout=60_000)
-    assert raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == data
+    assert (
+        raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == data
+    )
     # One multipart upload; only the parts in flight at the cut sent again.
     assert seen.methods("POST").count("/uploads/direct/s3/multipart") == 1
     assert 6 <= len(parts) <= 6 + 3

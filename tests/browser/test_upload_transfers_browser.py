@@ -149,7 +149,9 @@ def test_bytes_and_time_left_show_then_cancel_stops_the_post(
     cancel.focus()
     page.keyboard.press("Enter")
     expect(page.locator(".fs-progress-status")).to_have_text("Cancelled")
-    assert page.locator(".fs-summary").text_content() == "Added 0 files. 1 file cancelled."
+    assert (
+        page.locator(".fs-summary").text_content() == "Added 0 files. 1 file cancelled."
+    )
     # Focus stays with the file, not lost to the page.
     assert page.evaluate("document.activeElement.textContent") == "Cancelled"
     assert posted.wait(10)
@@ -274,12 +276,12 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     assert seen.wait_for_patches(5)
     page.context.set_offline(True)
     status = status_of(page, "video.mp4")
-    expect(status).to_have_text(
-        "Offline: the upload goes on when the network is back."
-    )
+    expect(status).to_have_text("Offline: the upload goes on when the network is back.")
     page.context.set_offline(False)
     page.wait_for_selector("#documents li >> text=video.mp4", timeout=30_000)
-    assert (Path(app.config["STORE_PATH"]) / "documents" / "video.mp4").read_bytes() == data
+    assert (
+        Path(app.config["STORE_PATH"]) / "documents" / "video.mp4"
+    ).read_bytes() == data
     # One upload, resumed where it stopped: at most the chunk in flight again.
     assert seen.methods("POST").count("/uploads/tus/") == 1
     assert len(data) <= seen.patched <= len(data) + CHUNK
@@ -303,7 +305,9 @@ def test_a_reload_mid_upload_resumes_where_it_stopped(
     page.reload()
     page.set_input_files("form[data-flask-store-upload] input[type=file]", chosen)
     page.wait_for_selector("#documents li >> text=dataset.csv", timeout=30_000)
-    assert (Path(app.config["STORE_PATH"]) / "documents" / "dataset.csv").read_bytes() == data
+    assert (
+        Path(app.config["STORE_PATH"]) / "documents" / "dataset.csv"
+    ).read_bytes() == data
     # The second page asked where the upload stood and sent only the rest.
     assert seen.methods("POST").count("/uploads/tus/") == 1
     assert seen.methods("HEAD")

@@ -19,8 +19,15 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template_string, request
-from flask import url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    redirect,
+    render_template_string,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import escape
 from wtforms import ValidationError
@@ -95,9 +102,12 @@ def documents_app(
     @app.before_request
     def count_and_check() -> Any:
         seen.count(request.method, request.path, request.content_length or 0)
-        if request.path.startswith(UPLOADS) and request.method != "OPTIONS":
-            if request.headers.get("Flask-Store-Grant") != GRANT:
-                return jsonify(error=EXPIRED_GRANT), 403
+        if (
+            request.path.startswith(UPLOADS)
+            and request.method != "OPTIONS"
+            and request.headers.get("Flask-Store-Grant") != GRANT
+        ):
+            return jsonify(error=EXPIRED_GRANT), 403
         if request.method == "PATCH":
             time.sleep(app.config["PATCH_DELAY"])
         return None
