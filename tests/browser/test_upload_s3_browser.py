@@ -30,6 +30,7 @@ from .transfer_pages import (
     documents_app,
     status_of,
     throttle_uploads,
+    wait_until_posted,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3server]
@@ -95,7 +96,7 @@ def test_small_and_large_files_go_straight_to_the_bucket(
     parts = puts(page)
     page.goto(url + "/documents")
     choose(page, ("talk.mp4", large), ("slides.pdf", small))
-    page.wait_for_selector("#documents li >> text=talk.mp4", timeout=60_000)
+    wait_until_posted(page, seen)
     assert page.locator("#documents li").all_text_contents() == [
         "slides.pdf",
         "talk.mp4",
@@ -163,7 +164,7 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     page.context.set_offline(True)
     expect(status).to_have_text("Offline: the upload goes on when the network is back.")
     page.context.set_offline(False)
-    page.wait_for_selector("#documents li >> text=talk.mp4", timeout=60_000)
+    wait_until_posted(page, seen)
     assert (
         raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == data
     )
@@ -171,3 +172,36 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     assert seen.methods("POST").count("/uploads/direct/s3/multipart") == 1
     assert 6 <= len(parts) <= 6 + 3
     console_errors[:] = [e for e in console_errors if "net::ERR_" not in e]
+
+
+def test_a_reload_mid_upload_resumes_with_the_parts_already_sent(
+    page: Any, direct: tuple[str, Any, str, Seen], tmp_path: Path
+) -> None:
+    url, raw, bucket, seen = direct
+    data = os.urandom(30 * MiB)  # six parts
+    chosen = tmp_path / "talk.mp4"
+    chosen.write_bytes(data)
+    parts = puts(page)
+    throttle_uploads(page, 6 * MiB)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Leave the page?" yes
+    page.goto(url + "/documents")
+    page.set_input_files("form[data-flask-store-upload] input[type=file]", chosen)
+    status = status_of(page, "talk.mp4")
+    expect(status).to_have_text(
+        re.compile(r"^(1[2-9]|2\d)(\.\d)? MB of 31\.5 MB"), timeout=20_000
+    )
+    page.reload()
+    page.set_input_files("form[data-flask-store-upload] input[type=file]", chosen)
+    wait_until_posted(page, seen)
+    assert (
+        raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == data
+    )
+    # The second page listed the parts S3 had and sent only the others.
+    assert seen.methods("POST").count("/uploads/direct/s3/multipart") == 1
+    listed = [
+        p for p in seen.methods("GET") if p.startswith("/uploads/direct/s3/multipart/")
+    ]
+    assert len([p for p in listed if not p.endswith("/batch")]) == 1
+    assert 6 <= len(parts) <= 6 + 3
+    assert pending_multipart_uploads(raw, bucket) == []
+    assert page.evaluate("localStorage.length") == 0

@@ -72,9 +72,12 @@ class Seen:
         self.bytes = 0
         self.patches = threading.Event()
         self.patches_wanted = 0
+        self.posted = threading.Event()
 
     def count(self, method: str, path: str, length: int) -> None:
         self.requests.append((method, path))
+        if method == "POST" and path == "/documents":
+            self.posted.set()
         self.bytes += length
         if method == "PATCH":
             self.patched += length
@@ -135,6 +138,16 @@ def documents_app(
         return with_direct(html, **direct)
 
     return seen
+
+
+def wait_until_posted(page: Any, seen: Seen, timeout: float = 60) -> None:
+    """Wait until the form was posted and the page shows the view's answer.
+
+    The listing alone is no sign: with S3 it shows a multipart upload's name
+    as soon as it is claimed.
+    """
+    assert seen.posted.wait(timeout), "the form was never posted"
+    page.wait_for_function("() => !document.querySelector('.fs-progress-item')")
 
 
 def choose(page: Any, *files: tuple[str, bytes]) -> None:
