@@ -26,6 +26,7 @@ from flask_store.rules import too_large_message
 
 from ..conftest import make_app, serve
 from .axe import violations
+from .test_example_app_browser import OVERFLOWING, PHONE
 from .transfer_pages import (
     GRANT,
     Seen,
@@ -318,15 +319,22 @@ def test_a_reload_mid_upload_resumes_where_it_stopped(
     forget_refusals(console_errors, 409)
 
 
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_the_progress_list_is_accessible_while_uploading(
-    page: Any, slow_tus: tuple[Flask, str, Seen]
+    page: Any, slow_tus: tuple[Flask, str, Seen], viewport: dict[str, int] | None
 ) -> None:
     _, url, seen = slow_tus
+    if viewport:
+        page.set_viewport_size(viewport)
+    long_name = "quarterly-report-for-the-board-of-directors-2026-final.tar"
     page.goto(url + "/documents")
-    choose(page, ("backup.tar", os.urandom(40 * CHUNK)), ("small.txt", b"x" * 10))
+    choose(page, (long_name, os.urandom(40 * CHUNK)), ("small.txt", b"x" * 10))
     assert seen.wait_for_patches(2)
     page.wait_for_selector(".fs-progress-item.fs-done")
+    expect(status_of(page, long_name)).to_have_text(re.compile(r" of 2\.6 MB"))
     assert violations(page) == []
-    page.get_by_role("button", name="Cancel upload of backup.tar").click()
+    assert page.evaluate(OVERFLOWING) == []
+    page.get_by_role("button", name=f"Cancel upload of {long_name}").click()
     page.wait_for_selector(".fs-cancelled")
     assert violations(page) == []
+    assert page.evaluate(OVERFLOWING) == []

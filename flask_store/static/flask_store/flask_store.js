@@ -260,6 +260,7 @@
         status.textContent = text;
       },
       offline: function () {
+        started = null;  // the time left is measured again once back online
         status.textContent = "Offline: the upload goes on when the network is back.";
       },
       sent: function () {
@@ -298,6 +299,7 @@
     var file = typeof value === "string" ? null : value;
     if (file) data.append(input.name, file, file.name);
     else data.append(input.name, value);
+    if (file) job.ui.progress(0, file.size);
     return request(job.task, "POST", form.action, {
       headers: { Accept: "application/json" },
       body: data,
@@ -384,7 +386,6 @@
       try {
         var value = job.file;
         var kind = directKind(form, job.file);
-        job.ui.progress(0, job.file.size);
         if (kind) {
           var transfers = await loadTransfers();
           value = await transfers[kind](transferOptions(form, job));
