@@ -180,6 +180,26 @@ def test_cancel_stops_a_tus_upload_and_nothing_is_kept(
     assert len(seen.methods("PATCH")) < 40
 
 
+def test_three_files_upload_at_a_time_the_others_wait(
+    page: Any, slow_tus: tuple[Flask, str, Seen]
+) -> None:
+    app, url, seen = slow_tus
+    names = ["one.bin", "two.bin", "three.bin", "four.bin"]
+    page.goto(url + "/documents")
+    choose(page, *[(name, os.urandom(40 * CHUNK)) for name in names])
+    assert seen.wait_for_patches(6)
+    assert seen.methods("POST").count("/uploads/tus/") == 3
+    expect(status_of(page, "four.bin")).to_have_text("Waiting…")
+    # A waiting file is cancelled before it starts; the others stop too.
+    for name in reversed(names):
+        page.get_by_role("button", name=f"Cancel upload of {name}").click()
+    expect(page.locator(".fs-summary")).to_have_text(
+        "Added 0 files. 4 files cancelled."
+    )
+    assert seen.methods("POST").count("/uploads/tus/") == 3
+    assert spooled(app) == [] and stored(app) == []
+
+
 def test_leaving_the_page_during_an_upload_asks_first(
     page: Any, slow_tus: tuple[Flask, str, Seen]
 ) -> None:
