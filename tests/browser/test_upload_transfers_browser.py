@@ -129,6 +129,23 @@ def test_a_large_file_goes_by_tus_a_small_one_with_the_form(
     assert page.evaluate("localStorage.length") == 0
 
 
+def test_without_the_transfer_script_large_files_say_so(
+    page: Any, tus: tuple[Flask, str, Seen], console_errors: list[str]
+) -> None:
+    app, url, seen = tus
+    page.route("**/flask_store_transfers.js", lambda route: route.abort())
+    page.goto(url + "/documents")
+    choose(page, ("big.bin", os.urandom(300 * KiB)), ("note.txt", b"a note\n"))
+    expect(status_of(page, "big.bin")).to_have_text(
+        "The page's upload script did not load: reload the page."
+    )
+    # A small file is posted with the form as ever.
+    expect(status_of(page, "note.txt")).to_have_text("Uploaded")
+    assert stored(app) == ["documents/note.txt"]
+    assert seen.methods("PATCH") == []
+    console_errors[:] = [e for e in console_errors if "net::ERR_FAILED" not in e]
+
+
 # Werkzeug leaves the spooled file of a post cut off midway to the garbage
 # collector, which warns about it.
 @pytest.mark.filterwarnings(

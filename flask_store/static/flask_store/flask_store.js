@@ -14,7 +14,8 @@
   /* What Flask-WTF, the admin and the upload endpoints answer for an expired
      CSRF token or upload grant (case matters: "csrf_token" is a field name). */
   var EXPIRED = /\bCSRF\b|security token|upload permission has expired/;
-  var SCRIPT = document.currentScript ? document.currentScript.src : "";
+  var SCRIPT = (document.currentScript ||
+    document.querySelector('script[src*="flask_store.js"]') || {}).src || "";
   /* Decimal units, as the server writes them (flask_store.humanize). */
   function humanSize(bytes) {
     if (bytes < 1000) return bytes + (bytes === 1 ? " byte" : " bytes");
@@ -179,14 +180,23 @@
     if (window.FlaskStore.transfers) return Promise.resolve(window.FlaskStore.transfers);
     if (!transfersLoading) {
       transfersLoading = new Promise(function (resolve, reject) {
+        var src = SCRIPT.replace(/flask_store\.js(\?|#|$)/, "flask_store_transfers.js$1");
         var script = document.createElement("script");
-        script.src = SCRIPT.replace(/flask_store\.js(\?|#|$)/, "flask_store_transfers.js$1");
-        script.addEventListener("load", function () { resolve(window.FlaskStore.transfers); });
-        script.addEventListener("error", function () {
+        function failed() {
           transfersLoading = null;
           script.remove();
-          reject(failure("network", "The page's upload script did not load: reload the page."));
+          reject(failure("refused", "The page's upload script did not load: reload the page."));
+        }
+        if (src === SCRIPT) {
+          failed();
+          return;
+        }
+        script.src = src;
+        script.addEventListener("load", function () {
+          if (window.FlaskStore.transfers) resolve(window.FlaskStore.transfers);
+          else failed();
         });
+        script.addEventListener("error", failed);
         document.head.appendChild(script);
       });
     }
