@@ -16,6 +16,7 @@
   var EXPIRED = /\bCSRF\b|security token|upload permission has expired/;
   var SCRIPT = (document.currentScript ||
     document.querySelector('script[src*="flask_store.js"]') || {}).src || "";
+
   /* Decimal units, as the server writes them (flask_store.humanize). */
   function humanSize(bytes) {
     if (bytes < 1000) return bytes + (bytes === 1 ? " byte" : " bytes");
