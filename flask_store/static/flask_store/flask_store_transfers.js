@@ -216,12 +216,12 @@
   /* tus termination; the server may still be reading a chunk cut off. */
   async function terminate(transfer, url) {
     var task = new shared.Task();
-    for (var i = 0; i < 10; i++) {
+    for (var i = 1; i <= 15; i++) {
       var answer = await request(task, "DELETE", url, {
         headers: headers(transfer, { "Tus-Resumable": TUS_VERSION })
       });
       if (answer.status !== 409) return;
-      await delay(task, 300);
+      await delay(task, Math.min(300 * i, 1000));
     }
   }
 
