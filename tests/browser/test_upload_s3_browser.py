@@ -205,3 +205,35 @@ def test_a_reload_mid_upload_resumes_with_the_parts_already_sent(
     assert 6 <= len(parts) <= 6 + 3
     assert pending_multipart_uploads(raw, bucket) == []
     assert page.evaluate("localStorage.length") == 0
+
+
+def test_a_part_s3_refuses_for_a_moment_is_sent_again(
+    page: Any, direct: tuple[str, Any, str, Seen], console_errors: list[str]
+) -> None:
+    url, raw, bucket, seen = direct
+    data = os.urandom(12 * MiB)  # three parts
+    parts = puts(page)
+    failed: list[str] = []
+
+    def busy_at_first(route: Any) -> None:
+        if route.request.method == "PUT" and len(failed) < 2:
+            failed.append(route.request.url)
+            route.fulfill(
+                status=503,
+                headers={"Access-Control-Allow-Origin": "*"},
+                content_type="application/xml",
+                body="<Error><Code>SlowDown</Code><Message>Slow down</Message></Error>",
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/documents/talk\.mp4\?.*partNumber=.*"), busy_at_first)
+    page.goto(url + "/documents")
+    choose(page, ("talk.mp4", data))
+    wait_until_posted(page, seen)
+    assert (
+        raw.get_object(Bucket=bucket, Key="documents/talk.mp4")["Body"].read() == data
+    )
+    assert len(failed) == 2
+    assert len(parts) == 3 + 2
+    console_errors[:] = [e for e in console_errors if "status of 503" not in e]

@@ -146,7 +146,10 @@ def wait_until_posted(page: Any, seen: Seen, timeout: float = 60) -> None:
     The listing alone is no sign: with S3 it shows a multipart upload's name
     as soon as it is claimed.
     """
-    assert seen.posted.wait(timeout), "the form was never posted"
+    deadline = time.monotonic() + timeout
+    while not seen.posted.is_set():
+        assert time.monotonic() < deadline, "the form was never posted"
+        page.wait_for_timeout(100)  # lets Playwright run the page's handlers
     page.wait_for_function("() => !document.querySelector('.fs-progress-item')")
 
 
