@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import has_request_context, request, url_for
@@ -25,7 +27,7 @@ from itsdangerous import BadData
 
 from . import names
 from .backends.base import PageQuery
-from .exceptions import UploadFailed
+from .exceptions import NotConfiguredError, UploadFailed
 from .signing import serializer
 
 if TYPE_CHECKING:
@@ -90,6 +92,35 @@ class VariantSpec:
         return f"{self.width or ''}x{self.height or ''}-{self.fit}.{self.format}"
 
 
+def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
+    """The variants ``STORE_EAGER_VARIANTS`` asks to make when an image is saved.
+
+    :raises NotConfiguredError: naming the setting, for impossible options
+        or when Pillow is not installed.
+    """
+    options = config.get("STORE_EAGER_VARIANTS") or ()
+    try:
+        specs = tuple(VariantSpec(**option) for option in options)
+    except (TypeError, ValueError) as exc:
+        raise NotConfiguredError(f"STORE_EAGER_VARIANTS: {exc}") from None
+    if specs and not readable_types():
+        raise NotConfiguredError(
+            "STORE_EAGER_VARIANTS needs Pillow: pip install 'Flask-Store[images]'."
+        )
+    return specs
+
+
+@cache
+def readable_types() -> frozenset[str]:
+    """The MIME types of the images Pillow opens (none without Pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return frozenset()
+    Image.init()
+    return frozenset(Image.MIME[kind] for kind in Image.OPEN if kind in Image.MIME)
+
+
 def variants_location(path: str) -> str:
     """The hidden folder that holds the variants of the stored file ``path``."""
     return names.join_key(VARIANTS_FOLDER, names.canonical_path(path))
@@ -112,6 +143,11 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
         raise RuntimeError(
             "Image variants need Pillow: pip install 'Flask-Store[images]'."
         ) from exc
+    seekable = getattr(source, "seekable", None)
+    if seekable is None or not seekable():
+        # Pillow would read it all anyway; here a failed read stays a
+        # storage error rather than a file Pillow cannot read.
+        source = io.BytesIO(source.read())
     try:
         with warnings.catch_warnings():
             # Pillow warns below twice its limit and refuses above: refuse both.
@@ -120,13 +156,9 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
                 image.draft("RGB", (spec.width or MAX_SIDE, spec.height or MAX_SIDE))
                 image = ImageOps.exif_transpose(image)
                 image.load()
-    except (
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    # Beyond OSError and the bomb errors, a hostile file makes Pillow's
+    # parsers raise nearly anything (SyntaxError, struct.error, IndexError).
+    except Exception as exc:
         raise NotAnImage(f"Not an image Flask-Store can resize: {exc}") from exc
     keeps_alpha = spec.format != "jpeg" and image.mode in ("RGBA", "LA", "P")
     image = image.convert("RGBA" if keeps_alpha else "RGB")
@@ -137,22 +169,38 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
     else:
         image.thumbnail(box, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    # No exif=, no icc_profile=: the variant carries no metadata.
-    image.save(out, FORMATS[spec.format])
+    try:
+        # No exif=, no icc_profile=: the variant carries no metadata.
+        image.save(out, FORMATS[spec.format])
+    except (OSError, ValueError) as exc:  # beyond the format's limits (WebP)
+        raise NotAnImage(
+            f"A {spec.format} variant of this image cannot be made: {exc}"
+        ) from exc
     return out.getvalue()
 
 
-def ensure(backend: Backend, path: str, spec: VariantSpec) -> str:
+def ensure(
+    backend: Backend,
+    path: str,
+    spec: VariantSpec,
+    *,
+    source: IO[bytes] | None = None,
+) -> str:
     """The stored variant ``spec`` of ``path``, rendered and stored if missing.
 
-    Another request may render the same variant meanwhile: the first one
-    stored wins and the other's is dropped (both are the same image).
+    It is rendered from ``source`` when given (the upload being saved, read
+    from where it is), else from the stored original. Another request may
+    render the same variant meanwhile: the first one stored wins and the
+    other's is dropped (both are the same image).
     """
     target = variant_path(path, spec)
     if backend.exists(target):
         return target
-    with backend.open(path) as source:
+    if source is not None:
         data = render(source, spec)
+    else:
+        with backend.open(path) as original:
+            data = render(original, spec)
     try:
         return backend.write(io.BytesIO(data), [target])
     except UploadFailed:  # stored by another request meanwhile
@@ -185,6 +233,15 @@ def sign(app: Flask, path: str, spec: VariantSpec) -> str:
     return str(serializer(app, "variant").dumps(value))
 
 
+def signed_url(app: Flask, path: str, spec: VariantSpec) -> str:
+    """The signed URL path of the variant ``spec`` of the stored file ``path``."""
+    token = sign(app, path, spec)
+    if has_request_context():
+        return str(url_for(VARIANT_ENDPOINT, token=token))
+    adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
+    return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
+
+
 def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
     """The original's path and the spec a variant's token stands for."""
     try:
@@ -214,12 +271,7 @@ class ImageVariant:
     @property
     def url(self) -> str:
         """The variant's signed URL path (``/_flask_store/variants/...``)."""
-        app = self.original.app
-        token = sign(app, self.original.relative_path, self.spec)
-        if has_request_context():
-            return str(url_for(VARIANT_ENDPOINT, token=token))
-        adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
-        return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
+        return signed_url(self.original.app, self.original.relative_path, self.spec)
 
     @property
     def absolute_url(self) -> str:
