@@ -235,3 +235,19 @@ def test_docs_example_shows_variants(
                 assert Image.open(io.BytesIO(response.data)).width == width
     finally:
         sys.modules.pop("docs_variants_example", None)
+
+
+def test_a_variant_its_format_cannot_encode_is_refused(app: Flask) -> None:
+    # 20,000 pixels high: more than WebP encodes, and width=200 keeps it so.
+    original = save(app, image_bytes((100, 20000)), "strip.png")
+    with app.app_context():
+        variant = original.variant(200)
+        url = variant.url
+    status, body, _ = fetch(app, url)
+    assert status == 415
+    assert b"A webp variant of this image cannot be made" in body
+    with app.app_context():
+        assert not original.backend.exists(variant.relative_path)
+        png = original.variant(200, format="png")
+        with png.open() as stream:
+            assert Image.open(stream).size == (100, 20000)
