@@ -28,7 +28,7 @@ from itsdangerous import BadData
 from . import names
 from .backends.base import PageQuery
 from .exceptions import NotConfiguredError, UploadFailed
-from .signing import serializer
+from .signing import stable_serializer
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -230,7 +230,7 @@ def delete_variants(backend: Backend, path: str) -> list[str]:
 def sign(app: Flask, path: str, spec: VariantSpec) -> str:
     """The token of a variant's URL (no expiry: the URL is cacheable)."""
     value = [path, spec.width, spec.height, spec.format, spec.fit]
-    return str(serializer(app, "variant").dumps(value))
+    return str(stable_serializer(app, "variant").dumps(value))
 
 
 def signed_url(app: Flask, path: str, spec: VariantSpec) -> str:
@@ -245,7 +245,7 @@ def signed_url(app: Flask, path: str, spec: VariantSpec) -> str:
 def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
     """The original's path and the spec a variant's token stands for."""
     try:
-        value: Any = serializer(app, "variant").loads(token)
+        value: Any = stable_serializer(app, "variant").loads(token)
         path, width, height, format_, fit = value
         return names.canonical_path(path), VariantSpec(width, height, format_, fit)
     except (BadData, ValueError, TypeError):

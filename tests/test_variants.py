@@ -251,3 +251,18 @@ def test_a_variant_its_format_cannot_encode_is_refused(app: Flask) -> None:
         png = original.variant(200, format="png")
         with png.open() as stream:
             assert Image.open(stream).size == (100, 20000)
+
+
+def test_a_variants_url_stays_the_same_over_time(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    original = save(app, image_bytes())
+    with app.app_context():
+        first = original.variant(100).url
+        later = time.time() + 3600
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert original.variant(100).url == first
+        assert original.variant(101).url != first
+    assert fetch(app, first)[0] == 200
