@@ -329,3 +329,12 @@ def test_docs_example_makes_them_on_save(
         ]
     finally:
         sys.modules.pop("docs_eager_variants_example", None)
+
+
+@pytest.mark.store_config(STORE_EAGER_VARIANTS=EAGER)
+def test_flask_store_put_makes_them(storage: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "hill.png"
+    source.write_bytes(image("PNG", 400, 300))
+    result = storage.test_cli_runner().invoke(args=["store", "put", str(source)])
+    assert result.exit_code == 0, result.output
+    assert stored_variant(storage, "hill.png", SPECS[0]) == ("WEBP", (200, 150))
