@@ -266,3 +266,26 @@ def test_a_variants_url_stays_the_same_over_time(
         assert original.variant(100).url == first
         assert original.variant(101).url != first
     assert fetch(app, first)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "spec", "decoded"),
+    [
+        ((4000, 3000), 1, variants.VariantSpec(400), (800, 600)),
+        # Turned a quarter: the width asked for is the stored height.
+        ((4000, 3000), 6, variants.VariantSpec(300), (800, 600)),
+        ((4000, 3000), 1, variants.VariantSpec(100, 100), (200, 150)),
+        # Cover fills the box: the shorter side decides.
+        ((4000, 3000), 1, variants.VariantSpec(100, 100, fit="cover"), (267, 200)),
+        # Never smaller than the image needs, never above its own size in effect.
+        ((300, 200), 1, variants.VariantSpec(200), (400, 267)),
+    ],
+    ids=["width", "turned", "box", "cover", "small"],
+)
+def test_images_are_decoded_at_twice_the_variants_size(
+    size: tuple[int, int],
+    orientation: int,
+    spec: variants.VariantSpec,
+    decoded: tuple[int, int],
+) -> None:
+    assert variants.decoded_size(size, orientation, spec) == decoded
