@@ -289,3 +289,27 @@ def test_images_are_decoded_at_twice_the_variants_size(
     decoded: tuple[int, int],
 ) -> None:
     assert variants.decoded_size(size, orientation, spec) == decoded
+
+
+def test_a_variant_deleted_while_it_is_sent_is_made_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = save(app, image_bytes())
+    with app.app_context():
+        variant = original.variant(100)
+        url = variant.url
+        variant.generate()
+    backend = app.extensions["store"].backend
+    real_open = backend.open
+    deleted = []
+
+    def open_after_a_deletion(path: str) -> Any:
+        if path == variant.relative_path and not deleted:
+            deleted.append(path)
+            backend.delete(path)  # another request deleted it meanwhile
+        return real_open(path)
+
+    monkeypatch.setattr(backend, "open", open_after_a_deletion)
+    status, body, _ = fetch(app, url)
+    assert status == 200 and deleted == [variant.relative_path]
+    assert Image.open(io.BytesIO(body)).size == (100, 75)

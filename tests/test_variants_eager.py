@@ -338,3 +338,15 @@ def test_flask_store_put_makes_them(storage: Flask, tmp_path: Path) -> None:
     result = storage.test_cli_runner().invoke(args=["store", "put", str(source)])
     assert result.exit_code == 0, result.output
     assert stored_variant(storage, "hill.png", SPECS[0]) == ("WEBP", (200, 150))
+
+
+@pytest.mark.store_config(STORE_EAGER_VARIANTS=EAGER)
+def test_variants_a_former_file_left_behind_are_replaced(storage: Flask) -> None:
+    first = store_provider()(upload(image("PNG", 400, 300), "reused.png")).save()
+    # Deleted by the backend alone (as another tool would): its variants stay.
+    first.backend.delete(first.relative_path)
+    assert stored_variant(storage, "reused.png", SPECS[0]) == ("WEBP", (200, 150))
+    second = store_provider()(upload(image("PNG", 400, 100), "reused.png")).save()
+    assert second.relative_path == "reused.png"
+    assert stored_variant(storage, "reused.png", SPECS[0]) == ("WEBP", (200, 50))
+    assert stored_variant(storage, "reused.png", SPECS[1]) == ("PNG", (64, 64))

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 from ..exceptions import StorageError
 from ..signals import variant_failed
-from ..variants import NotAnImage, ensure
+from ..variants import NotAnImage, delete_variants, ensure
 
 if TYPE_CHECKING:
     from .base import Provider
@@ -45,8 +45,18 @@ def make_eager_variants(provider: Provider, upload: IO[bytes]) -> list[str]:
     specs = provider.state.eager_variants
     if not specs or not provider.metadata.content_type.startswith("image/"):
         return []
-    made = []
+    made: list[str] = []
     path = provider.relative_path
+    try:
+        # Variants stored under this path belong to a file that left it
+        # without Flask-Store deleting them (deleted or moved by the backend
+        # alone, or by another tool): never take them for this one's.
+        delete_variants(provider.backend, path)
+    except (StorageError, OSError) as exc:
+        provider.app.logger.warning(
+            "Could not delete the old image variants of %r: %s", path, exc
+        )
+        return made
     for spec in specs:
         try:
             with _original(provider, upload) as source:
