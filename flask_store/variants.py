@@ -45,6 +45,11 @@ VARIANT_ENDPOINT = "flask_store.variant"
 FORMATS = {"webp": "WEBP", "jpeg": "JPEG", "png": "PNG"}
 FITS = ("contain", "cover")
 
+#: The formats variants are made from: raster formats Pillow decodes itself.
+#: Any other content is refused, whatever its name: EPS above all, which
+#: Pillow would hand to Ghostscript.
+SOURCE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
+
 #: The largest side a variant may have.
 MAX_SIDE = 4096
 
@@ -113,13 +118,17 @@ def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
 
 @cache
 def readable_types() -> frozenset[str]:
-    """The MIME types of the images Pillow opens (none without Pillow)."""
+    """The MIME types of the images variants are made from (none without Pillow)."""
     try:
         from PIL import Image
     except ImportError:
         return frozenset()
     Image.init()
-    return frozenset(Image.MIME[kind] for kind in Image.OPEN if kind in Image.MIME)
+    return frozenset(
+        Image.MIME[kind]
+        for kind in SOURCE_FORMATS
+        if kind in Image.OPEN and kind in Image.MIME
+    )
 
 
 def variants_location(path: str) -> str:
@@ -183,7 +192,7 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
         with warnings.catch_warnings():
             # Pillow warns below twice its limit and refuses above: refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as image:
+            with Image.open(source, formats=SOURCE_FORMATS) as image:
                 orientation = image.getexif().get(ORIENTATION, 1)
                 image.draft("RGB", decoded_size(image.size, orientation, spec))
                 ImageOps.exif_transpose(image, in_place=True)  # loads it

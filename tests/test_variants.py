@@ -313,3 +313,32 @@ def test_a_variant_deleted_while_it_is_sent_is_made_again(
     status, body, _ = fetch(app, url)
     assert status == 200 and deleted == [variant.relative_path]
     assert Image.open(io.BytesIO(body)).size == (100, 75)
+
+
+EPS = (
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n"
+    b"newpath 0 0 moveto 100 100 lineto stroke\n%%EOF\n"
+)
+
+
+@pytest.mark.parametrize("name", ["drawing.eps", "drawing.png"])
+def test_postscript_is_never_handed_to_ghostscript(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from PIL import EpsImagePlugin
+
+    called = []
+
+    def ghostscript(*args: Any, **kwargs: Any) -> Any:
+        called.append(args)
+        raise OSError("Ghostscript was run")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    original = save(app, EPS, name)
+    with app.app_context():
+        url = original.variant(100).url
+    status, body, _ = fetch(app, url)
+    assert status == 415
+    assert b"Not an image Flask-Store can resize" in body
+    assert called == []
+    assert "application/postscript" not in variants.readable_types()

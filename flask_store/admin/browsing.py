@@ -235,7 +235,8 @@ def thumbnail_url(entry: StoredFile | Provider, *, app: Flask) -> str | None:
     """The signed URL of a small variant (:data:`THUMBNAIL`) to preview a file.
 
     ``None`` when no variant can be made of it: Pillow is not installed, or
-    its name is not that of an image Pillow reads; the preview then shows
+    its name is not that of an image variants are made from
+    (:data:`~flask_store.variants.SOURCE_FORMATS`); the preview then shows
     the file itself when :func:`is_previewable`, else an icon.
     """
     if entry.content_type not in variants.readable_types():
