@@ -24,6 +24,7 @@ DEFAULT_JSON = "benchmarks/results.json"
 GROUPS = {
     "local": "local_save",
     "metadata": "metadata",
+    "variants": "variants",
     "http": "http_upload",
     "serving": "serving",
     "s3": "s3",

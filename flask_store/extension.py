@@ -18,7 +18,7 @@ from .serving import forget_variants, serve, serve_variant
 from .settings import CORE_SETTINGS, check_values, warn_unknown
 from .signals import file_deleted
 from .state import StoreState, store_provider, store_state
-from .variants import VARIANT_ENDPOINT
+from .variants import VARIANT_ENDPOINT, eager_specs
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -116,6 +116,7 @@ class Store:
         provider = self.provider(app)
         settings = (*CORE_SETTINGS, *provider.settings())
         check_values(app.config, settings)
+        eager_variants = eager_specs(app.config)
         before = set(app.config)
         self.set_provider_defaults(app)
         self.check_config(app)
@@ -126,7 +127,9 @@ class Store:
             | (set(app.config) - before),
         )
         backend = provider.make_backend(app)
-        app.extensions["store"] = StoreState(self, app, provider, backend)
+        state = StoreState(self, app, provider, backend)
+        state.eager_variants = eager_variants
+        app.extensions["store"] = state
         if provider.register_route:
             self.register_route(app)
         # Image variants of every provider's files, at signed URLs.

@@ -170,15 +170,21 @@ def serve_variant(token: str) -> Response:
     except LookupError as exc:
         raise NotFound(str(exc)) from None
     backend = store_state(current_app).backend
-    try:
-        stored = variants.ensure(backend, path, spec)
-    except FileNotFoundError:
-        raise NotFound("The original image is not stored.") from None
-    except variants.NotAnImage as exc:
-        raise UnsupportedMediaType(str(exc)) from None
+    stream = None
+    for _ in range(2):  # a stored variant deleted meanwhile is made again
+        try:
+            stored = variants.ensure(backend, path, spec)
+            stream = backend.open(stored)
+            break
+        except FileNotFoundError:
+            continue
+        except variants.NotAnImage as exc:
+            raise UnsupportedMediaType(str(exc)) from None
+    if stream is None:
+        raise NotFound("The original image is not stored.")
     name = stored.rpartition("/")[2]
     response = send_stored_file(
-        backend.open(stored),
+        stream,
         name=name,
         mimetype=guess_type(name),
         max_age=VARIANT_MAX_AGE,

@@ -77,6 +77,20 @@ def _is_names(value: Any) -> bool:
     )
 
 
+#: The options one entry of ``STORE_EAGER_VARIANTS`` may give.
+VARIANT_OPTIONS = frozenset({"width", "height", "format", "fit"})
+
+
+def _is_variant_list(value: Any) -> bool:
+    # Only the shape: the values are checked as variant options in init_app.
+    return value is None or (
+        isinstance(value, (list, tuple))
+        and all(
+            isinstance(item, Mapping) and set(item) <= VARIANT_OPTIONS for item in value
+        )
+    )
+
+
 #: The settings of the core, read whatever the backend.
 CORE_SETTINGS: tuple[Setting, ...] = (
     text("STORE_PROVIDER"),
@@ -119,6 +133,11 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     count("STORE_UPLOAD_TOKEN_MAX_AGE", minimum=1),
     optional_text("STORE_UPLOADS_URL_PREFIX"),
     count("STORE_TUS_MIN_SIZE"),
+    Setting(
+        "STORE_EAGER_VARIANTS",
+        "a list of variant options like [{'width': 320}], or None",
+        _is_variant_list,
+    ),
 )
 
 
@@ -146,6 +165,7 @@ BUILT_IN_KEYS = frozenset(
         "STORE_DIRECT_UPLOADS",
         "STORE_UPLOADS_URL_PREFIX",
         "STORE_TUS_MIN_SIZE",
+        "STORE_EAGER_VARIANTS",
         "STORE_S3_BUCKET",
         "STORE_S3_REGION",
         "STORE_S3_ACCESS_KEY",

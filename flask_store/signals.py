@@ -24,3 +24,9 @@ file_deleted = _signals.signal("file-deleted")
 #: Sent when a background upload gave up after its retries; ``provider`` is the
 #: provider, ``exception`` the last error and ``spooled_path`` the kept copy.
 upload_failed = _signals.signal("upload-failed")
+
+#: Sent when a variant of ``STORE_EAGER_VARIANTS`` could not be made at save
+#: time (the original is saved all the same); ``provider`` is the original's
+#: provider, ``spec`` the :class:`~flask_store.variants.VariantSpec` and
+#: ``exception`` the error.
+variant_failed = _signals.signal("variant-failed")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .backends.base import Backend
     from .extension import Store
     from .providers.base import Provider
+    from .variants import VariantSpec
 
 
 class StoreState:
@@ -27,6 +28,9 @@ class StoreState:
 
     #: How ``FlaskStoreType`` finds the app's session, set by ``init_session``.
     session_getter: Callable[[], Any] | None = None
+
+    #: The variants made whenever an image is saved (``STORE_EAGER_VARIANTS``).
+    eager_variants: tuple[VariantSpec, ...] = ()
 
     def __init__(
         self, store: Store, app: Flask, provider: type[Provider], backend: Backend

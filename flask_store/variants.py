@@ -16,8 +16,11 @@ Needs the ``images`` extra (Pillow).
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import has_request_context, request, url_for
@@ -25,8 +28,8 @@ from itsdangerous import BadData
 
 from . import names
 from .backends.base import PageQuery
-from .exceptions import UploadFailed
-from .signing import serializer
+from .exceptions import NotConfiguredError, UploadFailed
+from .signing import stable_serializer
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -41,6 +44,11 @@ VARIANT_ENDPOINT = "flask_store.variant"
 
 FORMATS = {"webp": "WEBP", "jpeg": "JPEG", "png": "PNG"}
 FITS = ("contain", "cover")
+
+#: The formats variants are made from: raster formats Pillow decodes itself.
+#: Any other content is refused, whatever its name: EPS above all, which
+#: Pillow would hand to Ghostscript.
+SOURCE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
 
 #: The largest side a variant may have.
 MAX_SIDE = 4096
@@ -90,6 +98,39 @@ class VariantSpec:
         return f"{self.width or ''}x{self.height or ''}-{self.fit}.{self.format}"
 
 
+def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
+    """The variants ``STORE_EAGER_VARIANTS`` asks to make when an image is saved.
+
+    :raises NotConfiguredError: naming the setting, for impossible options
+        or when Pillow is not installed.
+    """
+    options = config.get("STORE_EAGER_VARIANTS") or ()
+    try:
+        specs = tuple(VariantSpec(**option) for option in options)
+    except (TypeError, ValueError) as exc:
+        raise NotConfiguredError(f"STORE_EAGER_VARIANTS: {exc}") from None
+    if specs and not readable_types():
+        raise NotConfiguredError(
+            "STORE_EAGER_VARIANTS needs Pillow: pip install 'Flask-Store[images]'."
+        )
+    return specs
+
+
+@cache
+def readable_types() -> frozenset[str]:
+    """The MIME types of the images variants are made from (none without Pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return frozenset()
+    Image.init()
+    return frozenset(
+        Image.MIME[kind]
+        for kind in SOURCE_FORMATS
+        if kind in Image.OPEN and kind in Image.MIME
+    )
+
+
 def variants_location(path: str) -> str:
     """The hidden folder that holds the variants of the stored file ``path``."""
     return names.join_key(VARIANTS_FOLDER, names.canonical_path(path))
@@ -98,6 +139,36 @@ def variants_location(path: str) -> str:
 def variant_path(path: str, spec: VariantSpec) -> str:
     """Where the variant ``spec`` of ``path`` is stored (one place, always)."""
     return names.join_key(variants_location(path), spec.name)
+
+
+#: The EXIF tag of a photo's orientation; 5 to 8 are turned a quarter.
+ORIENTATION = 0x0112
+
+
+def decoded_size(
+    size: tuple[int, int], orientation: int, spec: VariantSpec
+) -> tuple[int, int]:
+    """The smallest size to decode an image of ``size`` at for ``spec``.
+
+    Twice the variant's size, in the image's stored orientation: JPEG
+    decodes at 1/2, 1/4 or 1/8 of its size when that is still larger
+    (``Image.draft``), and the final resampling then has pixels to spare,
+    as ``Image.thumbnail``'s ``reducing_gap=2`` leaves it.
+    """
+    width, height = size
+    turned = orientation in (5, 6, 7, 8)
+    if turned:
+        width, height = height, width
+    scales = [
+        side / whole
+        for side, whole in ((spec.width, width), (spec.height, height))
+        if side is not None and whole
+    ]
+    if not scales:
+        return size
+    scale = 2 * (max(scales) if spec.fit == "cover" else min(scales))
+    box = (math.ceil(width * scale), math.ceil(height * scale))
+    return (box[1], box[0]) if turned else box
 
 
 def render(source: IO[bytes], spec: VariantSpec) -> bytes:
@@ -112,24 +183,27 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
         raise RuntimeError(
             "Image variants need Pillow: pip install 'Flask-Store[images]'."
         ) from exc
+    seekable = getattr(source, "seekable", None)
+    if seekable is None or not seekable():
+        # Pillow would read it all anyway; here a failed read stays a
+        # storage error rather than a file Pillow cannot read.
+        source = io.BytesIO(source.read())
     try:
         with warnings.catch_warnings():
             # Pillow warns below twice its limit and refuses above: refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as image:
-                image.draft("RGB", (spec.width or MAX_SIDE, spec.height or MAX_SIDE))
-                image = ImageOps.exif_transpose(image)
-                image.load()
-    except (
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+            with Image.open(source, formats=SOURCE_FORMATS) as image:
+                orientation = image.getexif().get(ORIENTATION, 1)
+                image.draft("RGB", decoded_size(image.size, orientation, spec))
+                ImageOps.exif_transpose(image, in_place=True)  # loads it
+    # Beyond OSError and the bomb errors, a hostile file makes Pillow's
+    # parsers raise nearly anything (SyntaxError, struct.error, IndexError).
+    except Exception as exc:
         raise NotAnImage(f"Not an image Flask-Store can resize: {exc}") from exc
     keeps_alpha = spec.format != "jpeg" and image.mode in ("RGBA", "LA", "P")
-    image = image.convert("RGBA" if keeps_alpha else "RGB")
+    mode = "RGBA" if keeps_alpha else "RGB"
+    if image.mode != mode:  # convert() copies even when it has nothing to do
+        image = image.convert(mode)
     box = (spec.width or image.width, spec.height or image.height)
     if spec.fit == "cover":
         box = (min(box[0], image.width), min(box[1], image.height))
@@ -137,22 +211,38 @@ def render(source: IO[bytes], spec: VariantSpec) -> bytes:
     else:
         image.thumbnail(box, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    # No exif=, no icc_profile=: the variant carries no metadata.
-    image.save(out, FORMATS[spec.format])
+    try:
+        # No exif=, no icc_profile=: the variant carries no metadata.
+        image.save(out, FORMATS[spec.format])
+    except (OSError, ValueError) as exc:  # beyond the format's limits (WebP)
+        raise NotAnImage(
+            f"A {spec.format} variant of this image cannot be made: {exc}"
+        ) from exc
     return out.getvalue()
 
 
-def ensure(backend: Backend, path: str, spec: VariantSpec) -> str:
+def ensure(
+    backend: Backend,
+    path: str,
+    spec: VariantSpec,
+    *,
+    source: IO[bytes] | None = None,
+) -> str:
     """The stored variant ``spec`` of ``path``, rendered and stored if missing.
 
-    Another request may render the same variant meanwhile: the first one
-    stored wins and the other's is dropped (both are the same image).
+    It is rendered from ``source`` when given (the upload being saved, read
+    from where it is), else from the stored original. Another request may
+    render the same variant meanwhile: the first one stored wins and the
+    other's is dropped (both are the same image).
     """
     target = variant_path(path, spec)
     if backend.exists(target):
         return target
-    with backend.open(path) as source:
+    if source is not None:
         data = render(source, spec)
+    else:
+        with backend.open(path) as original:
+            data = render(original, spec)
     try:
         return backend.write(io.BytesIO(data), [target])
     except UploadFailed:  # stored by another request meanwhile
@@ -182,13 +272,22 @@ def delete_variants(backend: Backend, path: str) -> list[str]:
 def sign(app: Flask, path: str, spec: VariantSpec) -> str:
     """The token of a variant's URL (no expiry: the URL is cacheable)."""
     value = [path, spec.width, spec.height, spec.format, spec.fit]
-    return str(serializer(app, "variant").dumps(value))
+    return str(stable_serializer(app, "variant").dumps(value))
+
+
+def signed_url(app: Flask, path: str, spec: VariantSpec) -> str:
+    """The signed URL path of the variant ``spec`` of the stored file ``path``."""
+    token = sign(app, path, spec)
+    if has_request_context():
+        return str(url_for(VARIANT_ENDPOINT, token=token))
+    adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
+    return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
 
 
 def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
     """The original's path and the spec a variant's token stands for."""
     try:
-        value: Any = serializer(app, "variant").loads(token)
+        value: Any = stable_serializer(app, "variant").loads(token)
         path, width, height, format_, fit = value
         return names.canonical_path(path), VariantSpec(width, height, format_, fit)
     except (BadData, ValueError, TypeError):
@@ -214,12 +313,7 @@ class ImageVariant:
     @property
     def url(self) -> str:
         """The variant's signed URL path (``/_flask_store/variants/...``)."""
-        app = self.original.app
-        token = sign(app, self.original.relative_path, self.spec)
-        if has_request_context():
-            return str(url_for(VARIANT_ENDPOINT, token=token))
-        adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
-        return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
+        return signed_url(self.original.app, self.original.relative_path, self.spec)
 
     @property
     def absolute_url(self) -> str:

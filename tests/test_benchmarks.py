@@ -85,10 +85,11 @@ def test_s3_and_admin_groups_run(tmp_path: Any) -> None:
     assert "ours: 1 requests" in requests[0]
 
 
-def test_sorting_and_metadata_groups_run(tmp_path: Any) -> None:
-    found = sections(run_quick(tmp_path, "sorting,metadata"))
+def test_sorting_metadata_and_variants_groups_run(tmp_path: Any) -> None:
+    found = sections(run_quick(tmp_path, "sorting,metadata,variants"))
     check_rows(found["Admin sorting"])
     check_rows(found["Metadata: sniffing and hashing a save"])
+    check_rows(found["Image variants: rendering one"])
 
 
 def test_direct_upload_group_runs(tmp_path: Any) -> None:

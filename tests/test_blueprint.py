@@ -445,8 +445,10 @@ def test_browse_shows_folders_and_files(admin: Flask, browser: FlaskClient) -> N
     assert "2 kB" in body
     assert "text/plain" in body
     assert "image/png" in body
-    # Images get a lazy thumbnail through the admin; other files an icon.
-    assert re.search(rf'<img src="{PREFIX}/file/pic.png" alt="" loading="lazy"', body)
+    # Images get a lazy thumbnail, a small variant; other files an icon.
+    assert re.search(
+        r'<img src="/_flask_store/variants/[^"]+" alt="" loading="lazy"', body
+    )
     assert f'<img src="{PREFIX}/file/notes.txt"' not in body
     assert f'href="{PREFIX}/models"' in body
 

@@ -726,6 +726,43 @@ def test_put_applies_the_upload_rules(tmp_path: Path) -> None:
     assert sorted(stored(app)) == ["big.txt", "ok.txt", "run.exe"]
 
 
+def test_put_checks_the_content_as_the_forms_do(storage: Flask, tmp_path: Path) -> None:
+    from .hostile_files import HTML, huge_png, image
+
+    storage.config.update(STORE_ALLOWED_TYPES={"image/*"})
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "photo.png").write_bytes(image("PNG", 20, 10))
+    (folder / "page.png").write_bytes(HTML)
+    (folder / "notes.txt").write_bytes(b"just words")
+    (folder / "bomb.png").write_bytes(huge_png())
+    paths = [str(folder / n) for n in ("photo.png", "page.png", "notes.txt")]
+    result = run(storage, "put", *paths)
+    assert_failed(
+        result,
+        "Nothing stored: page.png is not what its name says: the name says "
+        "image/png, the content is text/html.",
+    )
+    assert (
+        "notes.txt is not an allowed type: its content is text/plain "
+        "(allowed: image/*)." in result.stderr
+    )
+    assert "Pass --force to store anyway." in result.stderr
+    assert stored(storage) == {}
+    # A name given with --name is checked against the content too.
+    renamed = run(storage, "put", str(folder / "notes.txt"), "--name", "notes.jpg")
+    assert_failed(renamed, "notes.jpg is not what its name says")
+    bomb = run(storage, "put", str(folder / "bomb.png"))
+    assert_failed(bomb, "bomb.png is too large an image to open safely")
+    assert stored(storage) == {}
+
+    assert run(storage, "put", paths[0]).exit_code == 0
+    assert list(stored(storage)) == ["photo.png"]
+    forced = run(storage, "put", "--force", *paths[1:])
+    assert forced.exit_code == 0, forced.output
+    assert sorted(stored(storage)) == ["notes.txt", "page.png", "photo.png"]
+
+
 def test_check_json_shows_settings_as_json_values(tmp_path: Path) -> None:
     def staff_only() -> bool:
         return False

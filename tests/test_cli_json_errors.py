@@ -88,6 +88,18 @@ def test_put_refused_by_the_upload_rules(tmp_path: Path, files: Path) -> None:
     assert stored_paths(app) == []
 
 
+def test_put_refused_for_its_content(tmp_path: Path, files: Path) -> None:
+    app = make_app(tmp_path, STORE_ALLOWED_TYPES={"application/pdf"})
+    Store(app)
+    result = run(app, "put", str(files / "a.txt"), "--json")
+    assert json_error(result) == (
+        "Nothing stored: a.txt is not an allowed type: its content is "
+        "text/plain (allowed: application/pdf). Pass --force to store anyway."
+    )
+    assert result.stdout == ""
+    assert stored_paths(app) == []
+
+
 def test_put_usage_errors(app: Flask, files: Path) -> None:
     both = [str(files / "a.txt"), str(files / "b.txt")]
     message = json_error(run(app, "put", *both, "--name", "c.txt", "--json"), 2)

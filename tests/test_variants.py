@@ -235,3 +235,110 @@ def test_docs_example_shows_variants(
                 assert Image.open(io.BytesIO(response.data)).width == width
     finally:
         sys.modules.pop("docs_variants_example", None)
+
+
+def test_a_variant_its_format_cannot_encode_is_refused(app: Flask) -> None:
+    # 20,000 pixels high: more than WebP encodes, and width=200 keeps it so.
+    original = save(app, image_bytes((100, 20000)), "strip.png")
+    with app.app_context():
+        variant = original.variant(200)
+        url = variant.url
+    status, body, _ = fetch(app, url)
+    assert status == 415
+    assert b"A webp variant of this image cannot be made" in body
+    with app.app_context():
+        assert not original.backend.exists(variant.relative_path)
+        png = original.variant(200, format="png")
+        with png.open() as stream:
+            assert Image.open(stream).size == (100, 20000)
+
+
+def test_a_variants_url_stays_the_same_over_time(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    original = save(app, image_bytes())
+    with app.app_context():
+        first = original.variant(100).url
+        later = time.time() + 3600
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert original.variant(100).url == first
+        assert original.variant(101).url != first
+    assert fetch(app, first)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "spec", "decoded"),
+    [
+        ((4000, 3000), 1, variants.VariantSpec(400), (800, 600)),
+        # Turned a quarter: the width asked for is the stored height.
+        ((4000, 3000), 6, variants.VariantSpec(300), (800, 600)),
+        ((4000, 3000), 1, variants.VariantSpec(100, 100), (200, 150)),
+        # Cover fills the box: the shorter side decides.
+        ((4000, 3000), 1, variants.VariantSpec(100, 100, fit="cover"), (267, 200)),
+        # Never smaller than the image needs, never above its own size in effect.
+        ((300, 200), 1, variants.VariantSpec(200), (400, 267)),
+    ],
+    ids=["width", "turned", "box", "cover", "small"],
+)
+def test_images_are_decoded_at_twice_the_variants_size(
+    size: tuple[int, int],
+    orientation: int,
+    spec: variants.VariantSpec,
+    decoded: tuple[int, int],
+) -> None:
+    assert variants.decoded_size(size, orientation, spec) == decoded
+
+
+def test_a_variant_deleted_while_it_is_sent_is_made_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = save(app, image_bytes())
+    with app.app_context():
+        variant = original.variant(100)
+        url = variant.url
+        variant.generate()
+    backend = app.extensions["store"].backend
+    real_open = backend.open
+    deleted = []
+
+    def open_after_a_deletion(path: str) -> Any:
+        if path == variant.relative_path and not deleted:
+            deleted.append(path)
+            backend.delete(path)  # another request deleted it meanwhile
+        return real_open(path)
+
+    monkeypatch.setattr(backend, "open", open_after_a_deletion)
+    status, body, _ = fetch(app, url)
+    assert status == 200 and deleted == [variant.relative_path]
+    assert Image.open(io.BytesIO(body)).size == (100, 75)
+
+
+EPS = (
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n"
+    b"newpath 0 0 moveto 100 100 lineto stroke\n%%EOF\n"
+)
+
+
+@pytest.mark.parametrize("name", ["drawing.eps", "drawing.png"])
+def test_postscript_is_never_handed_to_ghostscript(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from PIL import EpsImagePlugin
+
+    called = []
+
+    def ghostscript(*args: Any, **kwargs: Any) -> Any:
+        called.append(args)
+        raise OSError("Ghostscript was run")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    original = save(app, EPS, name)
+    with app.app_context():
+        url = original.variant(100).url
+    status, body, _ = fetch(app, url)
+    assert status == 415
+    assert b"Not an image Flask-Store can resize" in body
+    assert called == []
+    assert "application/postscript" not in variants.readable_types()

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
-from .. import names
+from .. import names, variants
 from ..backends.base import FolderPage, StoredFile, parse_sort
 from ..providers.base import Provider
 from . import messages
@@ -40,6 +40,10 @@ MAX_BACK_CHARS = 2000
 #: ``STORE_ADMIN_SORT_LIMIT``'s default: the most entries read from a folder
 #: a backend lists only by name (S3) to sort it by size or time.
 DEFAULT_SORT_LIMIT = 10_000
+
+#: The image variant a preview shows: twice its 40-pixel box, for sharp
+#: thumbnails on high-density screens.
+THUMBNAIL = variants.VariantSpec(80, 80, format="webp", fit="cover")
 
 #: Image types the browser can preview in an ``<img>`` without running code.
 PREVIEW_TYPES = frozenset(
@@ -225,3 +229,17 @@ def parent_folder(path: str) -> str:
 def is_previewable(entry: StoredFile | Provider) -> bool:
     """Whether a thumbnail can be shown for this file."""
     return entry.content_type in PREVIEW_TYPES
+
+
+def thumbnail_url(entry: StoredFile | Provider, *, app: Flask) -> str | None:
+    """The signed URL of a small variant (:data:`THUMBNAIL`) to preview a file.
+
+    ``None`` when no variant can be made of it: Pillow is not installed, or
+    its name is not that of an image variants are made from
+    (:data:`~flask_store.variants.SOURCE_FORMATS`); the preview then shows
+    the file itself when :func:`is_previewable`, else an icon.
+    """
+    if entry.content_type not in variants.readable_types():
+        return None
+    path = entry.relative_path if isinstance(entry, Provider) else entry.path
+    return variants.signed_url(app, path, THUMBNAIL)

@@ -9,6 +9,7 @@ anything. ``flask_store.blueprint`` re-exports :data:`blueprint`.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -104,6 +105,7 @@ def template_helpers() -> dict[str, Any]:
     return {
         "back_url": back_url,
         "previewable": browsing.is_previewable,
+        "thumbnail_url": partial(browsing.thumbnail_url, app=current_app),
         "row_label": models.row_label,
         "row_anchor": models.row_anchor,
         "usage_labels": models.usage_labels,

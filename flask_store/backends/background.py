@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import IO, Any
 
+from ..metadata import FileMetadata
 from .base import CHUNK_SIZE
 
 
@@ -163,7 +164,7 @@ def spool_copy(stream: IO[bytes], folder: str | None, *, fsync: bool) -> str:
     return spool.name
 
 
-def write_ticket(spooled: str, ticket: dict[str, str], *, fsync: bool) -> None:
+def write_ticket(spooled: str, ticket: dict[str, Any], *, fsync: bool) -> None:
     """Write the ticket saying what the spooled upload ``spooled`` is for."""
     with open(spooled + TICKET_SUFFIX, "x", encoding="utf-8") as file:
         json.dump(ticket, file)
@@ -178,7 +179,7 @@ def remove_spool(spooled: str) -> None:
             os.unlink(path)
 
 
-def read_ticket(spooled: str) -> dict[str, str] | None:
+def read_ticket(spooled: str) -> dict[str, Any] | None:
     try:
         with open(spooled + TICKET_SUFFIX, encoding="utf-8") as file:
             ticket = json.load(file)
@@ -190,3 +191,8 @@ def read_ticket(spooled: str) -> dict[str, str] | None:
     ):
         return None
     return ticket
+
+
+def ticket_metadata(ticket: dict[str, Any]) -> FileMetadata | None:
+    """What the save measured, as its ticket keeps it (``None`` if nothing)."""
+    return FileMetadata.from_dict(ticket.get("metadata"))

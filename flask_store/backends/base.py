@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from .. import names
 from ..content import guess_type
 from ..exceptions import UploadFailed
-from ..metadata import FileMetadata
+from ..metadata import FileMetadata, Measured
 from ..settings import Setting
 from .listing import (
     SORT_KEYS,
@@ -304,11 +304,22 @@ class Backend:
         raises :class:`~flask_store.exceptions.UploadFailed`. Nothing is
         overwritten. Returns the new file's path.
 
+        The copy is measured as it is written, as a save is, and its
+        :meth:`metadata` recorded, with the uploaded name of the original's
+        record (or its stored name).
+
         .. versionchanged:: 1.0
             ``name``.
         """
+        recorded = self.metadata(path)
+        uploaded = recorded.filename if recorded is not None else None
         with self.open(path) as source:
-            return self.write(source, targets(path, location, name))
+            measured = Measured(source, uploaded or path.rpartition("/")[2])
+            copied = self.write(
+                cast(IO[bytes], measured), targets(path, location, name)
+            )
+        self.record(copied, measured.metadata())
+        return copied
 
     def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move the stored file ``path`` into the folder ``location``.

@@ -224,7 +224,8 @@ class S3Backend(Backend):
 
         A name taken there gets a unique suffix (given a ``name``, that one is
         refused); servers that cannot copy parts, and empty files, are copied
-        through the app. Content-Type and attachment come from the new name.
+        through the app. The copy keeps the original's Content-Type and metadata;
+        attachment comes from that type and the new name.
         """
         head = self._head(path)
         if PENDING in head.get("Metadata", {}):

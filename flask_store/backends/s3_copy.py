@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..metadata import FileMetadata
 from .s3_client import UPLOAD_TOKEN, BotoCoreError, ClientError, error_code, translate
 from .s3_conditional import TAKEN
 
@@ -42,7 +44,11 @@ def copy_object(
     when the server cannot copy parts.
     """
     client, bucket = backend.client, backend.bucket
-    extra = backend.upload_args(key)
+    # The same bytes: the source's type by content and its recorded metadata
+    # (SHA-256, uploaded name, image size) hold for the copy. S3 checks no
+    # whole-object checksum of a part copy, so none is sent.
+    known = FileMetadata.from_s3_head(head)
+    extra = backend.upload_args(key, replace(known, sha256=None))
     extra["Metadata"] = {
         **head.get("Metadata", {}),
         UPLOAD_TOKEN: secrets.token_hex(16),

@@ -13,6 +13,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
+from ..metadata import FileMetadata, Measured
 from ..settings import count, optional_text
 from ..signals import upload_failed
 from . import s3_claims, s3_recovery, s3_staging
@@ -97,13 +98,16 @@ class S3GeventBackend(S3Backend):
         load_gevent()  # fail before spooling when gevent is missing
         honoured = self._honoured(candidates)
         spooled = self._spool(stream)
+        # Measured as it was spooled: the upload carries it as a save's would.
+        metadata = stream.metadata() if isinstance(stream, Measured) else None
         try:
             claim = s3_claims.claim_first(self, candidates, honoured)
             try:
-                self._write_ticket(spooled, claim)
-                uploads.start(
-                    partial(self._upload_spooled, spooled, claim, honoured, handle)
+                self._write_ticket(spooled, claim, metadata)
+                upload = partial(
+                    self._upload_spooled, spooled, claim, honoured, handle, metadata
                 )
+                uploads.start(upload)
             except BaseException:
                 reservations.release(self.bucket, claim.key)
                 s3_claims.drop_placeholder(self, claim)
@@ -116,14 +120,18 @@ class S3GeventBackend(S3Backend):
     def _spool(self, stream: IO[bytes]) -> str:
         return spool_copy(stream, self.spool_path, fsync=self.fsync)
 
-    def _write_ticket(self, spooled: str, claim: Claim) -> None:
-        ticket = {
+    def _write_ticket(
+        self, spooled: str, claim: Claim, metadata: FileMetadata | None
+    ) -> None:
+        ticket: dict[str, Any] = {
             "bucket": self.bucket,
             "key": claim.key,
             "path": claim.path,
             "token": claim.token,
             "claim": claim.claim,
         }
+        if metadata is not None:
+            ticket["metadata"] = metadata.to_dict()
         write_ticket(spooled, ticket, fsync=self.fsync)
 
     def _where(self, key: str, token: str, claim: str) -> str:
@@ -145,11 +153,16 @@ class S3GeventBackend(S3Backend):
     # -- the background upload --------------------------------------------
 
     def _upload_spooled(
-        self, spooled: str, claim: Claim, honoured: bool, handle: Any
+        self,
+        spooled: str,
+        claim: Claim,
+        honoured: bool,
+        handle: Any,
+        metadata: FileMetadata | None = None,
     ) -> None:
         """Upload the spooled file, retrying; runs in a greenlet, never raises."""
         try:
-            error = self._upload_with_retries(spooled, claim, honoured)
+            error = self._upload_with_retries(spooled, claim, honoured, metadata)
         except Exception as exc:  # a bug or a lost spool file: still report it
             error = exc
         finally:
@@ -171,7 +184,11 @@ class S3GeventBackend(S3Backend):
             log.warning("Could not remove the spooled upload %s: %s", spooled, exc)
 
     def _upload_with_retries(
-        self, spooled: str, claim: Claim, honoured: bool
+        self,
+        spooled: str,
+        claim: Claim,
+        honoured: bool,
+        metadata: FileMetadata | None = None,
     ) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
         gevent = load_gevent()
@@ -194,7 +211,7 @@ class S3GeventBackend(S3Backend):
                     conditions.replacing(self.bucket, claim.key, claim.etag),
                     open(spooled, "rb") as source,
                 ):
-                    if self._upload(source, claim.key, claim.token):
+                    if self._upload(source, claim.key, claim.token, metadata=metadata):
                         return None
             except UploadFailed as exc:
                 if _is_missing(exc):

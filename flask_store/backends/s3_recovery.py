@@ -21,6 +21,7 @@ from .background import (
     read_ticket,
     remove_spool,
     spool_folder,
+    ticket_metadata,
 )
 from .base import Leftover
 from .s3 import S3Backend
@@ -97,6 +98,7 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
         remove_spool(spooled)
         return "removed"
     path = ticket["path"]
+    metadata = ticket_metadata(ticket)
     where = backend._where(ticket["key"], ticket["token"], ticket["claim"])
     if where in ("uploaded", "gone"):
         remove_spool(spooled)
@@ -110,7 +112,9 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
                 backend.conditions.replacing(backend.bucket, ticket["key"], etag),
                 open(spooled, "rb") as source,
             ):
-                if backend._upload(source, ticket["key"], ticket["token"]):
+                if backend._upload(
+                    source, ticket["key"], ticket["token"], metadata=metadata
+                ):
                     remove_spool(spooled)
                     return f"re-uploaded to {path}"
     # Someone else's file holds the name: keep both, under a new name.
@@ -120,7 +124,7 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
         for name in names.candidate_names(names.secure_name(filename))
     ]
     with open(spooled, "rb") as source:
-        saved = S3Backend.write(backend, source, candidates)
+        saved = S3Backend._write(backend, source, candidates, metadata)
     remove_spool(spooled)
     return f"re-uploaded as {saved} ({path} holds another file)"
 

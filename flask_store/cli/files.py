@@ -12,6 +12,7 @@ import click
 
 from .. import names
 from ..backends.base import StoredFile
+from ..metadata import peek
 from ..providers.base import Provider
 from ..rules import refusal
 from .context import (
@@ -119,7 +120,8 @@ def list_command(
 @click.option("--location", "-l", default="", help="Folder to store the files in.")
 @click.option("--name", help="Store the file under this name (one file only).")
 @force_option(
-    "Also store files that STORE_ALLOWED_EXTENSIONS or STORE_MAX_SIZE refuse."
+    "Also store files the upload rules refuse (STORE_ALLOWED_EXTENSIONS, "
+    "STORE_ALLOWED_TYPES, STORE_MAX_SIZE, STORE_CHECK_CONTENT_MATCHES_NAME)."
 )
 @json_option
 def put_command(
@@ -132,20 +134,23 @@ def put_command(
     """Store FILES and print the URL of each.
 
     A name that is already taken gets a short unique suffix: nothing stored is
-    ever overwritten. Files the app's upload rules (STORE_ALLOWED_EXTENSIONS,
-    STORE_MAX_SIZE) refuse are not stored, and then nothing is, unless --force.
+    ever overwritten. Files the app's upload rules refuse, as the forms apply
+    them (STORE_ALLOWED_EXTENSIONS, STORE_MAX_SIZE, and by the file's content
+    STORE_ALLOWED_TYPES and STORE_CHECK_CONTENT_MATCHES_NAME), are not stored,
+    and then nothing is, unless --force.
     """
     if name is not None and len(files) > 1:
         raise click.UsageError("--name works with one file only.")
     location = names.clean_location(location)
     provider_class = current_provider()
     sizes = {path: os.path.getsize(path) for path in files}
+    config = current_flask_app().config
     refused = [
         reason
         for path in files
         if (
             reason := refusal(
-                name or os.path.basename(path), sizes[path], current_flask_app().config
+                name or os.path.basename(path), sizes[path], config, first_bytes(path)
             )
         )
     ]
@@ -190,6 +195,12 @@ def put_command(
             "Upload failed: "
             + "; ".join(f"{path}: {error}" for path, error in failed.items())
         )
+
+
+def first_bytes(path: str) -> bytes:
+    """The first bytes of the file ``path``, that the content rules look at."""
+    with open(path, "rb") as file:
+        return peek(file)
 
 
 @store_command("rm")

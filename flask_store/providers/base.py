@@ -38,6 +38,7 @@ from ..variants import ImageVariant, VariantSpec
 from .adapter import ProviderBackend
 from .binding import app_or_current, backend_for, make_backend
 from .described import Described
+from .eager import make_eager_variants
 from .inputs import read_fp
 from .operations import BackendOperations
 
@@ -307,7 +308,9 @@ class Provider(Described, BackendOperations):
         """Store the file under a safe, unused name and return the provider.
 
         The stream is rewound first and never closed. An existing file is
-        never overwritten: a taken name gets a short unique suffix.
+        never overwritten: a taken name gets a short unique suffix. An image
+        gets the variants of ``STORE_EAGER_VARIANTS`` before this returns
+        (one that cannot be made is logged, never fails the save).
 
         ``save(upload)`` on a provider built with no file (the 0.0.2 API)
         stores ``upload`` in its location and returns a
@@ -334,6 +337,7 @@ class Provider(Described, BackendOperations):
         stored = self._write_measured(stream, candidates)
         self.location, self.filename = names.split_stored_path(stored)
         self.fp = None
+        make_eager_variants(self, stream)
         file_saved.send(self.app, provider=self)
         return self
 

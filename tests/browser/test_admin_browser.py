@@ -39,7 +39,10 @@ def listed(page: Any) -> list[str]:
 
 def stored(app: Flask, location: str = "") -> list[str]:
     folder = Path(app.config["STORE_PATH"], location)
-    return sorted(os.listdir(folder)) if folder.exists() else []
+    if not folder.exists():
+        return []
+    # Hidden folders (the thumbnails' variants) hold no files of the store.
+    return sorted(name for name in os.listdir(folder) if not name.startswith("."))
 
 
 def test_upload_by_input_and_by_drop_then_delete(
@@ -68,7 +71,7 @@ def test_upload_by_input_and_by_drop_then_delete(
     page.wait_for_selector("table .fs-name-text >> text=photo.png")
     assert listed(page) == ["notes.txt", "photo.png"]
     assert stored(app) == ["notes.txt", "photo.png"]
-    # The image's thumbnail loaded through the admin.
+    # The image's thumbnail loaded: a variant (never enlarged: 8 pixels wide).
     thumb = page.locator("tr", has_text="photo.png").locator("img")
     thumb.scroll_into_view_if_needed()
     page.wait_for_function(
