@@ -78,6 +78,8 @@ def tus_server(tmp_path: Path) -> Iterator[tuple[Flask, str, dict[str, Any]]]:
             pytest.fail("tus-js-client is missing: run `npm ci`.")
         pytest.skip("tus-js-client is not installed: run `npm ci`.")
     app = make_app(tmp_path)
+    # tus-js-client sends no grant: the endpoints are open to this page.
+    app.config["STORE_UPLOADS_ACCESS"] = True
     Store(app)
     app.register_blueprint(tus_uploads, url_prefix="/tus")
     seen: dict[str, Any] = {"patches": 0, "bytes": 0, "halfway": threading.Event()}
