@@ -17,18 +17,28 @@ from flask_store.direct.s3 import s3_uploads
 
 from .core import Measure, MiB, Row, Section, Settings, Variant, compare
 from .motoserver import create_bucket, moto_server, raw_client, s3_config
+from .throttle import throttled
 
 METHOD = """\
 An app with the direct-upload endpoints (`flask_store.direct.s3`) and moto's
 S3 server in a process of its own, on the loopback interface. A client plays
 the browser: it asks the app to start a multipart upload, to sign each 8 MiB
-part, and to complete it (which checks the object and moves it to its final
-name with a copy S3 makes itself), and sends the parts to S3 with `requests`,
-four at a time. *App CPU* is this process's CPU time spent inside the app's
+part, and to complete it (straight under the name it claimed at the start,
+then checked by its size and first bytes), and sends the parts to S3 with
+`requests`, four at a time. *App CPU* is this process's CPU time spent inside the app's
 requests (`time.process_time` around each one, the app's boto3 calls
 included); *app bytes* are the request and response bodies the app read and
 wrote. The browser's time is compared with one presigned `PUT` of the same
-file, the single-request upload that other libraries offer."""
+file, the single-request upload that other libraries offer: once over the
+loopback interface, where nothing limits a connection but moto itself (a
+Python server that handles one request's bytes at a time and copies every
+part again to complete an upload), and once through a proxy that carries
+each connection at 25 MB/s at most (`benchmarks/throttle.py`), as one TCP
+connection over a long network path does; there parts sent side by side add
+up."""
+
+#: What one connection carries at most in the throttled case, in bytes per second.
+CONNECTION_RATE = 25_000_000
 
 PART = 8 * MiB
 
@@ -91,6 +101,40 @@ def one_put(client: Any, bucket: str, data: bytes) -> None:
     assert response.status_code == 200, response.text
 
 
+def make_app(workdir: str, endpoint: str, bucket: str) -> Flask:
+    app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
+    # No page hands out grants here: the endpoints are open.
+    app.config.update(
+        s3_config(endpoint, bucket),
+        SECRET_KEY="bench",
+        STORE_UPLOADS_ACCESS=True,
+    )
+    Store(app)
+    app.register_blueprint(s3_uploads, url_prefix="/direct")
+    return app
+
+
+def browser_row(
+    settings: Settings, app: Flask, endpoint: str, bucket: str, size: int, how: str
+) -> Row:
+    """The browser's time for ``size`` bytes: parts side by side against one PUT."""
+    data = os.urandom(size)
+    client = raw_client(endpoint)
+    samples = compare(
+        [
+            Variant("ours", lambda: direct_upload(app, data, "timed.bin")),
+            Variant("put", lambda: one_put(client, bucket, data)),
+        ],
+        settings.times(3),
+    )
+    return Row(
+        f"browser to S3, {size // MiB} MiB {how}: parallel parts against one "
+        "presigned PUT",
+        Measure("multipart, 4 parts at a time", samples["ours"], "s"),
+        Measure("one PUT", samples["put"], "s"),
+    ).within(1.0)
+
+
 def run(settings: Settings) -> Section:
     section = Section("direct", "Direct uploads to S3", METHOD)
     workdir = os.path.join(settings.workdir, "direct")
@@ -99,15 +143,7 @@ def run(settings: Settings) -> Section:
         with moto_server() as endpoint:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             create_bucket(endpoint, bucket)
-            app = Flask("bench", instance_path=os.path.join(workdir, "instance"))
-            # No page hands out grants here: the endpoints are open.
-            app.config.update(
-                s3_config(endpoint, bucket),
-                SECRET_KEY="bench",
-                STORE_UPLOADS_ACCESS=True,
-            )
-            Store(app)
-            app.register_blueprint(s3_uploads, url_prefix="/direct")
+            app = make_app(workdir, endpoint, bucket)
             small, large = MiB, settings.size(256 * MiB, 16 * MiB)
             metered = {}
             for size in (small, large):
@@ -133,22 +169,16 @@ def run(settings: Settings) -> Section:
                     ),
                 ).under(64 * 1024, "≤ 64 KiB")
             )
-            data = os.urandom(large)
-            client = raw_client(endpoint)
-            samples = compare(
-                [
-                    Variant("ours", lambda: direct_upload(app, data, "timed.bin")),
-                    Variant("put", lambda: one_put(client, bucket, data)),
-                ],
-                settings.times(3),
-            )
             section.rows.append(
-                Row(
-                    f"browser to S3, {label}: parallel parts against one presigned PUT",
-                    Measure("multipart, 4 parts at a time", samples["ours"], "s"),
-                    Measure("one PUT", samples["put"], "s"),
-                ).within(1.0)
+                browser_row(settings, app, endpoint, bucket, large, "over loopback")
             )
+            # Presigned URLs name the proxy, so the app talks to S3 through it.
+            with throttled(endpoint, CONNECTION_RATE) as proxy:
+                slow = make_app(os.path.join(workdir, "throttled"), proxy, bucket)
+                rate = f"at {CONNECTION_RATE // 1_000_000} MB/s a connection"
+                section.rows.append(
+                    browser_row(settings, slow, proxy, bucket, large, rate)
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return section
