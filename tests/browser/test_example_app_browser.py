@@ -147,11 +147,12 @@ def test_every_page_passes_axe_and_fits(
         assert_fits_and_passes_axe(page, "index with a success message", viewport)
 
         # Logging out without the form's token: an error message.
-        page.evaluate(
-            "() => { const f = document.createElement('form'); f.method = 'post';"
-            " f.action = '/logout'; document.body.append(f); f.submit(); }"
-        )
-        page.wait_for_load_state()
+        # Wait for the post's page: the current one is already loaded.
+        with page.expect_navigation():
+            page.evaluate(
+                "() => { const f = document.createElement('form'); f.method = 'post';"
+                " f.action = '/logout'; document.body.append(f); f.submit(); }"
+            )
         assert "still logged in" in page.get_by_role("status").inner_text()
         assert_fits_and_passes_axe(page, "index with an error message", viewport)
 
