@@ -92,6 +92,26 @@ def create_bucket(bucket: str, endpoint_url: str | None = None) -> Any:
     return client
 
 
+def browser_bucket(bucket: str, endpoint_url: str) -> Any:
+    """Create ``bucket`` with the CORS rules a page uploading straight to it
+    needs (PUT and POST from any origin, ``ETag`` readable); return its client."""
+    client = create_bucket(bucket, endpoint_url)
+    client.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["*"],
+                    "AllowedMethods": ["GET", "PUT", "POST"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                }
+            ]
+        },
+    )
+    return client
+
+
 @contextmanager
 def mocked_bucket() -> Iterator[dict[str, Any]]:
     """Config for a fresh bucket in moto's in-process mock (active meanwhile)."""

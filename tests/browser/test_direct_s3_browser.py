@@ -18,7 +18,7 @@ from flask_store.direct.s3 import s3_uploads
 
 from .. import s3_support
 from ..conftest import serve
-from ..s3_support import create_bucket, s3_app
+from ..s3_support import browser_bucket, s3_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3server]
 
@@ -74,20 +74,7 @@ def direct_server(
             pytest.fail("uppy is missing: run `npm ci`.")
         pytest.skip("uppy is not installed: run `npm ci`.")
     bucket = f"uppy-{uuid.uuid4().hex[:12]}"
-    raw = create_bucket(bucket, moto_server)
-    raw.put_bucket_cors(
-        Bucket=bucket,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedOrigins": ["*"],
-                    "AllowedMethods": ["GET", "PUT", "POST"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                }
-            ]
-        },
-    )
+    raw = browser_bucket(bucket, moto_server)
     # A file larger than the app would ever take in one request.
     # Uppy sends no grant: the endpoints are open to this page.
     app = s3_app(

@@ -22,7 +22,7 @@ from flask_store.direct.s3 import s3_uploads
 
 from .. import s3_support
 from ..conftest import serve
-from ..s3_support import create_bucket, object_keys, pending_multipart_uploads, s3_app
+from ..s3_support import browser_bucket, object_keys, pending_multipart_uploads, s3_app
 from .transfer_pages import (
     GRANT,
     Seen,
@@ -44,20 +44,7 @@ PART = 5 * MiB  # the smallest part S3 takes
 @pytest.fixture
 def direct(tmp_path: Path, moto_server: str) -> Iterator[tuple[str, Any, str, Seen]]:
     bucket = f"form-{uuid.uuid4().hex[:12]}"
-    raw = create_bucket(bucket, moto_server)
-    raw.put_bucket_cors(
-        Bucket=bucket,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedOrigins": ["*"],
-                    "AllowedMethods": ["GET", "PUT", "POST"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                }
-            ]
-        },
-    )
+    raw = browser_bucket(bucket, moto_server)
     # The app takes no request over 1 MiB: every file goes to S3 itself.
     app = s3_app(
         tmp_path, bucket, moto_server, MAX_CONTENT_LENGTH=MiB, STORE_UPLOADS_ACCESS=True

@@ -4,12 +4,11 @@ The ``upload_form`` macro is rendered as an app gets it, with the direct-upload
 attributes (``data-direct``, ``data-direct-url``, ``data-upload-grant``,
 ``data-direct-min``, ``data-chunk-size``) added to its ``<form>`` tag here.
 
-Stand-ins until the server side of forms lands (the lead switches these
-pages to the plain macro then): the app registers the upload blueprints
-itself with ``STORE_UPLOADS_ACCESS = True``; a ``before_request`` hook plays
-the grant check, refusing a request to the endpoints whose
-``Flask-Store-Grant`` header is not the page's grant with the message the
-endpoints give for an expired grant; and ``/documents`` takes receipts with
+The app also mounts the upload blueprints itself, beside Flask-Store's own
+mount, with ``STORE_UPLOADS_ACCESS = True``; the page's grant is a real one
+(:func:`flask_store.direct.upload_grant`), and any other value is refused as
+the endpoints refuse a forged grant. The tus chunk size is set small here so
+that a test can cut the network mid-upload. ``/documents`` takes receipts with
 :func:`flask_store.direct.confirm_upload`.
 """
 
@@ -97,7 +96,7 @@ class Seen:
 def documents_app(
     app: Flask, store: Store, direct: dict[str, Any], csp: str = CSP
 ) -> Seen:
-    """Add the documents page, the stand-in grant check, counting and CSP."""
+    """Add the documents page, request counting and a strict CSP."""
     seen = Seen()
     app.config.setdefault("PATCH_DELAY", 0.0)
 
