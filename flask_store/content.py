@@ -228,3 +228,15 @@ def content_type(head: bytes, filename: str) -> str:
         return detected
     claimed = normal_type(guess_type(filename))
     return OCTET_STREAM if has_signature(claimed) else claimed
+
+
+def renamed_type(known: str, filename: str) -> str:
+    """The type of a file of type ``known`` once it is named ``filename``.
+
+    A type its bytes show (a PNG, a PDF) stays whatever the new name says;
+    one that has no signature (text, markup, JSON) came from the name, as
+    :func:`content_type` decides, and follows the new one.
+    """
+    if has_signature(known):
+        return normal_type(known)
+    return normal_type(guess_type(filename))

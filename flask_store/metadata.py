@@ -16,13 +16,13 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from types import ModuleType
 from typing import IO, Any
 from urllib.parse import quote, unquote
 
-from .content import SNIFF_BYTES, content_type
+from .content import SNIFF_BYTES, content_type, renamed_type
 from .hashing import Digest
 
 #: Size of the chunks a stream is read in when nobody else reads it.
@@ -54,6 +54,12 @@ class FileMetadata:
     #: For images Pillow reads (the ``images`` extra): the size in pixels.
     width: int | None = None
     height: int | None = None
+
+    def renamed(self, filename: str) -> FileMetadata:
+        """The same file under the stored name ``filename`` (a copy, a move):
+        its type follows the name where the name gave it
+        (:func:`~flask_store.content.renamed_type`)."""
+        return replace(self, content_type=renamed_type(self.content_type, filename))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields."""

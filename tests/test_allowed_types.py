@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from flask_store import Store
 from flask_store.blueprint import blueprint
-from flask_store.content import content_type, contradicts, sniff_type
+from flask_store.content import content_type, contradicts, renamed_type, sniff_type
 from flask_store.exceptions import NotConfiguredError
 from flask_store.forms import UploadForm
 from flask_store.rules import content_refusal, type_allowed, upload_rules
@@ -211,3 +211,20 @@ def test_sniffing_hostile_markup_takes_no_time() -> None:
     assert sniff_type(b"<!--" * 10000, "a.txt") is None
     assert sniff_type(b"<!-- a --> \n<!--b--><HTML>", "a.txt") == "text/html"
     assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    ("known", "name", "expected"),
+    [
+        ("image/png", "photo.txt", "image/png"),
+        ("application/pdf", "report.html", "application/pdf"),
+        ("text/plain", "page.html", "text/html"),
+        ("text/html", "notes.txt", "text/plain"),
+        ("text/csv", "data", "application/octet-stream"),
+    ],
+    ids=["png-stays", "pdf-stays", "text-follows", "markup-follows", "no-extension"],
+)
+def test_a_renamed_file_keeps_the_type_its_bytes_show(
+    known: str, name: str, expected: str
+) -> None:
+    assert renamed_type(known, name) == expected

@@ -318,7 +318,7 @@ class Backend:
             copied = self.write(
                 cast(IO[bytes], measured), targets(path, location, name)
             )
-        self.record(copied, measured.metadata())
+        self.record(copied, measured.metadata().renamed(copied.rpartition("/")[2]))
         return copied
 
     def move(self, path: str, location: str, *, name: str | None = None) -> str:

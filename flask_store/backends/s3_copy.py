@@ -48,7 +48,8 @@ def copy_object(
     # (SHA-256, uploaded name, image size) hold for the copy. S3 checks no
     # whole-object checksum of a part copy, so none is sent.
     known = FileMetadata.from_s3_head(head)
-    extra = backend.upload_args(key, replace(known, sha256=None))
+    renamed = known.renamed(key.rpartition("/")[2])
+    extra = backend.upload_args(key, replace(renamed, sha256=None))
     extra["Metadata"] = {
         **head.get("Metadata", {}),
         UPLOAD_TOKEN: secrets.token_hex(16),
