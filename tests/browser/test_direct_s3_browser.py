@@ -58,6 +58,9 @@ uppy.on("upload-progress", (file, progress) => {
   document.getElementById("status").textContent =
     `${progress.bytesUploaded} of ${progress.bytesTotal}`;
 });
+// A request cut off by the network (a part, or the app signing one) may fail
+// the upload: once back online, carry on with the same multipart upload.
+window.addEventListener("online", () => uppy.retryAll());
 document.getElementById("file").addEventListener("change", (event) => {
   const file = event.target.files[0];
   uppy.addFile({name: file.name, type: file.type, data: file, meta: {location: "videos"}});
@@ -157,8 +160,11 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     assert received["halfway"].wait(30)
     page.context.set_offline(True)
     page.wait_for_timeout(1500)
-    sent, _, total = page.text_content("#status").partition(" of ")
-    assert int(sent or 0) < int(total), "the cut came after the upload"
+    status = page.text_content("#status") or ""
+    # Uppy either shows the progress it had, or that the cut failed a request.
+    if not status.startswith("Failed:"):
+        sent, _, total = status.partition(" of ")
+        assert int(sent or 0) < int(total), "the cut came after the upload"
     page.context.set_offline(False)
     page.wait_for_selector("#stored", timeout=90_000)
     assert raw.get_object(Bucket=bucket, Key="videos/talk.mp4")["Body"].read() == data
@@ -168,5 +174,8 @@ def test_a_network_cut_mid_upload_resumes_without_sending_it_again(
     assert received["signed"] <= 8 + 6
     # The requests cut off by the browser going offline.
     console_errors[:] = [
-        e for e in console_errors if "ERR_INTERNET_DISCONNECTED" not in e
+        e
+        for e in console_errors
+        if "ERR_INTERNET_DISCONNECTED" not in e
+        and "looks like a network error" not in e
     ]
