@@ -187,13 +187,19 @@ def test_mixed_batch_summary_and_refresh(
     expect_errors(console_errors, 400)
 
 
-@pytest.mark.parametrize("path", ["", "models", "move/x.txt", "?folder=nope"])
+#: The root, the models page, the move page, a folder holding only a folder
+#: (no file to select) and a missing folder.
+ADMIN_PAGES = ["", "models", "move/x.txt", "?folder=tree", "?folder=nope"]
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
 def test_axe_on_admin_pages(
     live_app: tuple[Flask, str], sized: Any, path: str, console_errors: list[str]
 ) -> None:
     app, base = live_app
     put(app, "x.txt", b"x")
     put(app, "folder/y.txt", b"y")
+    put(app, "tree/branch/z.txt", b"z")
     response = sized.goto(base + ADMIN + path)
     assert response.status == (404 if path == "?folder=nope" else 200)
     assert violations(sized) == []
