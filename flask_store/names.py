@@ -261,6 +261,25 @@ def is_hidden(path: str) -> bool:
     return any(is_hidden_name(part) for part in path.split("/") if part)
 
 
+#: The hidden folder, under ``STORE_PATH``, that image variants are kept in.
+VARIANTS_FOLDER = ".flask-store-variants"
+
+
+def variants_location(path: str) -> str:
+    """The hidden folder of the variants of the stored file (or folder) ``path``.
+
+    The variants of every file under a folder are under the folder's own, so
+    deleting a folder's variants is deleting one hidden folder.
+    """
+    return join_key(VARIANTS_FOLDER, path)
+
+
+def variants_original(location: str) -> str | None:
+    """The stored path whose variants the hidden folder ``location`` holds."""
+    head, _, rest = location.partition("/")
+    return rest if head == VARIANTS_FOLDER and rest else None
+
+
 def check_visible(location: str, what: str = "Location") -> None:
     """Raise :class:`ValueError` when a part of ``location`` is hidden."""
     if is_hidden(location):

@@ -26,6 +26,8 @@ from .backends.local import store_dir
 from .content import INLINE_TYPES, guess_type, is_inline_safe
 from .exceptions import StorageError
 from .fsops import StoreDir
+from .providers.adapter import overrides
+from .providers.base import Provider
 from .state import store_state
 
 if TYPE_CHECKING:
@@ -159,30 +161,31 @@ def serve(filename: str) -> Response:
 
 
 #: How long browsers and CDNs may keep an image variant: its URL never
-#: changes for one original and one set of options.
+#: changes for one original, one content and one set of options.
 VARIANT_MAX_AGE = 365 * 24 * 3600
 
 
 def serve_variant(token: str) -> Response:
-    """Send an image variant, rendering and storing it on first request."""
+    """Send an image variant, rendering and storing it on first request.
+
+    404 when the original is gone or is not the content the URL was made
+    for any more (:func:`flask_store.variants.current_version`).
+    """
     try:
-        path, spec = variants.read(current_app, token)
+        path, version, spec = variants.read(current_app, token)
     except LookupError as exc:
         raise NotFound(str(exc)) from None
     backend = store_state(current_app).backend
-    stream = None
-    for _ in range(2):  # a stored variant deleted meanwhile is made again
-        try:
-            stored = variants.ensure(backend, path, spec)
-            stream = backend.open(stored)
-            break
-        except FileNotFoundError:
-            continue
-        except variants.NotAnImage as exc:
-            raise UnsupportedMediaType(str(exc)) from None
-    if stream is None:
-        raise NotFound("The original image is not stored.")
-    name = stored.rpartition("/")[2]
+    try:
+        variants.current_version(backend, path, version)
+        stream = variants.open_variant(backend, path, spec, version=version)
+    except FileNotFoundError:
+        raise NotFound("The original image is not stored.") from None
+    except variants.StaleVariant as exc:
+        raise NotFound(str(exc)) from None
+    except variants.NotAnImage as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+    name = spec.file_name(version)
     response = send_stored_file(
         stream,
         name=name,
@@ -195,8 +198,14 @@ def serve_variant(token: str) -> Response:
 
 
 def forget_variants(app: Flask, provider: Any = None, **_: Any) -> None:
-    """Delete a deleted file's variants (a ``file_deleted`` receiver)."""
+    """Delete a deleted file's variants (a ``file_deleted`` receiver).
+
+    Only for a provider that deletes files itself (its own ``_delete``):
+    otherwise its backend's ``delete`` took the variants with the file.
+    """
     if provider is None or "store" not in app.extensions:
+        return
+    if not overrides(type(provider), Provider, "_delete"):
         return
     try:
         variants.delete_variants(provider.backend, provider.relative_path)

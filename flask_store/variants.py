@@ -1,33 +1,53 @@
 """Image variants: a resized copy of a stored image, made when first asked for.
 
 ``provider.variant(width=320, format="webp")`` is an :class:`ImageVariant`:
-its ``url`` is signed and never changes for one original and one set of
-options, so browsers and CDNs may cache it for good. The first request for
-it renders the variant with Pillow (EXIF orientation applied, metadata
-stripped, Pillow's decompression-bomb limit enforced) and stores it beside
-the original in the hidden folder ``.flask-store-variants/``, which
-listings, the serving route and ``flask store orphans`` leave alone; later
-requests send the stored copy. Deleting the original through Flask-Store
-deletes its variants.
+its ``url`` is signed and never changes for one original, one content and
+one set of options, so browsers and CDNs may cache it for good. The first
+request for it renders the variant with Pillow (EXIF orientation applied,
+metadata stripped, Pillow's decompression-bomb limit enforced) and stores it
+in the hidden folder ``.flask-store-variants/<original's path>/``, which
+listings and the serving route leave alone; later requests send the stored
+copy.
+
+A variant belongs to one content of its original, not only to its path: its
+key and its signed URL carry the original's *version*
+(:func:`content_version`), a short hash of what the backend's stat or
+listing says of the file: S3's ETag; on disk its inode, size and
+modification time (nanoseconds); in memory a token each write draws; size and
+time when a backend has nothing better. A listing entry has it already, so
+the admin's thumbnails cost no extra request per file. A stat is used rather
+than the sha256 of the file's metadata because a listing does not carry the
+metadata, and a stat changes whenever the content does (at worst it also
+changes when only the time does, and the variant is rendered again). The
+serving route stats the original and answers 404 for a URL whose version is
+not the original's any more, so a stale variant or a cached URL never stands
+for another file saved at the same path.
+
+Deleting, moving or deleting the folder of an original through its backend
+deletes its variants (:mod:`flask_store.backends.variant_files`);
+``flask store orphans`` and ``flask store cleanup`` find and delete the
+variants of originals gone by other means (:func:`orphaned`).
 
 Needs the ``images`` extra (Pillow).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import has_request_context, request, url_for
 from itsdangerous import BadData
 
 from . import names
-from .backends.base import PageQuery
+from .backends import variant_files
+from .backends.base import StoredFile
 from .exceptions import NotConfiguredError, UploadFailed
 from .signing import stable_serializer
 
@@ -37,7 +57,7 @@ if TYPE_CHECKING:
     from .backends.base import Backend
 
 #: The hidden folder, under ``STORE_PATH``, that variants are kept in.
-VARIANTS_FOLDER = ".flask-store-variants"
+VARIANTS_FOLDER = names.VARIANTS_FOLDER
 
 #: The endpoint that sends variants (``/_flask_store/variants/<token>``).
 VARIANT_ENDPOINT = "flask_store.variant"
@@ -94,8 +114,36 @@ class VariantSpec:
 
     @property
     def name(self) -> str:
-        """The variant's file name: the same for the same options."""
+        """The variant's name: the same for the same options."""
         return f"{self.width or ''}x{self.height or ''}-{self.fit}.{self.format}"
+
+    def file_name(self, version: str) -> str:
+        """The name a variant of the original's content ``version`` is stored as."""
+        return f"{version}-{self.name}"
+
+
+class StaleVariant(LookupError):
+    """The original is not the content a variant was asked for any more."""
+
+
+def content_version(stored: StoredFile) -> str:
+    """The version of a stored file's content that its variants belong to.
+
+    From the stat or listing entry ``stored``: see the module's docstring.
+    """
+    modified = stored.modified.isoformat() if stored.modified else ""
+    raw = stored.version or f"{stored.size}-{modified}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def current_version(backend: Backend, path: str, version: str) -> None:
+    """Check that ``path`` is still the content ``version`` (one stat).
+
+    :raises StaleVariant: when it is not.
+    :raises FileNotFoundError: when ``path`` is not stored.
+    """
+    if content_version(backend.stat(path)) != version:
+        raise StaleVariant("The image changed since this variant's URL was made.")
 
 
 def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
@@ -133,12 +181,12 @@ def readable_types() -> frozenset[str]:
 
 def variants_location(path: str) -> str:
     """The hidden folder that holds the variants of the stored file ``path``."""
-    return names.join_key(VARIANTS_FOLDER, names.canonical_path(path))
+    return names.variants_location(names.canonical_path(path))
 
 
-def variant_path(path: str, spec: VariantSpec) -> str:
-    """Where the variant ``spec`` of ``path`` is stored (one place, always)."""
-    return names.join_key(variants_location(path), spec.name)
+def variant_path(path: str, spec: VariantSpec, version: str) -> str:
+    """Where the variant ``spec`` of ``path``'s content ``version`` is stored."""
+    return names.join_key(variants_location(path), spec.file_name(version))
 
 
 #: The EXIF tag of a photo's orientation; 5 to 8 are turned a quarter.
@@ -226,70 +274,94 @@ def ensure(
     path: str,
     spec: VariantSpec,
     *,
+    version: str,
     source: IO[bytes] | None = None,
 ) -> str:
     """The stored variant ``spec`` of ``path``, rendered and stored if missing.
 
     It is rendered from ``source`` when given (the upload being saved, read
-    from where it is), else from the stored original. Another request may
-    render the same variant meanwhile: the first one stored wins and the
-    other's is dropped (both are the same image).
+    from where it is), else from the stored original, which must still be
+    the content ``version`` once rendered (:class:`StaleVariant` if not).
     """
-    target = variant_path(path, spec)
-    if backend.exists(target):
-        return target
+    target = variant_path(path, spec, version)
+    if not backend.exists(target):
+        _make(backend, path, spec, version, source)
+    return target
+
+
+def open_variant(
+    backend: Backend, path: str, spec: VariantSpec, *, version: str
+) -> IO[bytes]:
+    """The variant's bytes: the stored ones, else rendered (and stored) now.
+
+    What was just rendered is read from memory: a backend that stores in
+    the background (``S3GeventProvider``) cannot read it back yet.
+    """
+    try:
+        return backend.open(variant_path(path, spec, version))
+    except FileNotFoundError:
+        return io.BytesIO(_make(backend, path, spec, version))
+
+
+def _make(
+    backend: Backend,
+    path: str,
+    spec: VariantSpec,
+    version: str,
+    source: IO[bytes] | None = None,
+) -> bytes:
+    """Render and store a variant; its bytes.
+
+    Another request may store the same variant meanwhile: the first one
+    stored wins and the other's is dropped (both are the same image).
+    """
     if source is not None:
         data = render(source, spec)
     else:
         with backend.open(path) as original:
             data = render(original, spec)
+        current_version(backend, path, version)  # not replaced while read
+    target = variant_path(path, spec, version)
     try:
-        return backend.write(io.BytesIO(data), [target])
+        backend.write(io.BytesIO(data), [target])
     except UploadFailed:  # stored by another request meanwhile
-        if backend.exists(target):
-            return target
-        raise
+        if not backend.exists(target):
+            raise
+    return data
 
 
 def delete_variants(backend: Backend, path: str) -> list[str]:
     """Delete every stored variant of ``path``; return their paths."""
-    location = variants_location(path)
-    deleted = []
-    while True:
-        # list_page, not list_folder: the variants' folder is hidden.
-        page = backend.list_page(location, PageQuery(limit=1000))
-        files = [entry.path for entry in page.entries if not entry.is_folder]
-        for file in files:
-            try:
-                backend.delete(file)
-            except FileNotFoundError:
-                continue
-            deleted.append(file)
-        if not files or page.next_after is None:
-            return deleted
+    return variant_files.delete_all(backend, variants_location(path))
 
 
-def sign(app: Flask, path: str, spec: VariantSpec) -> str:
+def sign(app: Flask, path: str, spec: VariantSpec, version: str) -> str:
     """The token of a variant's URL (no expiry: the URL is cacheable)."""
-    value = [path, spec.width, spec.height, spec.format, spec.fit]
+    value = [path, version, spec.width, spec.height, spec.format, spec.fit]
     return str(stable_serializer(app, "variant").dumps(value))
 
 
-def signed_url(app: Flask, path: str, spec: VariantSpec) -> str:
-    """The signed URL path of the variant ``spec`` of the stored file ``path``."""
-    token = sign(app, path, spec)
+def signed_url(app: Flask, path: str, spec: VariantSpec, version: str) -> str:
+    """The signed URL path of the variant ``spec`` of ``path``'s content ``version``."""
+    token = sign(app, path, spec, version)
     if has_request_context():
         return str(url_for(VARIANT_ENDPOINT, token=token))
     adapter = app.url_map.bind("", script_name=app.config["APPLICATION_ROOT"])
     return str(adapter.build(VARIANT_ENDPOINT, {"token": token}))
 
 
-def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
-    """The original's path and the spec a variant's token stands for."""
+def read(app: Flask, token: str) -> tuple[str, str, VariantSpec]:
+    """The original's path, its version and the spec a variant's token stands for.
+
+    Tokens made before variants had versions are refused, as any bad token.
+    """
     try:
         value: Any = stable_serializer(app, "variant").loads(token)
-        path, width, height, format_, fit = value
-        return names.canonical_path(path), VariantSpec(width, height, format_, fit)
+        path, version, width, height, format_, fit = value
+        if not isinstance(version, str):
+            raise TypeError(version)
+        spec = VariantSpec(width, height, format_, fit)
+        return names.canonical_path(path), version, spec
     except (BadData, ValueError, TypeError):
         raise LookupError("There is no such image variant.") from None
 
@@ -297,23 +369,35 @@ def read(app: Flask, token: str) -> tuple[str, VariantSpec]:
 class ImageVariant:
     """A variant of a stored image: a URL now, the file when first fetched."""
 
-    def __init__(self, original: Any, spec: VariantSpec) -> None:
+    def __init__(
+        self, original: Any, spec: VariantSpec, *, version: str | None = None
+    ) -> None:
         #: The provider of the original image.
         self.original = original
         self.spec = spec
+        if version is not None:
+            self.__dict__["version"] = version
 
     def __repr__(self) -> str:
         return f"<ImageVariant {self.relative_path!r}>"
 
+    @cached_property
+    def version(self) -> str:
+        """The version of the original's content (:func:`content_version`),
+        read once with a stat of the original unless given."""
+        backend: Backend = self.original.backend
+        return content_version(backend.stat(self.original.relative_path))
+
     @property
     def relative_path(self) -> str:
         """Where the variant is (or will be) stored, relative to ``STORE_PATH``."""
-        return variant_path(self.original.relative_path, self.spec)
+        return variant_path(self.original.relative_path, self.spec, self.version)
 
     @property
     def url(self) -> str:
         """The variant's signed URL path (``/_flask_store/variants/...``)."""
-        return signed_url(self.original.app, self.original.relative_path, self.spec)
+        path = self.original.relative_path
+        return signed_url(self.original.app, path, self.spec, self.version)
 
     @property
     def absolute_url(self) -> str:
@@ -327,9 +411,12 @@ class ImageVariant:
 
     def generate(self) -> str:
         """Render and store the variant now (eagerly); return its path."""
-        return ensure(self.original.backend, self.original.relative_path, self.spec)
+        backend: Backend = self.original.backend
+        path = self.original.relative_path
+        return ensure(backend, path, self.spec, version=self.version)
 
     def open(self) -> IO[bytes]:
         """The variant's bytes, rendering it first when it is missing."""
         backend: Backend = self.original.backend
-        return backend.open(self.generate())
+        path = self.original.relative_path
+        return open_variant(backend, path, self.spec, version=self.version)

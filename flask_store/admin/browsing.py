@@ -16,6 +16,7 @@ from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from .. import names, variants
 from ..backends.base import FolderPage, StoredFile, parse_sort
+from ..exceptions import StorageError
 from ..providers.base import Provider
 from . import messages
 
@@ -241,5 +242,10 @@ def thumbnail_url(entry: StoredFile | Provider, *, app: Flask) -> str | None:
     """
     if entry.content_type not in variants.readable_types():
         return None
-    path = entry.relative_path if isinstance(entry, Provider) else entry.path
-    return variants.signed_url(app, path, THUMBNAIL)
+    if isinstance(entry, Provider):  # a stat of the file, for its version
+        try:
+            return variants.ImageVariant(entry, THUMBNAIL).url
+        except (FileNotFoundError, StorageError):  # a row's file gone: no preview
+            return None
+    version = variants.content_version(entry)  # what the listing says of it
+    return variants.signed_url(app, entry.path, THUMBNAIL, version)

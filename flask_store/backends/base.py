@@ -10,8 +10,7 @@ canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from .. import names
@@ -19,6 +18,7 @@ from ..content import guess_type
 from ..exceptions import UploadFailed
 from ..metadata import FileMetadata, Measured
 from ..settings import Setting
+from . import variant_files
 from .listing import (
     SORT_KEYS,
     FolderPage,
@@ -29,6 +29,7 @@ from .listing import (
     parse_sort,
     select_page,
 )
+from .maintenance import CheckResult, Leftover
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -52,33 +53,6 @@ __all__ = [
 
 #: Size of the chunks a stream is copied in: bounded memory for any upload.
 CHUNK_SIZE = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Leftover:
-    """A file an interrupted operation left behind: a temp file, a spooled upload.
-
-    ``flask store check`` reports them and ``flask store cleanup`` hands each
-    to :meth:`Backend.clean_leftover`.
-    """
-
-    #: Where it is (for files on disk, the absolute path).
-    path: str
-    #: What it is, for people: ``"temporary file"``, ``"spooled upload"``.
-    kind: str
-    size: int
-    modified: datetime
-    #: What ``cleanup`` will do with it, for people: ``"remove"``, ``"re-upload"``.
-    action: str
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One step of ``flask store check``."""
-
-    check: str
-    ok: bool
-    detail: str
 
 
 def first_free(candidates: Sequence[str], take: Callable[[str], bool]) -> str:
@@ -185,7 +159,16 @@ class Backend:
         raise NotImplementedError(f"{type(self).__name__} cannot read files.")
 
     def delete(self, path: str) -> None:
-        """Delete ``path``, or raise :class:`StoredFileNotFound`."""
+        """Delete ``path`` and its image variants, or raise :class:`StoredFileNotFound`.
+
+        Backends implement :meth:`delete_file`; the variants go here, for
+        every caller (:func:`~flask_store.backends.variant_files.forget`).
+        """
+        self.delete_file(path)
+        variant_files.forget(self, path)
+
+    def delete_file(self, path: str) -> None:
+        """Delete the one file ``path``, or raise :class:`StoredFileNotFound`."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete files.")
 
     def stat(self, path: str) -> StoredFile:
@@ -324,31 +307,47 @@ class Backend:
     def move(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move the stored file ``path`` into the folder ``location``.
 
-        A copy under a free name first (nothing is overwritten; ``name`` as
-        for :meth:`copy`), then the original is deleted.
-        Returns the new path.
+        Nothing is overwritten (``name`` as for :meth:`copy`); the variants
+        of the old path are deleted. Returns the new path. Backends
+        implement :meth:`move_file`.
         """
+        moved = self.move_file(path, location, name=name)
+        variant_files.forget(self, path)
+        return moved
+
+    def move_file(self, path: str, location: str, *, name: str | None = None) -> str:
+        """Move the one file ``path``: by default a copy, then a delete."""
         moved = self.copy(path, location, name=name)
-        self.delete(path)
+        self.delete_file(path)
         return moved
 
     def delete_folder(self, location: str) -> list[str]:
-        """Delete every file under ``location``; return their paths.
+        """Delete every file under ``location`` and their variants; return their paths.
 
         ``location`` must name a folder (not the store's root). A file
-        deleted meanwhile by someone else is skipped.
+        deleted meanwhile by someone else is skipped. Backends implement
+        :meth:`delete_folder_files`.
         """
         location = names.clean_location(location)
         if not location:
             raise ValueError("Give the folder to delete; the store's root is not one.")
+        deleted = self.delete_folder_files(location)
+        variant_files.forget(self, location)
+        return deleted
+
+    def delete_folder_files(self, location: str) -> list[str]:
+        """Delete every file under the cleaned folder ``location``."""
         deleted = []
         for stored in list(self.iter_files(location)):
             try:
-                self.delete(stored.path)
+                self.delete_file(stored.path)
             except FileNotFoundError:
                 continue
             deleted.append(stored.path)
         return deleted
+
+    def prune_folders(self, location: str) -> None:
+        """Remove the empty folders left under ``location`` (by default, none are)."""
 
     # -- maintenance ------------------------------------------------------
 
@@ -364,9 +363,11 @@ class Backend:
         """Files interrupted operations left behind, last written ``older_than`` ago.
 
         ``older_than`` is a grace period: a younger file may belong to an
-        operation still under way.
+        operation still under way. These are the variants of deleted
+        originals (:mod:`~flask_store.backends.variant_files`); a backend
+        adds its own.
         """
-        return iter(())
+        return variant_files.leftovers(self, older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
         """Deal with one of :meth:`leftovers` (remove it, finish its upload...).
@@ -374,6 +375,8 @@ class Backend:
         Returns what was done, for people (``"removed"``, ``"re-uploaded as
         docs/a.txt"``). A leftover gone meanwhile is not an error.
         """
+        if leftover.kind == variant_files.KIND:
+            return variant_files.clean(self, leftover)
         raise NotImplementedError(
             f"{type(self).__name__} leaves nothing behind to clean."
         )

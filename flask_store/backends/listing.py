@@ -26,6 +26,9 @@ class StoredFile:
     is_folder: bool = False
     size: int | None = None
     modified: datetime | None = None
+    #: Changes whenever the file's content may have: S3's ETag, on disk the
+    #: inode, size and modification time; ``None`` when the backend has none.
+    version: str | None = None
 
     @property
     def name(self) -> str:

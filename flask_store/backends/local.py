@@ -23,7 +23,7 @@ from ..exceptions import FolderConflict, StoredFileNotFound
 from ..metadata import FileMetadata
 from ..settings import flag, text
 from ..state import StoreState
-from . import local_metadata
+from . import local_metadata, variant_files
 from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, targets
 from .local_listing import entry as _entry
 from .local_listing import page as _page
@@ -153,7 +153,7 @@ class LocalBackend(Backend):
             raise
         return os.fdopen(fd, "rb")
 
-    def delete(self, path: str) -> None:
+    def delete_file(self, path: str) -> None:
         try:
             fsops.unlink_file(self.dir.fd(), path_parts(path))
         except (OSError, fsops.Refused) as exc:
@@ -226,7 +226,7 @@ class LocalBackend(Backend):
             if not _not_found(exc):
                 raise
 
-    def move(self, path: str, location: str, *, name: str | None = None) -> str:
+    def move_file(self, path: str, location: str, *, name: str | None = None) -> str:
         """Move ``path`` into the folder ``location`` with a hard link, no copy.
 
         The link takes the first free name (never over a file), then the old
@@ -256,7 +256,7 @@ class LocalBackend(Backend):
                     may_move=False,
                 )
             except NoHardLinks:
-                return super().move(path, location, name=name)
+                return super().move_file(path, location, name=name)
             finally:
                 target.close(remove=moved is None)
             # Remove the old name only if it is still the file that was linked.
@@ -266,6 +266,8 @@ class LocalBackend(Backend):
                     os.unlink(own_name, dir_fd=source)
                     if self.fsync:
                         os.fsync(source)
+            if moved.rpartition("/")[2] != own_name:
+                local_metadata.follow_name(self.dir, path_parts(moved))
             return moved
         except (OSError, fsops.Refused) as exc:
             if _not_found(exc):
@@ -274,10 +276,14 @@ class LocalBackend(Backend):
         finally:
             os.close(source)
 
-    def delete_folder(self, location: str) -> list[str]:
+    def delete_folder_files(self, location: str) -> list[str]:
         """Delete every file under ``location``, then its emptied folders."""
-        deleted = super().delete_folder(location)
-        location = names.clean_location(location)
+        deleted = super().delete_folder_files(location)
+        self.prune_folders(location)
+        return deleted
+
+    def prune_folders(self, location: str) -> None:
+        """Remove the empty folders under ``location``, and it if it is empty."""
         try:
             folders = [
                 relative
@@ -287,7 +293,7 @@ class LocalBackend(Backend):
             ]
         except (OSError, fsops.Refused) as exc:
             if _not_found(exc):
-                return deleted
+                return
             raise
         for relative in sorted(folders, key=len, reverse=True):  # deepest first
             *parent, name = path_parts(relative)
@@ -301,7 +307,6 @@ class LocalBackend(Backend):
                 pass  # not empty (hidden files, a new file), or gone
             finally:
                 os.close(parent_fd)
-        return deleted
 
     # -- maintenance ------------------------------------------------------
 
@@ -333,9 +338,12 @@ class LocalBackend(Backend):
                     modified=modified,
                     action="remove",
                 )
+        yield from super().leftovers(older_than=older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
         """Remove a leftover, unless it was written again since it was found."""
+        if leftover.kind == variant_files.KIND:
+            return super().clean_leftover(leftover)
         relative = os.path.relpath(leftover.path, self.root)
         parts = relative.split(os.sep)
         if (

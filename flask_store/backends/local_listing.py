@@ -34,6 +34,9 @@ def entry(path: str, st: os.stat_result, is_folder: bool = False) -> StoredFile:
         is_folder=is_folder,
         size=None if is_folder else st.st_size,
         modified=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
+        version=None
+        if is_folder
+        else f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}",
     )
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .. import fsops
 from ..metadata import FileMetadata
+
+T = TypeVar("T")
 
 #: The extended attribute a local file's metadata is kept in.
 ATTRIBUTE = "user.flask-store.metadata"
@@ -39,6 +42,31 @@ def attach(fd: int, metadata: FileMetadata) -> bool:
 
 def read(root: fsops.StoreDir, parts: Sequence[str]) -> FileMetadata | None:
     """The metadata recorded on the stored file ``parts``, or ``None``."""
+    return _on_file(root, parts, lambda fd, recorded: recorded)
+
+
+def follow_name(root: fsops.StoreDir, parts: Sequence[str]) -> None:
+    """Let the record of a file just moved follow its new name, ``parts[-1]``.
+
+    A move is a hard link: the record comes along unchanged, and a type that
+    came from the old name (text, markup) follows the new one, as a copy's
+    does (:meth:`~flask_store.metadata.FileMetadata.renamed`).
+    """
+
+    def rename(fd: int, recorded: FileMetadata | None) -> None:
+        if recorded is not None and recorded.renamed(parts[-1]) != recorded:
+            attach(fd, recorded.renamed(parts[-1]))
+
+    _on_file(root, parts, rename)
+
+
+def _on_file(
+    root: fsops.StoreDir,
+    parts: Sequence[str],
+    use: Callable[[int, FileMetadata | None], T],
+) -> T | None:
+    """``use(fd, record)`` on the stored file ``parts``; ``None`` when it is
+    missing or the platform keeps no records."""
     getxattr = getattr(os, "getxattr", None)
     if getxattr is None:
         return None
@@ -47,8 +75,10 @@ def read(root: fsops.StoreDir, parts: Sequence[str]) -> FileMetadata | None:
     except (OSError, fsops.Refused):
         return None
     try:
-        return FileMetadata.from_dict(json.loads(getxattr(fd, ATTRIBUTE)))
-    except (OSError, ValueError):
-        return None
+        try:
+            recorded = FileMetadata.from_dict(json.loads(getxattr(fd, ATTRIBUTE)))
+        except (OSError, ValueError):
+            recorded = None
+        return use(fd, recorded)
     finally:
         os.close(fd)

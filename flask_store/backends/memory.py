@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 class _Blob:
     data: bytes
     modified: datetime
+    #: A new one for every write: what listings give as the file's version.
+    version: str
+
+    def entry(self, path: str) -> StoredFile:
+        return StoredFile(
+            path, size=len(self.data), modified=self.modified, version=self.version
+        )
 
 
 class MemoryBackend(Backend):
@@ -58,7 +66,9 @@ class MemoryBackend(Backend):
         buffer = io.BytesIO()
         while chunk := stream.read(CHUNK_SIZE):
             buffer.write(chunk)
-        blob = _Blob(buffer.getvalue(), datetime.now(timezone.utc))
+        blob = _Blob(
+            buffer.getvalue(), datetime.now(timezone.utc), secrets.token_hex(8)
+        )
 
         def take(candidate: str) -> bool:
             if candidate in self.files or any(
@@ -77,7 +87,7 @@ class MemoryBackend(Backend):
     def open(self, path: str) -> IO[bytes]:
         return io.BytesIO(self._blob(path).data)
 
-    def delete(self, path: str) -> None:
+    def delete_file(self, path: str) -> None:
         with self.lock:
             if self.files.pop(path, None) is None:
                 raise StoredFileNotFound(f"{path!r} is not stored.")
@@ -91,8 +101,7 @@ class MemoryBackend(Backend):
         return self.recorded.get(path)
 
     def stat(self, path: str) -> StoredFile:
-        blob = self._blob(path)
-        return StoredFile(path=path, size=len(blob.data), modified=blob.modified)
+        return self._blob(path).entry(path)
 
     def list_page(self, location: str, query: PageQuery) -> FolderPage:
         prefix = location + "/" if location else ""
@@ -112,9 +121,7 @@ class MemoryBackend(Backend):
             if slash:
                 entries.setdefault(name, StoredFile(path=full, is_folder=True))
             elif blob is not None:
-                entries[name] = StoredFile(
-                    full, size=len(blob.data), modified=blob.modified
-                )
+                entries[name] = blob.entry(full)
         page = page_of(entries, query)
         page.missing = not seen
         return page
@@ -126,9 +133,8 @@ class MemoryBackend(Backend):
                 self.folders.add(location)
         return location
 
-    def delete_folder(self, location: str) -> list[str]:
-        deleted = super().delete_folder(location)
-        location = names.clean_location(location)
+    def delete_folder_files(self, location: str) -> list[str]:
+        deleted = super().delete_folder_files(location)
         with self.lock:
             self.folders = {
                 f
@@ -145,4 +151,4 @@ class MemoryBackend(Backend):
         for path, blob in items:
             # Hidden paths (image variants, say) are left out, as on disk.
             if path.startswith(prefix) and not names.is_hidden(path):
-                yield StoredFile(path, size=len(blob.data), modified=blob.modified)
+                yield blob.entry(path)

@@ -328,7 +328,7 @@ class S3Backend(Backend):
         # botocore's StreamingBody reads from the socket as it is read.
         return cast(IO[bytes], response["Body"])
 
-    def delete(self, path: str) -> None:
+    def delete_file(self, path: str) -> None:
         key = self.key(path)
         self._head(path)  # S3 deletes missing keys silently; report them.
         try:
@@ -341,7 +341,10 @@ class S3Backend(Backend):
         if PENDING in head.get("Metadata", {}):
             raise pending(self.key(path))
         return StoredFile(
-            path=path, size=head["ContentLength"], modified=head["LastModified"]
+            path=path,
+            size=head["ContentLength"],
+            modified=head["LastModified"],
+            version=head.get("ETag"),
         )
 
     def metadata(self, path: str) -> FileMetadata | None:
@@ -361,11 +364,15 @@ class S3Backend(Backend):
     # -- maintenance ----------------------------------------------------
 
     def leftovers(self, *, older_than: timedelta) -> Iterator[Leftover]:
-        """Direct uploads never confirmed, multipart uploads never completed."""
-        return s3_staging.leftovers(self, older_than)
+        """Direct uploads never confirmed, multipart uploads never completed,
+        variants of deleted originals."""
+        yield from s3_staging.leftovers(self, older_than)
+        yield from super().leftovers(older_than=older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
-        return s3_staging.clean(self, leftover)
+        if leftover.kind in s3_staging.KINDS:
+            return s3_staging.clean(self, leftover)
+        return super().clean_leftover(leftover)
 
     def checks(self) -> Iterator[CheckResult]:
         """A real conditional write: whether the server refuses to overwrite."""
@@ -384,10 +391,10 @@ class S3Backend(Backend):
             self.client, self.bucket, self.prefix, names.clean_location(location)
         )
 
-    def delete_folder(self, location: str) -> list[str]:
+    def delete_folder_files(self, location: str) -> list[str]:
         """Delete every file under ``location``, then its folder markers."""
-        deleted = super().delete_folder(location)
-        folder = self.key(names.clean_location(location)) + "/"
+        deleted = super().delete_folder_files(location)
+        folder = self.key(location) + "/"
         for key in s3_listing.folder_markers(self.client, self.bucket, folder):
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key)

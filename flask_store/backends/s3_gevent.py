@@ -16,7 +16,7 @@ from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
 from ..metadata import FileMetadata, Measured
 from ..settings import count, optional_text
 from ..signals import upload_failed
-from . import s3_claims, s3_recovery, s3_staging
+from . import s3_claims, s3_recovery, s3_staging, variant_files
 from .background import (
     load_gevent,
     remove_spool,
@@ -248,7 +248,7 @@ class S3GeventBackend(S3Backend):
         yield from super().leftovers(older_than=older_than)
 
     def clean_leftover(self, leftover: Leftover) -> str:
-        if leftover.kind in s3_staging.KINDS:
+        if leftover.kind in (*s3_staging.KINDS, variant_files.KIND):
             return super().clean_leftover(leftover)
         return s3_recovery.clean(self, leftover)
 

@@ -71,6 +71,7 @@ def _scan(
                             names.join_key(location, name),
                             size=obj["Size"],
                             modified=obj["LastModified"],
+                            version=obj.get("ETag"),
                         )
                     )
             if bound is not None and len(found) > bound:
@@ -124,6 +125,7 @@ def key_order_page(
                         names.join_key(location, obj["Key"][len(prefix) :]),
                         size=obj["Size"],
                         modified=obj["LastModified"],
+                        version=obj.get("ETag"),
                     ),
                 )
             )
@@ -172,7 +174,12 @@ def files(
     for obj in objects(client, bucket, folder + "/" if folder else ""):
         path = obj["Key"][skip:]
         if not obj["Key"].endswith("/") and not _hidden(path):
-            yield StoredFile(path, size=obj["Size"], modified=obj["LastModified"])
+            yield StoredFile(
+                path,
+                size=obj["Size"],
+                modified=obj["LastModified"],
+                version=obj.get("ETag"),
+            )
 
 
 def _hidden(path: str) -> bool:

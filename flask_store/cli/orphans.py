@@ -1,4 +1,5 @@
-"""``flask store orphans``: stored files that no ``FlaskStoreType`` column references."""
+"""``flask store orphans``: stored files that no ``FlaskStoreType`` column references,
+and image variants whose original is gone."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import timedelta
 import click
 from flask import Flask
 
-from ..backends.base import StoredFile
-from .context import current_flask_app, load_sqla, store_command
+from ..backends import variant_files
+from ..backends.base import Leftover, StoredFile
+from .context import current_backend, current_flask_app, load_sqla, store_command
 from .durations import format_duration
 from .errors import describe
 from .options import grace_option, json_option, yes_option
@@ -18,6 +20,8 @@ from .output import (
     entry_json,
     entry_line,
     human_size,
+    leftover_json,
+    leftover_line,
     note,
     progress,
 )
@@ -35,7 +39,11 @@ from .output import (
 def orphans_command(
     older_than: timedelta, delete: bool, yes: bool, as_json: bool
 ) -> None:
-    """List (or delete) stored files that no FlaskStoreType column references."""
+    """List (or delete) stored files that no FlaskStoreType column references.
+
+    Image variants whose original is not stored any more are listed (and
+    deleted) too; the variants of a stored original never are.
+    """
     sqla = load_sqla()
     app = current_flask_app()
     attention: list[StoredFile] = []
@@ -48,6 +56,8 @@ def orphans_command(
     except RuntimeError as exc:  # no session or no file columns: nothing to compare
         raise click.ClickException(describe(exc)) from exc
     total = sum(entry.size or 0 for entry in orphans)
+    backend = current_backend()
+    stale = list(variant_files.leftovers(backend, older_than))
     if not as_json:
         for entry in orphans:
             click.echo(entry_line(entry, name=entry.path))
@@ -62,13 +72,20 @@ def orphans_command(
             )
             for entry in attention:
                 note(entry_line(entry, name=entry.path))
+        if stale:
+            note(f"{count_files(len(stale))} of image variants of deleted files:")
+            for item in stale:
+                click.echo(leftover_line(item))
     deleted: list[str] | None = None
-    if delete and orphans:
+    deleted_variants: list[str] | None = None
+    if delete and (orphans or stale):
         if not yes:
-            click.confirm(f"Delete {count_files(len(orphans))}?", abort=True, err=True)
+            count = count_files(len(orphans) + len(stale))
+            click.confirm(f"Delete {count}?", abort=True, err=True)
         deleted = delete_if_unused(app, [entry.path for entry in orphans])
+        deleted_variants = delete_variants(stale)
         if not as_json:
-            for path in deleted:
+            for path in [*deleted, *deleted_variants]:
                 click.echo(f"deleted {path}")
     if as_json:
         echo_json(
@@ -77,8 +94,23 @@ def orphans_command(
                 "total_size": total,
                 "deleted": deleted if delete else None,
                 "needs_attention": [entry_json(entry) for entry in attention],
+                "orphaned_variants": [leftover_json(item) for item in stale],
+                "deleted_variants": deleted_variants if delete else None,
             }
         )
+
+
+def delete_variants(stale: list[Leftover]) -> list[str]:
+    """Delete the variants in ``stale`` whose original is still gone."""
+    backend = current_backend()
+    deleted = []
+    for item in stale:
+        outcome = backend.clean_leftover(item)
+        if outcome == "removed":
+            deleted.append(item.path)
+        else:
+            note(f"{item.path}: {outcome}")
+    return deleted
 
 
 def delete_if_unused(app: Flask, paths: list[str]) -> list[str]:

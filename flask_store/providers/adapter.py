@@ -126,11 +126,11 @@ class ProviderBackend(Backend):
             return self._handle._open(path)
         return self._fallback("_open", "read files").open(path)
 
-    def delete(self, path: str) -> None:
+    def delete_file(self, path: str) -> None:
         if self._own("_delete"):
             self._handle._delete(path)
         else:
-            self._fallback("_delete", "delete files").delete(path)
+            self._fallback("_delete", "delete files").delete_file(path)
 
     def stat(self, path: str) -> StoredFile:
         if self._own("_stat"):

@@ -4,7 +4,10 @@ Each is rendered from the upload itself while it is at hand (no read back
 from the storage), right after the original is stored. A variant that
 cannot be made never fails the save: it is logged and sent as
 :data:`~flask_store.signals.variant_failed`, and its URL renders it on the
-first request instead, as for any variant.
+first request instead, as for any variant. A background upload
+(``S3GeventProvider``) has none made at save time: a variant belongs to its
+original's version, known once the upload is done (see
+:mod:`flask_store.variants`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
-from ..exceptions import StorageError
+from ..exceptions import StorageError, UploadPending
 from ..signals import variant_failed
-from ..variants import NotAnImage, delete_variants, ensure
+from ..variants import NotAnImage, content_version, delete_variants, ensure
 
 if TYPE_CHECKING:
     from .base import Provider
@@ -48,10 +51,15 @@ def make_eager_variants(provider: Provider, upload: IO[bytes]) -> list[str]:
     made: list[str] = []
     path = provider.relative_path
     try:
-        # Variants stored under this path belong to a file that left it
-        # without Flask-Store deleting them (deleted or moved by the backend
-        # alone, or by another tool): never take them for this one's.
+        # Variants stored under this path belong to a file that left it by
+        # another tool than Flask-Store; their version is not this file's,
+        # so they would never be served, but they are dead weight.
         delete_variants(provider.backend, path)
+        version = content_version(provider.backend.stat(path))
+    except UploadPending:
+        # A background upload: the version its variants belong to is only
+        # known once it is uploaded; they are made on their first request.
+        return made
     except (StorageError, OSError) as exc:
         provider.app.logger.warning(
             "Could not delete the old image variants of %r: %s", path, exc
@@ -60,7 +68,9 @@ def make_eager_variants(provider: Provider, upload: IO[bytes]) -> list[str]:
     for spec in specs:
         try:
             with _original(provider, upload) as source:
-                made.append(ensure(provider.backend, path, spec, source=source))
+                made.append(
+                    ensure(provider.backend, path, spec, version=version, source=source)
+                )
         except (NotAnImage, StorageError, OSError) as exc:
             provider.app.logger.warning(
                 "The %s variant of %r was not made at save time: %s",
