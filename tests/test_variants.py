@@ -13,6 +13,7 @@ from flask import Flask
 from PIL import Image
 
 from flask_store import store_provider, variants
+from flask_store.admin.browsing import THUMBNAIL, thumbnail_url
 
 from .conftest import make_app
 
@@ -342,3 +343,29 @@ def test_postscript_is_never_handed_to_ghostscript(
     assert b"Not an image Flask-Store can resize" in body
     assert called == []
     assert "application/postscript" not in variants.readable_types()
+
+
+def test_a_listing_entry_and_a_stat_give_one_version(storage: Flask) -> None:
+    # The admin signs thumbnails from listing entries (no request per file);
+    # the serving route checks them against a stat of the original.
+    original = save(storage, image_bytes())
+    with storage.app_context():
+        (entry,) = original.backend.list_folder("pics").files
+        url = thumbnail_url(entry, app=storage)
+        assert url == variants.ImageVariant(original, THUMBNAIL).url
+        assert url == thumbnail_url(original, app=storage)
+        (walked,) = original.backend.iter_files("pics")
+        assert variants.content_version(walked) == variants.content_version(entry)
+    status, body, _ = fetch(storage, url)
+    assert status == 200
+    assert Image.open(io.BytesIO(body)).size == (80, 80)
+
+
+def test_a_variant_is_stored_under_its_originals_version(storage: Flask) -> None:
+    original = save(storage, image_bytes())
+    with storage.app_context():
+        variant = original.variant(100)
+        version = variants.content_version(original.backend.stat("pics/photo.png"))
+        assert variant.generate() == (
+            f".flask-store-variants/pics/photo.png/{version}-100x-contain.webp"
+        )
