@@ -62,6 +62,24 @@ def test_a_copy_or_move_keeps_the_originals_metadata(storage: Flask, how: str) -
     assert recorded(storage, other) == MEASURED
 
 
+@pytest.mark.parametrize("how", ["copy", "move"])
+def test_a_type_from_the_name_follows_a_rename(storage: Flask, how: str) -> None:
+    saved = store_provider()(upload(b"# Notes\n\nplain words", "a.txt")).save()
+    assert recorded(storage, "a.txt").content_type == "text/plain"
+    path = getattr(saved.backend, how)("a.txt", "", name="a.md")
+    assert path == "a.md"
+    after = recorded(storage, "a.md")
+    assert after.content_type == "text/markdown"
+    assert (after.size, after.sha256, after.filename) == (
+        len(b"# Notes\n\nplain words"),
+        hashlib.sha256(b"# Notes\n\nplain words").hexdigest(),
+        "a.txt",
+    )
+    # Moved back under a name of no known type, it is plain bytes again.
+    back = saved.backend.move("a.md", "", name="a.data")
+    assert recorded(storage, back).content_type == "application/octet-stream"
+
+
 def test_a_copy_of_a_file_without_a_record_is_measured(storage: Flask) -> None:
     backend = storage.extensions["store"].backend
     # Written without a save (as another tool would): no record.

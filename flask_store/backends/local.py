@@ -161,6 +161,10 @@ class LocalBackend(Backend):
                 raise self._lookup_error(path, exc) from None
             raise
 
+    def record(self, path: str, metadata: FileMetadata) -> None:
+        # A save set it before publishing; a copy's may follow its new name.
+        local_metadata.update(self.dir, path_parts(path), metadata)
+
     def metadata(self, path: str) -> FileMetadata | None:
         return local_metadata.read(self.dir, path_parts(path))
 

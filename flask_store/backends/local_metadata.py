@@ -60,6 +60,17 @@ def follow_name(root: fsops.StoreDir, parts: Sequence[str]) -> None:
     _on_file(root, parts, rename)
 
 
+def update(root: fsops.StoreDir, parts: Sequence[str], metadata: FileMetadata) -> None:
+    """Record ``metadata`` on the stored file ``parts`` where it differs from
+    its record (a copy under a name that changes its type)."""
+
+    def write(fd: int, recorded: FileMetadata | None) -> None:
+        if recorded != metadata:
+            attach(fd, metadata)
+
+    _on_file(root, parts, write)
+
+
 def _on_file(
     root: fsops.StoreDir,
     parts: Sequence[str],
