@@ -18,16 +18,18 @@ from .core import Measure, Row, Section, Settings, Variant, compare
 
 METHOD = """\
 *Ours* is `provider.variant(width=..., format="webp").generate()` on a
-stored photo: it checks whether the variant is stored, opens the original
-through the local backend, renders it (EXIF orientation, a reduced JPEG
-decode, Lanczos resampling, no metadata) and stores the result under its
-hidden name, atomically; the stored variant is deleted, untimed, before the
-next run. The baseline is what one writes with Pillow alone for the same
-image: `Image.open(path)`, `thumbnail((width, height), LANCZOS)` (which
-decodes JPEG reduced too) and `save(buffer, "WEBP")`, the bytes kept in
-memory. Both make the same size in the same format; the times are CPU time
-of this process (`time.process_time`), which the other load on a shared
-machine disturbs little. `STORE_FSYNC` is off."""
+stored photo: it reads the original's version (a stat, its variant's
+name and URL depend on it), checks whether the variant is stored, opens
+the original through the local backend, renders it (EXIF orientation, a
+reduced JPEG decode, Lanczos resampling, no metadata), stats the
+original again (not replaced meanwhile) and stores the result under its
+hidden name, atomically; the stored variant is deleted, untimed, before
+the next run. The baseline is what one writes with Pillow alone for the
+same image: `Image.open(path)`, `thumbnail((width, height), LANCZOS)`
+(which decodes JPEG reduced too) and `save(buffer, "WEBP")`, the bytes
+kept in memory. Both make the same size in the same format; the times
+are CPU time of this process (`time.process_time`), which the other load
+on a shared machine disturbs little. `STORE_FSYNC` is off."""
 
 
 def _photo(path: str, size: tuple[int, int], fmt: str) -> str:

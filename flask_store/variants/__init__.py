@@ -26,7 +26,8 @@ for another file saved at the same path.
 Deleting, moving or deleting the folder of an original through its backend
 deletes its variants (:mod:`flask_store.backends.variant_files`);
 ``flask store orphans`` and ``flask store cleanup`` find and delete the
-variants of originals gone by other means (:func:`orphaned`).
+variants of originals gone by other means
+(:func:`flask_store.backends.variant_files.orphaned`).
 
 Needs the ``images`` extra (Pillow).
 """
@@ -35,91 +36,68 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
-import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import has_request_context, request, url_for
 from itsdangerous import BadData
 
-from . import names
-from .backends import variant_files
-from .backends.base import StoredFile
-from .exceptions import NotConfiguredError, UploadFailed
-from .signing import stable_serializer
+from .. import names
+from ..backends import variant_files
+from ..backends.base import StoredFile
+from ..exceptions import NotConfiguredError, UploadFailed
+from ..signing import stable_serializer
+from .rendering import (
+    FITS,
+    FORMATS,
+    MAX_SIDE,
+    ORIENTATION,
+    SOURCE_FORMATS,
+    NotAnImage,
+    VariantSpec,
+    decoded_size,
+    readable_types,
+    render,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .backends.base import Backend
+    from ..backends.base import Backend
+
+__all__ = [
+    "FITS",
+    "FORMATS",
+    "MAX_SIDE",
+    "ORIENTATION",
+    "SOURCE_FORMATS",
+    "VARIANTS_FOLDER",
+    "ImageVariant",
+    "NotAnImage",
+    "StaleVariant",
+    "VariantSpec",
+    "content_version",
+    "current_version",
+    "decoded_size",
+    "delete_variants",
+    "eager_specs",
+    "ensure",
+    "open_variant",
+    "read",
+    "readable_types",
+    "render",
+    "sign",
+    "signed_url",
+    "variant_path",
+    "variants_location",
+]
 
 #: The hidden folder, under ``STORE_PATH``, that variants are kept in.
 VARIANTS_FOLDER = names.VARIANTS_FOLDER
 
 #: The endpoint that sends variants (``/_flask_store/variants/<token>``).
 VARIANT_ENDPOINT = "flask_store.variant"
-
-FORMATS = {"webp": "WEBP", "jpeg": "JPEG", "png": "PNG"}
-FITS = ("contain", "cover")
-
-#: The formats variants are made from: raster formats Pillow decodes itself.
-#: Any other content is refused, whatever its name: EPS above all, which
-#: Pillow would hand to Ghostscript.
-SOURCE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
-
-#: The largest side a variant may have.
-MAX_SIDE = 4096
-
-
-class NotAnImage(ValueError):
-    """The original cannot be made into a variant: not an image Pillow reads,
-    or larger than its decompression-bomb limit."""
-
-
-@dataclass(frozen=True)
-class VariantSpec:
-    """What a variant is: its largest width and height, format and fit.
-
-    ``contain`` fits the image inside the box, keeping its proportions;
-    ``cover`` fills the box and crops what sticks out. An image is never
-    enlarged.
-    """
-
-    width: int | None = None
-    height: int | None = None
-    format: str = "webp"
-    fit: str = "contain"
-
-    def __post_init__(self) -> None:
-        for side in (self.width, self.height):
-            if side is not None and (
-                not isinstance(side, int)
-                or isinstance(side, bool)
-                or not 1 <= side <= MAX_SIDE
-            ):
-                raise ValueError(
-                    f"A variant's width and height go from 1 to {MAX_SIDE}."
-                )
-        if self.width is None and self.height is None:
-            raise ValueError("Give a variant's width, its height or both.")
-        if self.format not in FORMATS:
-            raise ValueError(f"A variant's format is one of {', '.join(FORMATS)}.")
-        if self.fit not in FITS:
-            raise ValueError(f"A variant's fit is one of {', '.join(FITS)}.")
-        if self.fit == "cover" and (self.width is None or self.height is None):
-            raise ValueError("fit='cover' needs both a width and a height.")
-
-    @property
-    def name(self) -> str:
-        """The variant's name: the same for the same options."""
-        return f"{self.width or ''}x{self.height or ''}-{self.fit}.{self.format}"
-
-    def file_name(self, version: str) -> str:
-        """The name a variant of the original's content ``version`` is stored as."""
-        return f"{version}-{self.name}"
 
 
 class StaleVariant(LookupError):
@@ -164,21 +142,6 @@ def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
     return specs
 
 
-@cache
-def readable_types() -> frozenset[str]:
-    """The MIME types of the images variants are made from (none without Pillow)."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return frozenset()
-    Image.init()
-    return frozenset(
-        Image.MIME[kind]
-        for kind in SOURCE_FORMATS
-        if kind in Image.OPEN and kind in Image.MIME
-    )
-
-
 def variants_location(path: str) -> str:
     """The hidden folder that holds the variants of the stored file ``path``."""
     return names.variants_location(names.canonical_path(path))
@@ -187,86 +150,6 @@ def variants_location(path: str) -> str:
 def variant_path(path: str, spec: VariantSpec, version: str) -> str:
     """Where the variant ``spec`` of ``path``'s content ``version`` is stored."""
     return names.join_key(variants_location(path), spec.file_name(version))
-
-
-#: The EXIF tag of a photo's orientation; 5 to 8 are turned a quarter.
-ORIENTATION = 0x0112
-
-
-def decoded_size(
-    size: tuple[int, int], orientation: int, spec: VariantSpec
-) -> tuple[int, int]:
-    """The smallest size to decode an image of ``size`` at for ``spec``.
-
-    Twice the variant's size, in the image's stored orientation: JPEG
-    decodes at 1/2, 1/4 or 1/8 of its size when that is still larger
-    (``Image.draft``), and the final resampling then has pixels to spare,
-    as ``Image.thumbnail``'s ``reducing_gap=2`` leaves it.
-    """
-    width, height = size
-    turned = orientation in (5, 6, 7, 8)
-    if turned:
-        width, height = height, width
-    scales = [
-        side / whole
-        for side, whole in ((spec.width, width), (spec.height, height))
-        if side is not None and whole
-    ]
-    if not scales:
-        return size
-    scale = 2 * (max(scales) if spec.fit == "cover" else min(scales))
-    box = (math.ceil(width * scale), math.ceil(height * scale))
-    return (box[1], box[0]) if turned else box
-
-
-def render(source: IO[bytes], spec: VariantSpec) -> bytes:
-    """The variant of the image in ``source``, encoded.
-
-    :raises NotAnImage: for what Pillow cannot read, and for images over its
-        decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
-    """
-    try:
-        from PIL import Image, ImageOps
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError(
-            "Image variants need Pillow: pip install 'Flask-Store[images]'."
-        ) from exc
-    seekable = getattr(source, "seekable", None)
-    if seekable is None or not seekable():
-        # Pillow would read it all anyway; here a failed read stays a
-        # storage error rather than a file Pillow cannot read.
-        source = io.BytesIO(source.read())
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns below twice its limit and refuses above: refuse both.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source, formats=SOURCE_FORMATS) as image:
-                orientation = image.getexif().get(ORIENTATION, 1)
-                image.draft("RGB", decoded_size(image.size, orientation, spec))
-                ImageOps.exif_transpose(image, in_place=True)  # loads it
-    # Beyond OSError and the bomb errors, a hostile file makes Pillow's
-    # parsers raise nearly anything (SyntaxError, struct.error, IndexError).
-    except Exception as exc:
-        raise NotAnImage(f"Not an image Flask-Store can resize: {exc}") from exc
-    keeps_alpha = spec.format != "jpeg" and image.mode in ("RGBA", "LA", "P")
-    mode = "RGBA" if keeps_alpha else "RGB"
-    if image.mode != mode:  # convert() copies even when it has nothing to do
-        image = image.convert(mode)
-    box = (spec.width or image.width, spec.height or image.height)
-    if spec.fit == "cover":
-        box = (min(box[0], image.width), min(box[1], image.height))
-        image = ImageOps.fit(image, box, Image.Resampling.LANCZOS)
-    else:
-        image.thumbnail(box, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    try:
-        # No exif=, no icc_profile=: the variant carries no metadata.
-        image.save(out, FORMATS[spec.format])
-    except (OSError, ValueError) as exc:  # beyond the format's limits (WebP)
-        raise NotAnImage(
-            f"A {spec.format} variant of this image cannot be made: {exc}"
-        ) from exc
-    return out.getvalue()
 
 
 def ensure(
