@@ -22,6 +22,7 @@ from PIL import Image
 from flask_store import store_provider, variants
 from flask_store.backends import variant_files
 from flask_store.blueprint import blueprint
+from flask_store.contrib.flask_admin.storage import StoreFileStorage
 from flask_store.signing import stable_serializer
 from flask_store.sqla import FlaskStoreType
 from flask_store.state import store_state
@@ -283,3 +284,20 @@ def test_cleanup_keeps_recent_variants_and_those_of_a_living_original(
         if item.kind == variant_files.KIND
     }
     assert outcomes == {"kept (its original is stored again)"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda files: files.delete_tree("pics"),
+        lambda files: files.rename_path("pics", "renamed"),
+        lambda files: files.rename_path("pics/photo.png", "pics/new.png"),
+        lambda files: files.delete_file("pics/photo.png"),
+    ],
+    ids=["delete_tree", "rename folder", "rename file", "delete_file"],
+)
+def test_flask_admin_changes_leave_no_variants(storage: Flask, change: Any) -> None:
+    save(png((300, 200), RED)).variant(100).generate()
+    save(png((300, 200), RED), "kept.png", "other").variant(100).generate()
+    change(StoreFileStorage())
+    assert only_kept(storage)

@@ -33,14 +33,19 @@ def walk(backend: Backend, location: str) -> Iterator[StoredFile]:
     """Every file under the hidden folder ``location``, at any depth.
 
     Listed with ``list_page``, which lists a hidden folder it is given
-    (``iter_files`` and ``list_folder`` leave hidden paths out).
+    (``iter_files`` and ``list_folder`` leave hidden paths out). A backend
+    whose ``list_page`` refuses hidden folders (the default one, built on an
+    ``iter_files`` that cleans its location) lists none here.
     """
     pending = [location]
     while pending:
         folder = pending.pop()
         query = PageQuery(limit=1000)
         while True:
-            page = backend.list_page(folder, query)
+            try:
+                page = backend.list_page(folder, query)
+            except ValueError:  # a hidden folder this backend cannot list
+                return
             for entry in page.entries:
                 if entry.is_folder:
                     pending.append(entry.path)
