@@ -369,3 +369,10 @@ def test_a_variant_is_stored_under_its_originals_version(storage: Flask) -> None
         assert variant.generate() == (
             f".flask-store-variants/pics/photo.png/{version}-100x-contain.webp"
         )
+
+
+def test_a_missing_files_thumbnail_is_none(storage: Flask) -> None:
+    # The models page shows a row's file that may be gone: no preview, no error.
+    with storage.app_context():
+        gone = store_provider()("pics/gone.png")
+        assert thumbnail_url(gone, app=storage) is None

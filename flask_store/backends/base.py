@@ -91,9 +91,11 @@ class Backend:
     :param app: the app whose settings configure it; they are read here, once.
 
     Subclasses implement the primitives (:meth:`write`, :meth:`exists`,
-    :meth:`open`, :meth:`delete`, :meth:`stat`) and, for listings, the admin
-    and the command line, :meth:`iter_files`, :meth:`list_folder` and
-    :meth:`create_folder`.
+    :meth:`open`, :meth:`delete_file`, :meth:`stat`) and, for listings, the
+    admin and the command line, :meth:`iter_files`, :meth:`list_folder` and
+    :meth:`create_folder`. Callers use :meth:`delete`, :meth:`move` and
+    :meth:`delete_folder`, which take the image variants of what they
+    remove with it.
 
     .. versionadded:: 1.0
     """
