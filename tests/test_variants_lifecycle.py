@@ -7,8 +7,11 @@ later at the same path gets variants (and URLs) of its own.
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +29,11 @@ from flask_store.contrib.flask_admin.storage import StoreFileStorage
 from flask_store.signing import stable_serializer
 from flask_store.sqla import FlaskStoreType
 from flask_store.state import store_state
+
+from . import s3_support
+
+moto_server = s3_support.moto_server
+s3rver = s3_support.s3rver
 
 RED = (200, 30, 30)
 BLUE = (20, 40, 210)
@@ -301,3 +309,45 @@ def test_flask_admin_changes_leave_no_variants(storage: Flask, change: Any) -> N
     save(png((300, 200), RED), "kept.png", "other").variant(100).generate()
     change(StoreFileStorage())
     assert only_kept(storage)
+
+
+@pytest.fixture(params=["moto", "s3rver"])
+def s3_server_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An S3 app on moto's HTTP server or on s3rver, with the admin."""
+    request.applymarker(pytest.mark.s3server)
+    endpoint = request.getfixturevalue(
+        "moto_server" if request.param == "moto" else "s3rver"
+    )
+    name = f"variants-{uuid.uuid4().hex[:12]}"
+    s3_support.create_bucket(name, endpoint)
+    app = s3_support.s3_app(
+        tmp_path, name, endpoint, STORE_ADMIN_ACCESS=True, STORE_ADMIN_CSRF=False
+    )
+    app.register_blueprint(blueprint, url_prefix=ADMIN)
+    with app.app_context():
+        yield app
+
+
+def test_on_real_s3_servers_listed_thumbnails_and_moves_hold(
+    s3_server_app: Flask,
+) -> None:
+    app = s3_server_app
+    save(png((800, 600), RED), "photo.png", "")
+    # The admin's thumbnail, signed from the listing's ETag, is the one the
+    # route accepts after its HEAD.
+    page = app.test_client().get(f"{ADMIN}/").get_data(as_text=True)
+    (thumbnail,) = re.findall(r'src="(/_flask_store/variants/[^"]+)"', page)
+    status, picture = fetch(app, html.unescape(thumbnail))
+    assert status == 200 and picture is not None
+    assert picture.size == (80, 80) and close_to(centre(picture), RED)
+
+    old_url = store_provider()("photo.png").variant(200).url
+    assert fetch(app, old_url)[0] == 200
+    store_state(app).backend.move("photo.png", "archive")
+    assert stored_variants(app) == []
+    assert save(png((400, 100), BLUE), "photo.png", "").relative_path == "photo.png"
+    assert fetch(app, html.unescape(thumbnail))[0] == 404
+    assert fetch(app, old_url)[0] == 404
+    status, picture = fetch(app, store_provider()("photo.png").variant(200).url)
+    assert status == 200 and picture is not None
+    assert picture.size == (200, 50) and close_to(centre(picture), BLUE)
