@@ -115,12 +115,23 @@ def test_a_variant_url_of_a_replaced_original_is_refused(storage: Flask) -> None
     assert len(stored_variants(storage)) == 1  # the stale one, never sent again
 
 
-def test_a_token_from_before_versions_is_refused(storage: Flask) -> None:
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["pics/photo.png", 100, None, "webp", "contain"],  # before versions
+        ["pics/photo.png", 7, 100, None, "webp", "contain"],  # not a version
+        ["pics/photo.png", "0123456789ab", 100, None, "webp", "contain"],
+    ],
+    ids=["before versions", "bad version", "another version"],
+)
+def test_a_signed_token_of_no_current_version_is_refused(
+    storage: Flask, value: list[Any]
+) -> None:
     save(png((300, 300), RED))
-    serializer = stable_serializer(storage, "variant")
-    old = serializer.dumps(["pics/photo.png", 100, None, "webp", "contain"])
-    with storage.test_client().get(f"/_flask_store/variants/{old}") as response:
+    token = stable_serializer(storage, "variant").dumps(value)
+    with storage.test_client().get(f"/_flask_store/variants/{token}") as response:
         assert response.status_code == 404
+        assert "variant" in response.get_data(as_text=True)
     assert stored_variants(storage) == []
 
 
