@@ -6,7 +6,7 @@ import io
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
@@ -33,7 +33,7 @@ class _Blob:
     data: bytes
     modified: datetime
     #: A new one for every write: what listings give as the file's version.
-    version: str
+    version: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def entry(self, path: str) -> StoredFile:
         return StoredFile(
