@@ -66,9 +66,7 @@ class MemoryBackend(Backend):
         buffer = io.BytesIO()
         while chunk := stream.read(CHUNK_SIZE):
             buffer.write(chunk)
-        blob = _Blob(
-            buffer.getvalue(), datetime.now(timezone.utc), secrets.token_hex(8)
-        )
+        blob = _Blob(buffer.getvalue(), datetime.now(timezone.utc))
 
         def take(candidate: str) -> bool:
             if candidate in self.files or any(
