@@ -14,6 +14,7 @@ from PIL import Image
 
 from flask_store import store_provider, variants
 from flask_store.admin.browsing import THUMBNAIL, thumbnail_url
+from flask_store.backends.base import PageQuery
 
 from .conftest import make_app
 
@@ -376,3 +377,20 @@ def test_a_missing_files_thumbnail_is_none(storage: Flask) -> None:
     with storage.app_context():
         gone = store_provider()("pics/gone.png")
         assert thumbnail_url(gone, app=storage) is None
+
+
+def test_the_url_of_a_missing_originals_variant_answers_404(storage: Flask) -> None:
+    # A page may show a variant of a file that is gone: it renders, the
+    # image answers 404, and nothing is stored.
+    with storage.app_context():
+        gone = store_provider()("pics/gone.png")
+        url = gone.variant(100).url
+    assert fetch(storage, url)[0] == 404
+    save(storage, image_bytes(), filename="gone.png")
+    assert fetch(storage, url)[0] == 404  # a URL made before it was stored
+    with storage.app_context():
+        backend = gone.backend
+        listed = backend.list_page(
+            variants.variants_location("pics/gone.png"), PageQuery()
+        )
+        assert listed.entries == []

@@ -243,9 +243,12 @@ def thumbnail_url(entry: StoredFile | Provider, *, app: Flask) -> str | None:
     if entry.content_type not in variants.readable_types():
         return None
     if isinstance(entry, Provider):  # a stat of the file, for its version
+        variant = variants.ImageVariant(entry, THUMBNAIL)
         try:
-            return variants.ImageVariant(entry, THUMBNAIL).url
-        except (FileNotFoundError, StorageError):  # a row's file gone: no preview
+            if variant.version == variants.NO_VERSION:
+                return None  # a row's file that is gone: no preview
+        except StorageError:
             return None
+        return variant.url
     version = variants.content_version(entry)  # what the listing says of it
     return variants.signed_url(app, entry.path, THUMBNAIL, version)

@@ -70,6 +70,7 @@ __all__ = [
     "FITS",
     "FORMATS",
     "MAX_SIDE",
+    "NO_VERSION",
     "ORIENTATION",
     "SOURCE_FORMATS",
     "VARIANTS_FOLDER",
@@ -98,6 +99,11 @@ VARIANTS_FOLDER = names.VARIANTS_FOLDER
 
 #: The endpoint that sends variants (``/_flask_store/variants/<token>``).
 VARIANT_ENDPOINT = "flask_store.variant"
+
+
+#: The version in the URL of a variant whose original is not stored: never
+#: an original's, so the URL answers 404 (a page showing it does not fail).
+NO_VERSION = "none"
 
 
 class StaleVariant(LookupError):
@@ -267,9 +273,14 @@ class ImageVariant:
     @cached_property
     def version(self) -> str:
         """The version of the original's content (:func:`content_version`),
-        read once with a stat of the original unless given."""
+        read once with a stat of the original unless given; :data:`NO_VERSION`
+        when the original is not stored (or not yet, uploading in the
+        background)."""
         backend: Backend = self.original.backend
-        return content_version(backend.stat(self.original.relative_path))
+        try:
+            return content_version(backend.stat(self.original.relative_path))
+        except FileNotFoundError:
+            return NO_VERSION
 
     @property
     def relative_path(self) -> str:
