@@ -302,17 +302,15 @@ def _attach_durably(fd: int, measured: Measured | None, fsync: bool) -> None:
     """Set a measured stream's metadata on the file ``fd``, then, with
     ``fsync``, have both on disk.
 
-    The data is flushed first, while the hash of a large file is still being
-    computed beside the copy (:mod:`flask_store.hashing`): the disk's work and
-    the hash's overlap, and the record's own flush afterwards is small.
+    When the hash of a large file is still being computed beside the copy
+    (:mod:`flask_store.hashing`), the data is flushed first, meanwhile: the
+    disk's work and the hash's overlap, and the record's own flush afterwards
+    is small. A small file is flushed once, with its record.
     """
-    if measured is None:
-        if fsync:
-            os.fsync(fd)
-        return
-    if fsync:
-        _flush_data(fd)
-    local_metadata.attach(fd, measured.metadata())
+    if measured is not None:
+        if fsync and measured.hashing_beside:
+            _flush_data(fd)
+        local_metadata.attach(fd, measured.metadata())
     if fsync:
         os.fsync(fd)
 
