@@ -165,6 +165,27 @@ def choose(page: Any, name: str, data: bytes, form: str = "form.fs-upload") -> N
     page.set_input_files(f"{form} input[type=file]", files=files)
 
 
+#: Drops files made in the page, of (name, size), their bytes by pattern().
+DROP = """([selector, files]) => {
+  const transfer = new DataTransfer();
+  for (const [name, size] of files) {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 31 + 7) % 251;
+    transfer.items.add(new File([bytes], name));
+  }
+  const zone = document.querySelector(selector);
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true}));
+  }
+}"""
+
+
+def pattern(size: int) -> bytes:
+    """The bytes of a file of ``size`` bytes that :data:`DROP` made."""
+    period = bytes((i * 31 + 7) % 251 for i in range(251))
+    return (period * (size // 251 + 1))[:size]
+
+
 def assert_went_direct(site: Site, form_path: str) -> None:
     """The file's bytes took the direct way; the form post carried a receipt."""
     (posted,) = site.sent("POST", form_path)
@@ -199,6 +220,24 @@ def test_the_admin_uploads_a_large_file_directly_and_lists_it(
     listed = page.locator(".fs-listing .fs-name-text", has_text="talk.mp4")
     listed.wait_for(timeout=90_000)
     assert site.stored() == {"talk.mp4": data}
+    assert_went_direct(site, "/admin/files/upload")
+
+
+@pytest.mark.store_config(STORE_ALLOWED_EXTENSIONS={"bin"})
+def test_the_admin_lists_a_dropped_file_beside_a_refused_one(
+    site: Site, page: Any
+) -> None:
+    visit(page, site, "/admin/files/")
+    files = [["backup.bin", LARGE[site.kind]], ["tool.exe", 2]]
+    page.evaluate(DROP, ["[data-drop-zone]", files])
+    listed = page.locator(".fs-listing .fs-name-text", has_text="backup.bin")
+    listed.wait_for(timeout=90_000)
+    # No reload: the refusal is still in view, the listing caught up around it.
+    refused = page.locator(".fs-failed .fs-progress-status").inner_text()
+    assert refused == "tool.exe is not an allowed type (allowed: .bin)."
+    summary = page.locator(".fs-summary").inner_text()
+    assert summary == "Added 1 file. 1 file refused, see above."
+    assert site.stored() == {"backup.bin": pattern(LARGE[site.kind])}
     assert_went_direct(site, "/admin/files/upload")
 
 
