@@ -159,10 +159,10 @@ def visit(page: Any, site: Site, path: str) -> None:
     page.goto(site.url + path)
 
 
-def choose(page: Any, name: str, data: bytes, form: str = "form.fs-upload") -> None:
+def choose(page: Any, name: str, data: bytes) -> None:
     """Choose a file in the upload form, as a user does with the file dialog."""
     files = [{"name": name, "mimeType": "application/octet-stream", "buffer": data}]
-    page.set_input_files(f"{form} input[type=file]", files=files)
+    page.set_input_files("form.fs-upload input[type=file]", files=files)
 
 
 #: Drops files made in the page, of (name, size), their bytes by pattern().
