@@ -324,6 +324,13 @@
     if (done.refused) text += " " + plural(done.refused, "file") + " refused, see above.";
     if (done.cancelled) text += " " + plural(done.cancelled, "file") + " cancelled.";
     summary.textContent = text;
+    // Keyboard focus moves from the file input to the result; not from a
+    // file's own row (a cancel) or from anywhere the user went meanwhile.
+    var active = document.activeElement;
+    if (!active || active === document.body || active.type === "file") {
+      summary.setAttribute("tabindex", "-1");
+      summary.focus();
+    }
   }
 
   var forms = new WeakMap();
