@@ -71,6 +71,11 @@ class Digest:
         finally:
             os.close(fd)
 
+    @property
+    def in_background(self) -> bool:
+        """Whether a worker thread hashes (a large read or file was given)."""
+        return self._worker is not None
+
     def update(self, data: bytes) -> None:
         """Hash ``data`` after everything given before."""
         if self._pending is None and len(data) < BACKGROUND_MIN:

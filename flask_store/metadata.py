@@ -295,6 +295,11 @@ class Measured(io.RawIOBase):
         self._ended = True
         return True
 
+    @property
+    def hashing_beside(self) -> bool:
+        """Whether a worker thread hashes beside the reader (a large file)."""
+        return self._hash.in_background
+
     def close(self) -> None:
         """Stop hashing: the stream itself is not closed (it is the caller's)."""
         self._hash.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ import pytest
 from flask import Flask
 
 from flask_store import Store, store_provider
+from flask_store.backends import local_metadata, publish
 from flask_store.exceptions import StorageError, StoredFileNotFound
 from flask_store.providers.local import LocalProvider
 
@@ -58,6 +60,27 @@ def test_saved_file_is_fsynced(app: Flask, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
     store_provider()(upload()).save()
     assert len(synced) == 2  # the file, then its folder entry
+
+
+def test_a_large_file_s_data_goes_to_disk_while_it_is_hashed(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data is flushed before the hash is awaited, the record after it."""
+    events: list[str] = []
+    real_fsync, real_attach = os.fsync, local_metadata.attach
+    monkeypatch.setattr(publish, "_flush_data", lambda fd: events.append("data"))
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd)
+    )
+    monkeypatch.setattr(
+        local_metadata,
+        "attach",
+        lambda fd, meta: events.append("record") or real_attach(fd, meta),
+    )
+    data = os.urandom(3 * 1024 * 1024)
+    saved = store_provider()(io.BytesIO(data), filename="big.bin").save()
+    assert events == ["data", "record", "fsync", "fsync"]  # then the folder
+    assert saved.metadata.sha256 == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.store_config(STORE_FSYNC=False)

@@ -279,10 +279,7 @@ def _link_spooled(
     if (entry.st_dev, entry.st_ino) != (st.st_dev, st.st_ino):
         return None
     os.fchmod(fd, file_mode())
-    if measured is not None:
-        local_metadata.attach(fd, measured.metadata())
-    if fsync:
-        os.fsync(fd)
+    _attach_durably(fd, measured, fsync)
     try:
         return publish_first(
             upload.dir_fd,
@@ -294,6 +291,28 @@ def _link_spooled(
         )
     except (NoHardLinks, FileNotFoundError):
         return None
+
+
+#: Flushes a file's data but not its inode's times (``fsync`` where the
+#: system has no ``fdatasync``, as macOS).
+_flush_data = getattr(os, "fdatasync", os.fsync)
+
+
+def _attach_durably(fd: int, measured: Measured | None, fsync: bool) -> None:
+    """Set a measured stream's metadata on the file ``fd``, then, with
+    ``fsync``, have both on disk.
+
+    When the hash of a large file is still being computed beside the copy
+    (:mod:`flask_store.hashing`), the data is flushed first, meanwhile: the
+    disk's work and the hash's overlap, and the record's own flush afterwards
+    is small. A small file is flushed once, with its record.
+    """
+    if measured is not None:
+        if fsync and measured.hashing_beside:
+            _flush_data(fd)
+        local_metadata.attach(fd, measured.metadata())
+    if fsync:
+        os.fsync(fd)
 
 
 def _measured_in_place(measured: Measured) -> bool:
@@ -343,12 +362,8 @@ def write_in(
     try:
         with os.fdopen(fd, "wb") as out:
             _copy(stream, out)
-            if measured is not None:
-                out.flush()
-                local_metadata.attach(out.fileno(), measured.metadata())
-            if fsync:
-                out.flush()
-                os.fsync(out.fileno())
+            out.flush()
+            _attach_durably(out.fileno(), measured, fsync)
         stored = publish_first(
             folders.fd, temp, folders.fd, candidates, fsync=fsync, may_move=True
         )

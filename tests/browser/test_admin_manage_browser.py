@@ -112,6 +112,27 @@ def expect_errors(console_errors: list[str], status: int) -> None:
     console_errors[:] = [e for e in console_errors if f"status of {status}" not in e]
 
 
+def test_upload_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> None:
+    app, base = live_app
+    sized.goto(base + ADMIN)
+    for _ in range(20):  # Tab to the upload's file input
+        sized.keyboard.press("Tab")
+        if sized.evaluate("document.activeElement.type === 'file'"):
+            break
+    with sized.expect_file_chooser() as chooser:
+        sized.keyboard.press("Space")
+    chooser.value.set_files(
+        files=[{"name": "typed.txt", "mimeType": "text/plain", "buffer": b"typed"}]
+    )
+    summary = sized.locator(".fs-summary")
+    summary.wait_for()
+    assert summary.inner_text() == "Added 1 file."
+    assert summary.evaluate("e => e === document.activeElement")
+    sized.locator("table .fs-name-text").first.wait_for()
+    assert listed(sized) == ["typed.txt"]
+    assert stored(app) == ["typed.txt"]
+
+
 def test_a_taken_name_is_refused(
     live_app: tuple[Flask, str], page: Any, console_errors: list[str]
 ) -> None:

@@ -50,6 +50,12 @@ OVERFLOWING = """() => {
       e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)}`);
 }"""
 
+#: Long names and row labels squeezed by their neighbours to a few letters
+#: a line.
+SQUEEZED = """() => [...document.querySelectorAll('.fs-name-text, .fs-chip')]
+  .filter(e => e.textContent.trim().length > 12 && e.getBoundingClientRect().width < 96)
+  .map(e => e.textContent.trim())"""
+
 
 @pytest.fixture
 def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
@@ -101,8 +107,9 @@ def assert_fits_and_passes_axe(page: Any, name: str, viewport: dict[str, int]) -
     )
     assert scroll <= client, f"{name} is {scroll - client}px wider than the screen"
     assert page.evaluate(OVERFLOWING) == [], name
-    if viewport == PHONE:
-        # The header is one line: every link beside the brand, none below it.
+    assert page.evaluate(SQUEEZED) == [], name
+    if viewport == PHONE and page.locator(".topbar .brand").count():
+        # The app's header is one line: every link beside the brand, none below it.
         beside = page.evaluate(
             """() => {
               const brand = document.querySelector('.topbar .brand')
@@ -162,6 +169,10 @@ def test_every_page_passes_axe_and_fits(
             ("detail with an image", "/documents/2"),
             ("delete, a file kept", "/documents/1/delete"),
             ("delete", "/documents/2/delete"),
+            ("the admin's files", "/admin/files/"),
+            ("the admin's files in use", "/admin/files/?folder=documents"),
+            ("the admin's images", "/admin/files/?folder=images"),
+            ("the admin's models", "/admin/files/models"),
         ]:
             page.goto(base + path)
             assert_fits_and_passes_axe(page, name, viewport)

@@ -309,7 +309,8 @@ def assert_no_injection(body: str) -> None:
         assert not any(name.startswith("on") for name in names), (tag, attrs)
         assert not any(name in ("x", 'x="') for name in names), (tag, attrs)
         if tag == "script":
-            assert dict(attrs).get("src", "").endswith("flask_store.js"), attrs
+            src = dict(attrs).get("src", "")
+            assert src.endswith(("flask_store.js", "flask_store_admin.js")), attrs
         for name, value in attrs:
             if name in ("href", "src", "action", "formaction") and value:
                 assert not value.strip().lower().startswith(("javascript:", "data:")), (

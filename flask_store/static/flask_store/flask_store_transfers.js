@@ -2,8 +2,9 @@
    data-direct. "tus" sends a file to the app in chunks (tus 1.0); "s3" sends
    it straight to the bucket (one presigned POST, or a multipart upload of
    parts signed by the app). Both go on after a network cut or a page reload
-   and end with a receipt, which flask_store.js then posts with the form
-   instead of the file. Loaded by flask_store.js, which it relies on. */
+   and end with a receipt, which flask_store_uploads.js then posts with the
+   form instead of the file. Loaded by flask_store.js, whose requests it
+   uses. */
 (function () {
   "use strict";
 
