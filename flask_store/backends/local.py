@@ -162,8 +162,8 @@ class LocalBackend(Backend):
             raise
 
     def record(self, path: str, metadata: FileMetadata) -> None:
-        # A save set it before publishing; a copy's may follow its new name.
-        local_metadata.update(self.dir, path_parts(path), metadata)
+        """A save set it before publishing; a copy's may follow its new name."""
+        local_metadata.update(self.dir, path_parts(path), metadata, fsync=self.fsync)
 
     def metadata(self, path: str) -> FileMetadata | None:
         return local_metadata.read(self.dir, path_parts(path))
@@ -271,7 +271,9 @@ class LocalBackend(Backend):
                     if self.fsync:
                         os.fsync(source)
             if moved.rpartition("/")[2] != own_name:
-                local_metadata.follow_name(self.dir, path_parts(moved))
+                local_metadata.follow_name(
+                    self.dir, path_parts(moved), fsync=self.fsync
+                )
             return moved
         except (OSError, fsops.Refused) as exc:
             if _not_found(exc):

@@ -45,7 +45,7 @@ def read(root: fsops.StoreDir, parts: Sequence[str]) -> FileMetadata | None:
     return _on_file(root, parts, lambda fd, recorded: recorded)
 
 
-def follow_name(root: fsops.StoreDir, parts: Sequence[str]) -> None:
+def follow_name(root: fsops.StoreDir, parts: Sequence[str], *, fsync: bool) -> None:
     """Let the record of a file just moved follow its new name, ``parts[-1]``.
 
     A move is a hard link: the record comes along unchanged, and a type that
@@ -55,20 +55,28 @@ def follow_name(root: fsops.StoreDir, parts: Sequence[str]) -> None:
 
     def rename(fd: int, recorded: FileMetadata | None) -> None:
         if recorded is not None and recorded.renamed(parts[-1]) != recorded:
-            attach(fd, recorded.renamed(parts[-1]))
+            _replace(fd, recorded.renamed(parts[-1]), fsync)
 
     _on_file(root, parts, rename)
 
 
-def update(root: fsops.StoreDir, parts: Sequence[str], metadata: FileMetadata) -> None:
+def update(
+    root: fsops.StoreDir, parts: Sequence[str], metadata: FileMetadata, *, fsync: bool
+) -> None:
     """Record ``metadata`` on the stored file ``parts`` where it differs from
     its record (a copy under a name that changes its type)."""
 
     def write(fd: int, recorded: FileMetadata | None) -> None:
         if recorded != metadata:
-            attach(fd, metadata)
+            _replace(fd, metadata, fsync)
 
     _on_file(root, parts, write)
+
+
+def _replace(fd: int, metadata: FileMetadata, fsync: bool) -> None:
+    """Set a new record on a published file; with ``fsync``, on disk."""
+    if attach(fd, metadata) and fsync:
+        os.fsync(fd)
 
 
 def _on_file(
