@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from types import ModuleType
 from typing import IO, Any
@@ -63,7 +63,7 @@ class FileMetadata:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields."""
-        return asdict(self)
+        return dict(vars(self))  # every field is a plain value: no deep copy
 
     @classmethod
     def from_dict(cls, data: Any) -> FileMetadata | None:

@@ -107,6 +107,12 @@ class Backend:
     #: which ``init_app`` registers (:mod:`flask_store.direct.registration`).
     direct_uploads: ClassVar[str | None] = None
 
+    #: Whether :meth:`write` keeps a :class:`~flask_store.metadata.Measured`
+    #: stream's metadata with the file itself (local: the file's record; S3:
+    #: the object's metadata), so that :meth:`record` after a save has
+    #: nothing to add and is not called.
+    records_on_write: ClassVar[bool] = False
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         config = app.config
@@ -303,7 +309,10 @@ class Backend:
             copied = self.write(
                 cast(IO[bytes], measured), targets(path, location, name)
             )
-        self.record(copied, measured.metadata().renamed(copied.rpartition("/")[2]))
+        metadata = measured.metadata()
+        renamed = metadata.renamed(copied.rpartition("/")[2])
+        if renamed != metadata or not self.records_on_write:
+            self.record(copied, renamed)
         return copied
 
     def move(self, path: str, location: str, *, name: str | None = None) -> str:

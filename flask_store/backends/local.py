@@ -66,6 +66,7 @@ class LocalBackend(Backend):
 
     settings = (text("STORE_PATH"), flag("STORE_FSYNC"))
     direct_uploads = "tus"
+    records_on_write = True
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)

@@ -70,6 +70,7 @@ class S3Backend(Backend):
 
     settings = S3_SETTINGS
     direct_uploads = "s3"
+    records_on_write = True
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)

@@ -36,7 +36,8 @@ class Described:
         measured = Measured(stream, self.filename)
         stored = self._write(cast(IO[bytes], measured), candidates)
         metadata = measured.metadata()
-        self.backend.record(stored, metadata)
+        if not self.backend.records_on_write:
+            self.backend.record(stored, metadata)
         self.__dict__["_metadata"] = metadata
         return stored
 
