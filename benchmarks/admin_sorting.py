@@ -73,6 +73,10 @@ def rows(settings: Settings, workdir: str) -> list[Row]:
     }
     title = f"first page of a local folder of {count:,} files"
     return [
-        Row(f"{title}, by name", m["list_folder sort=name"], m["scandir by name"]),
-        Row(f"{title}, by size", m["list_folder sort=size"], m["scandir+stat by size"]),
+        Row(
+            f"{title}, by name", m["list_folder sort=name"], m["scandir by name"]
+        ).within(1.0),
+        Row(
+            f"{title}, by size", m["list_folder sort=size"], m["scandir+stat by size"]
+        ).within(1.1),
     ]
