@@ -111,6 +111,23 @@ def test_small_and_large_files_go_straight_to_the_bucket(
     assert page.evaluate("localStorage.length") == 0
 
 
+def test_a_file_too_large_for_10000_parts_gets_larger_parts(
+    page: Any, direct: tuple[str, Any, str, Seen]
+) -> None:
+    url = direct[0]
+    page.goto(url + "/documents")
+    page.wait_for_function("() => window.FlaskStore && window.FlaskStore.transfers")
+    sizes = [256 * MiB, 100 * 10**9, 5 * 2**40]  # 5 TiB: S3's largest object
+    chosen = page.evaluate(
+        "sizes => sizes.map(s => window.FlaskStore.transfers.partSizeFor(s, 8 * 2 ** 20))",
+        sizes,
+    )
+    assert chosen[0] == 8 * MiB
+    for size, part in zip(sizes, chosen):
+        assert part % MiB == 0 and -(-size // part) <= 10_000
+    assert chosen[1] == 10 * MiB
+
+
 def test_cancel_aborts_the_multipart_upload(
     page: Any, direct: tuple[str, Any, str, Seen]
 ) -> None:

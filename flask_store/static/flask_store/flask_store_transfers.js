@@ -14,6 +14,9 @@
   var TUS_VERSION = "1.0.0";
   var PARTS_IN_FLIGHT = 3;
   var PARTS_PER_SIGNING = 10;
+  /* S3 takes at most this many parts: larger files get larger parts. */
+  var MAX_PARTS = 10000;
+  var MiB = 1024 * 1024;
   /* Tries after a network error while the browser is online, or a 5xx. */
   var RETRIES = 4;
 
@@ -251,10 +254,16 @@
     return (await call(transfer, "POST", "s3/confirm", { key: params.key })).receipt;
   }
 
+  /* The parts' size for a file of ``size`` bytes: ``chunk``, or more for a
+     file that would need more than S3's 10,000 parts (past 80 GB at 8 MiB). */
+  function partSizeFor(size, chunk) {
+    return Math.max(chunk, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+  }
+
   async function s3Multipart(transfer) {
     var file = transfer.file;
     var size = file.size;
-    var chunk = transfer.chunkSize;
+    var chunk = partSizeFor(size, transfer.chunkSize);
     var count = Math.ceil(size / chunk);
     var key = storageKey("s3", transfer);
     var upload = recall(key);
@@ -390,5 +399,5 @@
     return done.receipt;
   }
 
-  shared.transfers = { tus: tus, s3: s3 };
+  shared.transfers = { tus: tus, s3: s3, partSizeFor: partSizeFor };
 })();
