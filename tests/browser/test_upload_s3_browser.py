@@ -123,7 +123,7 @@ def test_a_file_too_large_for_10000_parts_gets_larger_parts(
         sizes,
     )
     assert chosen[0] == 8 * MiB
-    for size, part in zip(sizes, chosen):
+    for size, part in zip(sizes, chosen, strict=True):
         assert part % MiB == 0 and -(-size // part) <= 10_000
     assert chosen[1] == 10 * MiB
 
