@@ -13,6 +13,7 @@ import pytest
 from example_app import settings
 from example_app.models import Document, db
 
+from .browser.axe import violations
 from .browser.conftest import CHROMIUM_ARGS, find_chromium, png
 from .test_example_app import clean_environment, example
 
@@ -35,7 +36,13 @@ def drive_flask_admin(chromium: str, base: str, folder: Path) -> dict[str, Any]:
         page = browser.new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
-        page.on("dialog", lambda dialog: dialog.accept())  # delete confirmations
+        seen["dialogs"] = []
+
+        def confirm(dialog: Any) -> None:  # the delete confirmations
+            seen["dialogs"].append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", confirm)
 
         page.goto(f"{base}/flask-admin/document/new/")
         page.fill("#username", "admin")
@@ -64,6 +71,16 @@ def drive_flask_admin(chromium: str, base: str, folder: Path) -> dict[str, Any]:
         ).all_inner_texts()
 
         page.goto(f"{base}/flask-admin/store_files/b/documents")
+        # Flask-Admin's own page has axe findings of its own; the row
+        # actions Flask-Store renders each name their file.
+        seen["unnamed_actions"] = [
+            found
+            for found in violations(page)
+            if found.startswith(("button-name", "link-name"))
+        ]
+        seen["delete_titles"] = page.locator(
+            "form[action$='/delete/'] button"
+        ).evaluate_all("buttons => buttons.map(b => b.title)")
         page.locator("form[action$='/delete/'] button").first.click()
         page.wait_for_load_state()
         seen["flash"] = page.locator(".alert").all_inner_texts()
@@ -98,6 +115,9 @@ def test_documents_and_files_in_flask_admin_in_chromium(tmp_path: Path) -> None:
         thread.join(timeout=10)
 
     assert seen["errors"] == []
+    assert seen["unnamed_actions"] == []
+    assert seen["delete_titles"] == ["Delete form.pdf"]
+    assert seen["dialogs"] == ["Delete 'form.pdf'?"]
     assert seen["links"] == ["form.pdf", "scan.png"]
     assert seen["thumbnail_width"] == 8
     assert any("scan.png (" in text for text in seen["current"])
