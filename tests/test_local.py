@@ -83,6 +83,18 @@ def test_a_large_file_s_data_goes_to_disk_while_it_is_hashed(
     assert saved.metadata.sha256 == hashlib.sha256(data).hexdigest()
 
 
+def test_a_save_records_its_metadata_without_opening_the_file_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    updated: list[Any] = []
+    monkeypatch.setattr(local_metadata, "update", lambda *a, **k: updated.append(a))
+    saved = store_provider()(upload(b"notes", "notes.txt")).save()
+    assert updated == []
+    assert LocalProvider(saved.relative_path).metadata.sha256 == (
+        hashlib.sha256(b"notes").hexdigest()
+    )
+
+
 @pytest.mark.store_config(STORE_FSYNC=False)
 def test_no_fsync_when_it_is_off(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
