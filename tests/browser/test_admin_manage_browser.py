@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from flask_store.state import store_state
 
@@ -93,14 +95,14 @@ def test_rename_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> No
     assert violations(sized) == []
     no_overflow(sized)
     name = sized.get_by_label("New name")
-    assert name.evaluate("e => e === document.activeElement")
+    expect(name).to_be_focused()
     name.fill("final.txt")
     sized.keyboard.press("Enter")
     sized.wait_for_url("**/admin/files/**")
     flash = sized.locator(".fs-flashes")
     assert flash.inner_text() == "Moved draft.txt to final.txt."
     # Focus moved to the result of the action.
-    assert flash.evaluate("e => e === document.activeElement")
+    expect(flash).to_be_focused()
     assert stored(app) == ["final.txt"]
     # With a flash message on the page, axe still finds nothing.
     assert violations(sized) == []
@@ -112,6 +114,25 @@ def expect_errors(console_errors: list[str], status: int) -> None:
     console_errors[:] = [e for e in console_errors if f"status of {status}" not in e]
 
 
+def open_chooser_with(page: Any, key: str) -> Any:
+    """The file chooser that pressing ``key`` opens.
+
+    Headless Chromium now and then loses the key press that asks for a chooser
+    (none opens, nothing else happens); a user would press again, and so does
+    this, at most three times.
+    """
+    for _ in range(2):
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press(key)
+            return chooser.value
+        except PlaywrightTimeoutError:
+            pass
+    with page.expect_file_chooser(timeout=5_000) as chooser:
+        page.keyboard.press(key)
+    return chooser.value
+
+
 def test_upload_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> None:
     app, base = live_app
     sized.goto(base + ADMIN)
@@ -119,15 +140,15 @@ def test_upload_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> No
         sized.keyboard.press("Tab")
         if sized.evaluate("document.activeElement.type === 'file'"):
             break
-    with sized.expect_file_chooser() as chooser:
-        sized.keyboard.press("Space")
-    chooser.value.set_files(
+    else:
+        pytest.fail("Tab never reached the file input")
+    open_chooser_with(sized, "Space").set_files(
         files=[{"name": "typed.txt", "mimeType": "text/plain", "buffer": b"typed"}]
     )
     summary = sized.locator(".fs-summary")
     summary.wait_for()
     assert summary.inner_text() == "Added 1 file."
-    assert summary.evaluate("e => e === document.activeElement")
+    expect(summary).to_be_focused()
     sized.locator("table .fs-name-text").first.wait_for()
     assert listed(sized) == ["typed.txt"]
     assert stored(app) == ["typed.txt"]
@@ -247,6 +268,6 @@ def test_delete_with_the_keyboard(live_app: tuple[Flask, str], sized: Any) -> No
     assert questions == ["Delete old.txt? This cannot be undone."]
     flash = sized.locator(".fs-flashes")
     assert flash.inner_text() == "Deleted old.txt."
-    assert flash.evaluate("e => e === document.activeElement")
+    expect(flash).to_be_focused()
     assert stored(app) == ["keep.txt"]
     assert violations(sized) == []
