@@ -162,16 +162,26 @@ class Folders:
         try:
             for i, part in enumerate(self.parts):
                 _check_part(self.parts, part)
-                try:
-                    os.mkdir(part, mode, dir_fd=self.fds[-1])
-                except FileExistsError:
-                    pass
-                else:
-                    self.created = min(self.created, i)
-                self.fds.append(_open_dir(part, self.fds[-1], self.parts))
+                self.fds.append(self._open_or_make(i, part, mode))
         except BaseException:
             self.close(remove=True)
             raise
+
+    def _open_or_make(self, i: int, part: str, mode: int) -> int:
+        # Most saves go to a folder that exists: open it first, make it only
+        # when missing (or removed by a failed save meanwhile).
+        for _ in range(3):
+            try:
+                return _open_dir(part, self.fds[-1], self.parts)
+            except FileNotFoundError:
+                pass
+            try:
+                os.mkdir(part, mode, dir_fd=self.fds[-1])
+            except FileExistsError:
+                pass
+            else:
+                self.created = min(self.created, i)
+        return _open_dir(part, self.fds[-1], self.parts)
 
     @property
     def fd(self) -> int:

@@ -55,11 +55,18 @@ def _keep(char: str) -> bool:
     return category[0] in "LNM" or char in _KEPT_PUNCTUATION
 
 
+#: A name of ASCII letters, digits, spaces and kept punctuation only: most
+#: uploads. :func:`_clean` keeps all of it as it is but the spaces.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9 \-_.()~+,]*")
+
+
 def _clean(name: str) -> str:
     """Keep letters, digits, marks and safe punctuation; spaces become ``_``.
 
     Runs of ``_`` or ``.`` shrink to one, so no name contains ``..``.
     """
+    if _PLAIN_NAME.fullmatch(name):
+        return _RUNS.sub(lambda run: run.group()[0], name.replace(" ", "_"))
     chars = []
     for char in name:
         if char.isspace():

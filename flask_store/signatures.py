@@ -62,8 +62,9 @@ def _at(data: bytes, offset: int, expected: bytes) -> bool:
 
 def _header_rows(head: bytes) -> Iterator[puremagic.PureMagic]:
     found = []
+    length = len(head)
     for offset, firsts in _index().headers:
-        if offset >= len(head):
+        if offset >= length:
             break
         for position, row in firsts.get(head[offset], ()):
             if _at(head, offset, row.byte_match):
