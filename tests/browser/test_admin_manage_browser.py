@@ -36,7 +36,8 @@ def put(app: Flask, path: str, data: bytes) -> None:
 
 
 def listed(page: Any) -> list[str]:
-    return page.locator("table .fs-name-text").all_inner_texts()
+    texts: list[str] = page.locator("table .fs-name-text").all_inner_texts()
+    return texts
 
 
 def stored(app: Flask) -> list[str]:
