@@ -746,7 +746,8 @@ def drive_upload_in_chromium(chromium: str, base: str, folder: Path) -> dict[str
         page.goto(f"{base}/admin/files/")
         page.fill("#username", "admin")
         page.fill("#password", settings.DEV_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         seen["after_login"] = page.url
 
         page.goto(base)

@@ -218,7 +218,7 @@ def test_delete_asks_first_and_names_the_files_other_documents_keep(
         page.get_by_role("link", name="Delete this document…").click()
 
         # Nothing is deleted yet: the page says what deleting does.
-        assert page.url == base + "/documents/1/delete"
+        page.wait_for_url(base + "/documents/1/delete")
         heading = page.get_by_role("heading", level=1).inner_text()
         assert heading.startswith("Delete “Minutes of the annual general meeting")
         card = page.locator(".confirm").inner_text()
@@ -228,7 +228,7 @@ def test_delete_asks_first_and_names_the_files_other_documents_keep(
 
         # Cancel goes back and keeps the document.
         page.get_by_role("link", name="Cancel").click()
-        assert page.url == base + "/documents/1"
+        page.wait_for_url(base + "/documents/1")
 
         page.get_by_role("link", name="Delete this document…").click()
         page.get_by_role("button", name="Delete", exact=True).click()
