@@ -34,7 +34,7 @@ from ..files import StoreFile
 from ..settings import Setting
 from ..signals import file_deleted, file_saved
 from ..state import StoreState, store_state
-from ..variants import ImageVariant, VariantSpec
+from ..variants import KNOWN_VERSION, ImageVariant, VariantSpec
 from .adapter import ProviderBackend
 from .binding import app_or_current, backend_for, make_backend
 from .described import Described
@@ -364,6 +364,7 @@ class Provider(Described, BackendOperations):
         """Delete the stored file; :class:`FileNotFoundError` if it is missing."""
         self._delete(self.relative_path)
         self.__dict__.pop("_metadata", None)
+        self.__dict__.pop(KNOWN_VERSION, None)
         file_deleted.send(self.app, provider=self)
 
     @property

@@ -63,8 +63,9 @@ class FlaskStoreType(TypeDecorator[Provider]):
     :param metadata_column: the name of a JSON column of the same model
         that keeps the file's :class:`~flask_store.metadata.FileMetadata`
         (written when an upload is saved at flush), so ``provider.metadata``
-        of a loaded row needs no storage I/O. Optional: without it the
-        column is the plain path column of 0.0.4.
+        of a loaded row needs no storage I/O; for an image also the version
+        its variants' URLs carry (:mod:`flask_store.sqla.companion`).
+        Optional: without it the column is the plain path column of 0.0.4.
 
     .. versionchanged:: 1.0
         ``metadata_column``.

@@ -21,7 +21,9 @@ metadata, and a stat changes whenever the content does (at worst it also
 changes when only the time does, and the variant is rendered again). The
 serving route stats the original and answers 404 for a URL whose version is
 not the original's any more, so a stale variant or a cached URL never stands
-for another file saved at the same path.
+for another file saved at the same path. A row's metadata column keeps its
+image's version (:mod:`flask_store.sqla.companion`), so the thumbnails of
+loaded rows need no stat.
 
 Deleting, moving or deleting the folder of an original through its backend
 deletes its variants (:mod:`flask_store.backends.variant_files`);
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FITS",
     "FORMATS",
+    "KNOWN_VERSION",
     "MAX_SIDE",
     "NO_VERSION",
     "ORIENTATION",
@@ -90,6 +93,7 @@ __all__ = [
     "render",
     "sign",
     "signed_url",
+    "stored_version",
     "variant_path",
     "variants_location",
 ]
@@ -118,6 +122,26 @@ def content_version(stored: StoredFile) -> str:
     modified = stored.modified.isoformat() if stored.modified else ""
     raw = stored.version or f"{stored.size}-{modified}"
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+#: The attribute of a provider that holds its content's version when it came
+#: with the provider, without a stat: a row's metadata column keeps it
+#: (:mod:`flask_store.sqla.companion`).
+KNOWN_VERSION = "_content_version"
+
+
+def stored_version(provider: Any) -> str | None:
+    """The version of ``provider``'s stored content (:func:`content_version`):
+    the one it came with, or one stat; ``None`` when it is not stored (or not
+    yet, uploading in the background)."""
+    known = provider.__dict__.get(KNOWN_VERSION)
+    if isinstance(known, str):
+        return known
+    backend: Backend = provider.backend
+    try:
+        return content_version(backend.stat(provider.relative_path))
+    except FileNotFoundError:
+        return None
 
 
 def current_version(backend: Backend, path: str, version: str) -> None:
@@ -272,15 +296,11 @@ class ImageVariant:
 
     @cached_property
     def version(self) -> str:
-        """The version of the original's content (:func:`content_version`),
-        read once with a stat of the original unless given; :data:`NO_VERSION`
-        when the original is not stored (or not yet, uploading in the
-        background)."""
-        backend: Backend = self.original.backend
-        try:
-            return content_version(backend.stat(self.original.relative_path))
-        except FileNotFoundError:
-            return NO_VERSION
+        """The version of the original's content (:func:`stored_version`):
+        the one the original came with (a row's metadata column), else read
+        once with a stat of the original; :data:`NO_VERSION` when the
+        original is not stored (or not yet, uploading in the background)."""
+        return stored_version(self.original) or NO_VERSION
 
     @property
     def relative_path(self) -> str:
