@@ -49,14 +49,8 @@ def app(tmp_path: Any) -> Iterator[Flask]:
         db.drop_all()
 
 
-def test_a_loaded_row_knows_its_file_without_the_storage(app: Flask) -> None:
-    data = image("PNG", 40, 30)
-    db.session.add(Photo(file=upload(data, "cat.png")))
-    db.session.commit()
-    row = db.session.execute(select(Photo.meta)).scalar_one()
-    assert row["sha256"] == hashlib.sha256(data).hexdigest()
-    db.session.expunge_all()
-
+def storage_calls(app: Flask) -> list[str]:
+    """The backend calls made from now on (a list that fills as they happen)."""
     backend = app.extensions["store"].backend
     calls: list[str] = []
     for name in ("metadata", "stat", "open", "exists"):
@@ -67,6 +61,18 @@ def test_a_loaded_row_knows_its_file_without_the_storage(app: Flask) -> None:
             return _original(*args)
 
         setattr(backend, name, spy)
+    return calls
+
+
+def test_a_loaded_row_knows_its_file_without_the_storage(app: Flask) -> None:
+    data = image("PNG", 40, 30)
+    db.session.add(Photo(file=upload(data, "cat.png")))
+    db.session.commit()
+    row = db.session.execute(select(Photo.meta)).scalar_one()
+    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    db.session.expunge_all()
+
+    calls = storage_calls(app)
     photo = db.session.execute(select(Photo)).scalar_one()
     metadata = photo.file.metadata
     assert (metadata.width, metadata.height, metadata.filename) == (40, 30, "cat.png")

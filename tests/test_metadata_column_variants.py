@@ -14,30 +14,20 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, select, update
+from sqlalchemy import select, update
 
 from flask_store import store_provider
-from flask_store.sqla import FlaskStoreType
 from flask_store.state import store_state
 
 from . import s3_support
 from .conftest import upload
+from .test_metadata_column import Photo, db, storage_calls
 from .test_variants_lifecycle import BLUE, RED, centre, close_to, fetch, png
-
-db = SQLAlchemy()
-
-
-class Album(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "metadata_column_album"
-    id = db.Column(db.Integer, primary_key=True)
-    cover = db.Column(FlaskStoreType(128, location="covers", metadata_column="meta"))
-    meta = db.Column(JSON)
 
 
 @pytest.fixture
 def rows(storage: Flask, tmp_path: Any) -> Iterator[Flask]:
-    """The app of ``storage`` with the album table, in a SQLite file."""
+    """The app of ``storage`` with the photos table, in a SQLite file."""
     storage.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'db.sqlite'}"
     db.init_app(storage)
     db.create_all()
@@ -46,36 +36,21 @@ def rows(storage: Flask, tmp_path: Any) -> Iterator[Flask]:
     db.drop_all()
 
 
-def storage_calls(app: Flask) -> list[str]:
-    """The backend calls made from now on (a list that fills as they happen)."""
-    backend = store_state(app).backend
-    calls: list[str] = []
-    for name in ("metadata", "stat", "open", "exists"):
-        original = getattr(backend, name)
-
-        def spy(*args: Any, _name: str = name, _original: Any = original) -> Any:
-            calls.append(_name)
-            return _original(*args)
-
-        setattr(backend, name, spy)
-    return calls
-
-
-def add_album(data: bytes, filename: str = "cover.png") -> str:
-    db.session.add(Album(cover=upload(data, filename)))
+def add_photo(data: bytes, filename: str = "cover.png") -> str:
+    db.session.add(Photo(file=upload(data, filename)))
     db.session.commit()
     db.session.expunge_all()
-    path: str = db.session.execute(select(Album)).scalar_one().cover.relative_path
+    path: str = db.session.execute(select(Photo)).scalar_one().file.relative_path
     db.session.expunge_all()
     return path
 
 
 def test_a_loaded_rows_thumbnail_asks_nothing_of_the_storage(rows: Flask) -> None:
-    path = add_album(png((600, 300), RED))
+    path = add_photo(png((600, 300), RED))
     sent = s3_support.Requests(rows) if rows.config.get("STORE_S3_BUCKET") else None
     calls = storage_calls(rows)
-    album = db.session.execute(select(Album)).scalar_one()
-    url = album.cover.variant(120).url
+    photo = db.session.execute(select(Photo)).scalar_one()
+    url = photo.file.variant(120).url
     assert calls == []
     if sent is not None:
         assert sent.sent == []  # no HEAD for the version
@@ -87,23 +62,23 @@ def test_a_loaded_rows_thumbnail_asks_nothing_of_the_storage(rows: Flask) -> Non
 
 
 def test_only_images_keep_a_version(rows: Flask) -> None:
-    add_album(b"just text", "notes.txt")
-    meta = db.session.execute(select(Album.meta)).scalar_one()
+    add_photo(b"just text", "notes.txt")
+    meta = db.session.execute(select(Photo.meta)).scalar_one()
     assert meta["content_type"] == "text/plain"
     assert "version" not in meta
 
 
 def test_a_row_without_a_kept_version_stats_once(rows: Flask) -> None:
-    path = add_album(png((300, 300), BLUE))
-    meta = dict(db.session.execute(select(Album.meta)).scalar_one())
+    path = add_photo(png((300, 300), BLUE))
+    meta = dict(db.session.execute(select(Photo.meta)).scalar_one())
     del meta["version"]  # as rows saved before versions were kept
-    db.session.execute(update(Album).values(meta=meta))
+    db.session.execute(update(Photo).values(meta=meta))
     db.session.commit()
     db.session.expunge_all()
     calls = storage_calls(rows)
-    album = db.session.execute(select(Album)).scalar_one()
-    assert album.cover.metadata.width == 300  # still from the column
-    url = album.cover.variant(100).url
+    photo = db.session.execute(select(Photo)).scalar_one()
+    assert photo.file.metadata.width == 300  # still from the column
+    url = photo.file.variant(100).url
     assert calls == ["stat"]
     assert url == store_provider()(path).variant(100).url
     assert fetch(rows, url)[0] == 200
@@ -112,18 +87,18 @@ def test_a_row_without_a_kept_version_stats_once(rows: Flask) -> None:
 def test_a_file_rewritten_by_another_tool_never_gets_the_rows_old_thumbnail(
     rows: Flask,
 ) -> None:
-    path = add_album(png((400, 200), RED))
-    album = db.session.execute(select(Album)).scalar_one()
-    old_url = album.cover.variant(100).url
+    path = add_photo(png((400, 200), RED))
+    photo = db.session.execute(select(Photo)).scalar_one()
+    old_url = photo.file.variant(100).url
     assert fetch(rows, old_url)[0] == 200
     # Another tool replaces the file at the same path.
     backend = store_state(rows).backend
     backend.delete_file(path)
     assert backend.write(io.BytesIO(png((400, 200), BLUE)), [path]) == path
     db.session.expunge_all()
-    album = db.session.execute(select(Album)).scalar_one()
+    photo = db.session.execute(select(Photo)).scalar_one()
     # The row's kept version is the old content's: its URL is refused...
-    assert album.cover.variant(100).url == old_url
+    assert photo.file.variant(100).url == old_url
     assert fetch(rows, old_url)[0] == 404
     # ...and a fresh handle of the path gets the new image's thumbnail.
     status, picture = fetch(rows, store_provider()(path).variant(100).url)
