@@ -224,6 +224,12 @@ def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
         return ""
     if not isinstance(location, str):
         raise TypeError(f"location must be a str, not {type(location).__name__}.")
+    if (
+        is_plain_path(location)  # ASCII: as many bytes as characters
+        and len(location) <= MAX_LOCATION_BYTES
+        and all(len(part) <= MAX_NAME_BYTES for part in location.split("/"))
+    ):
+        return location  # what the checks below would give
     what = "Location"
     if "\\" in location:
         raise ValueError(f"{what} {location!r} may not contain backslashes.")
