@@ -389,6 +389,9 @@ def spellings(path: str) -> set[str]:
 
 def join_key(*parts: str) -> str:
     """Join path parts with ``/``, dropping empty parts and duplicate slashes."""
+    joined = "/".join(part for part in parts if part)
+    if not (joined.startswith("/") or joined.endswith("/") or "//" in joined):
+        return joined  # no empty piece to drop
     pieces: list[str] = []
     for part in parts:
         pieces.extend(p for p in part.split("/") if p)
