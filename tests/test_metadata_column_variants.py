@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from flask_store import store_provider
+from flask_store.exceptions import StorageError
 from flask_store.state import store_state
 
 from . import s3_support
@@ -24,16 +25,29 @@ from .conftest import upload
 from .test_metadata_column import Photo, db, storage_calls
 from .test_variants_lifecycle import BLUE, RED, centre, close_to, fetch, png
 
+moto_server, s3_endpoint = s3_support.moto_server, s3_support.s3_endpoint
+bucket, s3app = s3_support.bucket, s3_support.s3app
+
+
+def with_table(app: Flask, tmp_path: Any) -> Iterator[Flask]:
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db.init_app(app)
+    db.create_all()
+    yield app
+    db.session.remove()
+    db.drop_all()
+
 
 @pytest.fixture
 def rows(storage: Flask, tmp_path: Any) -> Iterator[Flask]:
     """The app of ``storage`` with the photos table, in a SQLite file."""
-    storage.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    db.init_app(storage)
-    db.create_all()
-    yield storage
-    db.session.remove()
-    db.drop_all()
+    yield from with_table(storage, tmp_path)
+
+
+@pytest.fixture
+def s3_rows(s3app: Flask, tmp_path: Any) -> Iterator[Flask]:
+    """An S3 app (moto in-process, and moto's HTTP server) with the table."""
+    yield from with_table(s3app, tmp_path)
 
 
 def add_photo(data: bytes, filename: str = "cover.png") -> str:
@@ -103,3 +117,41 @@ def test_a_file_rewritten_by_another_tool_never_gets_the_rows_old_thumbnail(
     # ...and a fresh handle of the path gets the new image's thumbnail.
     status, picture = fetch(rows, store_provider()(path).variant(100).url)
     assert status == 200 and close_to(centre(picture), BLUE)
+
+
+def test_a_page_of_s3_rows_sends_no_request_for_its_thumbnails(
+    s3_rows: Flask,
+) -> None:
+    for colour in (RED, BLUE, RED):
+        db.session.add(Photo(file=upload(png((300, 200), colour), "cover.png")))
+    db.session.commit()
+    db.session.expunge_all()
+    sent = s3_support.Requests(s3_rows)
+    photos = db.session.execute(select(Photo)).scalars().all()
+    urls = [photo.file.variant(100).url for photo in photos]
+    assert sent.sent == []
+    assert len(set(urls)) == 3
+    for url, colour in zip(urls, (RED, BLUE, RED), strict=True):
+        status, picture = fetch(s3_rows, url)
+        assert status == 200 and close_to(centre(picture), colour)
+
+
+def test_a_storage_failing_to_tell_the_version_never_fails_the_flush(
+    rows: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = store_state(rows).backend
+
+    def unanswered(path: str) -> Any:
+        raise StorageError("The storage did not answer.")
+
+    monkeypatch.setattr(backend, "stat", unanswered)
+    path = add_photo(png((200, 100), RED))
+    meta = db.session.execute(select(Photo.meta)).scalar_one()
+    assert meta["width"] == 200 and "version" not in meta
+    monkeypatch.undo()
+    db.session.expunge_all()
+    photo = db.session.execute(select(Photo)).scalar_one()
+    # The row's thumbnail then costs one stat, and works.
+    url = photo.file.variant(100).url
+    assert url == store_provider()(path).variant(100).url
+    assert fetch(rows, url)[0] == 200

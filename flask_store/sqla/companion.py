@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from ..exceptions import StorageError
 from ..metadata import FileMetadata
 from ..providers.base import Provider
 from ..variants import KNOWN_VERSION, stored_version
@@ -34,18 +35,29 @@ def companion_value(kept: Any) -> dict[str, Any] | None:
     """What the metadata column holds for the file value ``kept``.
 
     The metadata a provider already has (from its save, or from a loaded
-    row); ``None`` for anything else: reading it would be storage I/O.
+    row), and for an image its version (one stat); ``None`` for anything
+    else: reading it would be storage I/O.
     """
     if isinstance(kept, Provider):
         known = kept.__dict__.get("_metadata")
         if isinstance(known, FileMetadata):
             value = known.to_dict()
             if known.content_type.startswith("image/"):
-                version = stored_version(kept)
+                version = _version(kept)
                 if version is not None:
                     value[VERSION_KEY] = version
             return value
     return None
+
+
+def _version(provider: Provider) -> str | None:
+    """The image's version to keep, or ``None``: the file is saved, and a
+    storage that fails to answer now only costs the row's thumbnails a stat
+    later, never the flush."""
+    try:
+        return stored_version(provider)
+    except (StorageError, OSError):
+        return None
 
 
 def attach(target: Any, pairs: tuple[tuple[str, str], ...]) -> None:
