@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from .conftest import png
 
@@ -65,7 +66,9 @@ def test_upload_by_input_and_by_drop_then_delete(
     page.wait_for_selector("table .fs-name-text >> text=notes.txt")
     assert listed(page) == ["notes.txt"]
 
-    # 2. Dropping a file on the page does the same.
+    # 2. Dropping a file on the page does the same, once the reloaded page's
+    # script has taken over its form (the listing shows before it has).
+    page.locator("form.fs-enhanced").wait_for()
     drop(page, "[data-drop-zone]", "photo.png", "image/png", png())
     page.locator(".fs-progress-item", has_text="photo.png").wait_for(state="visible")
     page.wait_for_selector("table .fs-name-text >> text=photo.png")
@@ -78,7 +81,9 @@ def test_upload_by_input_and_by_drop_then_delete(
         "img => img.complete && img.naturalWidth === 8", arg=thumb.element_handle()
     )
 
-    # 3. Delete asks first; dismissing keeps the file.
+    # 3. Delete asks first (the reloaded page's script asks); dismissing
+    # keeps the file.
+    page.locator("form.fs-enhanced").wait_for()
     row = page.locator("tr", has_text="notes.txt")
     page.once("dialog", lambda dialog: dialog.dismiss())
     row.get_by_role("button", name="Delete notes.txt").click()
@@ -199,7 +204,7 @@ def test_files_dropped_during_an_upload_wait_their_turn(
     )
     page.locator(".fs-progress-item", has_text="first.txt").wait_for()
     drop(page, "[data-drop-zone]", "second.txt", "text/plain", b"2")
-    assert page.locator(".fs-progress-item").count() == 2
+    expect(page.locator(".fs-progress-item")).to_have_count(2)
     page.wait_for_selector("table .fs-name-text >> text=second.txt")
     assert listed(page) == ["first.txt", "second.txt"]
     assert stored(app) == ["first.txt", "second.txt"]
