@@ -23,10 +23,10 @@ METHOD = """\
 An app with the direct-upload endpoints (`flask_store.direct.s3`) and moto's
 S3 server in a process of its own, on the loopback interface. A client plays
 the browser: it asks the app to start a multipart upload, to sign its 8 MiB
-parts ten to a request (as the upload macro's script does), and to complete
+parts fifty to a request (as the upload macro's script does), and to complete
 it (straight under the name it claimed at the start, then checked by its
-size and first bytes), and sends the parts to S3 with `requests`, four at a
-time. *App CPU* is this process's CPU time spent inside the app's
+size and first bytes), and sends the parts to S3 with `requests`, three at
+a time (as the script does). *App CPU* is this process's CPU time spent inside the app's
 requests (`time.process_time` around each one, the app's boto3 calls
 included); *app bytes* are the request and response bodies the app read and
 wrote. The browser's time is compared with one presigned `PUT` of the same
@@ -44,7 +44,10 @@ CONNECTION_RATE = 25_000_000
 PART = 8 * MiB
 
 #: Parts the page's script has signed in one request (flask_store_transfers.js).
-PARTS_PER_SIGNING = 10
+PARTS_PER_SIGNING = 50
+
+#: Parts the page's script sends side by side.
+PARTS_IN_FLIGHT = 3
 
 
 class AppMeter:
@@ -75,7 +78,7 @@ def direct_upload(app: Flask, data: bytes, name: str) -> AppMeter:
     query = {"key": upload["key"]}
     chunks = [data[i : i + PART] for i in range(0, len(data), PART)]
     urls: list[str] = []
-    # As the upload macro's script does: parts signed ten at a time.
+    # As the upload macro's script does: parts signed fifty at a time.
     for first in range(1, len(chunks) + 1, PARTS_PER_SIGNING):
         numbers = range(first, min(first + PARTS_PER_SIGNING, len(chunks) + 1))
         signed = meter.call(
@@ -84,7 +87,7 @@ def direct_upload(app: Flask, data: bytes, name: str) -> AppMeter:
             query_string={**query, "partNumbers": ",".join(map(str, numbers))},
         )["presignedUrls"]
         urls.extend(signed[str(n)] for n in numbers)
-    with requests.Session() as http, ThreadPoolExecutor(4) as pool:
+    with requests.Session() as http, ThreadPoolExecutor(PARTS_IN_FLIGHT) as pool:
         etags = list(
             pool.map(
                 lambda pair: http.put(pair[0], data=pair[1]).headers["ETag"],
@@ -138,7 +141,7 @@ def browser_row(
     return Row(
         f"browser to S3, {size // MiB} MiB {how}: parallel parts against one "
         "presigned PUT",
-        Measure("multipart, 4 parts at a time", samples["ours"], "s"),
+        Measure(f"multipart, {PARTS_IN_FLIGHT} parts at a time", samples["ours"], "s"),
         Measure("one PUT", samples["put"], "s"),
     ).within(1.0)
 
