@@ -141,7 +141,14 @@ class FlaskStoreType(TypeDecorator[Provider]):
         if impl_processor is None:
 
             def process(value: Any) -> Provider | None:
-                return None if value is None else _handle(value)
+                if value is None:
+                    return None
+                # _handle, inlined: one Python call less per row.
+                try:
+                    make = _current_app().extensions["store"].stored_handle
+                except (RuntimeError, KeyError):
+                    return _handle(value)  # raises the clear error
+                return make(value)  # type: ignore[no-any-return]
 
         else:
 
