@@ -691,6 +691,50 @@ def test_mv_with_a_bad_path_moves_nothing(storage: Flask) -> None:
     assert stored(storage) == {"one.txt": b"1"}
 
 
+def test_mv_moves_a_folder_with_everything_in_it(storage: Flask) -> None:
+    put(storage, b"1", "one.txt", "docs")
+    put(storage, b"2", "two.txt", "docs/deep")
+    put(storage, b"3", "keep.txt")
+    result = run(storage, "mv", "docs", "archive")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "moved folder docs to archive/docs"
+    assert stored(storage) == {
+        "archive/docs/one.txt": b"1",
+        "archive/docs/deep/two.txt": b"2",
+        "keep.txt": b"3",
+    }
+    backend = storage.extensions["store"].backend
+    assert backend.list_folder("docs", limit=1).missing
+
+
+def test_mv_renames_a_file_or_a_folder_with_name(storage: Flask) -> None:
+    put(storage, b"1", "draft.txt", "docs")
+    result = run(storage, "mv", "--name", "final.txt", "docs/draft.txt", "docs")
+    assert result.output.splitlines() == ["moved docs/draft.txt to docs/final.txt"]
+    result = run(storage, "mv", "--name", "papers", "docs", "", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["folders"] == [{"from": "docs", "to": "papers"}]
+    assert report["moved"] == [{"from": "docs/final.txt", "to": "papers/final.txt"}]
+    assert stored(storage) == {"papers/final.txt": b"1"}
+
+
+def test_mv_never_overwrites_or_merges(storage: Flask) -> None:
+    put(storage, b"1", "a.txt", "docs")
+    put(storage, b"2", "b.txt", "docs")
+    put(storage, b"3", "c.txt", "archive/docs")
+    result = run(storage, "mv", "--name", "b.txt", "docs/a.txt", "docs")
+    assert_failed(result, "docs/b.txt already exists. Nothing was changed")
+    assert_failed(run(storage, "mv", "docs", "archive"), "archive/docs already exists")
+    assert_failed(run(storage, "mv", "docs", "docs/deeper"), "into itself")
+    assert_failed(run(storage, "mv", "--name", "x", "a", "b", "c"), "exactly one")
+    assert stored(storage) == {
+        "docs/a.txt": b"1",
+        "docs/b.txt": b"2",
+        "archive/docs/c.txt": b"3",
+    }
+
+
 def test_rm_recursive_on_every_provider(storage: Flask) -> None:
     put(storage, b"1", "one.txt", "docs")
     put(storage, b"2", "two.txt", "docs/deep")
