@@ -217,6 +217,17 @@ def test_ls_of_an_empty_store(storage: Flask) -> None:
     assert json.loads(run(storage, "ls", "--json").stdout)["entries"] == []
 
 
+def test_ls_of_a_folder_that_does_not_exist_fails(storage: Flask) -> None:
+    put(storage, b"hi", "note.txt", "docs")
+    assert_failed(run(storage, "ls", "dcos"), "Nothing is stored at dcos")
+    message = json.loads(run(storage, "ls", "dcos", "--json").stderr)["error"]
+    assert message == "Nothing is stored at dcos: no such folder or file."
+    storage.extensions["store"].backend.create_folder("empty")
+    result = run(storage, "ls", "empty")
+    assert result.exit_code == 0, result.output
+    assert "Nothing stored in empty." in result.stderr
+
+
 def test_ls_limit_and_after_page_through_a_folder(storage: Flask) -> None:
     for name in "abcde":
         put(storage, name.encode(), f"{name}.txt")
