@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-from flask import Flask, current_app, jsonify, redirect, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -28,7 +28,7 @@ from flask_store.forms import human_size
 from flask_store.providers.local import LocalProvider
 
 from . import flask_admin_views, settings
-from .auth import LogoutForm, logged_in, login_url
+from .auth import LogoutForm, logged_in, to_login
 from .auth import bp as auth_bp
 from .models import db
 from .views import bp as documents_bp
@@ -80,7 +80,7 @@ def create_app(
 def send_anonymous_admin_to_login() -> ResponseReturnValue | None:
     """Send a visitor who is not logged in from the file admin to the login."""
     if request.blueprint == store_admin.name and not logged_in():
-        return redirect(login_url())
+        return to_login()
     return None
 
 

@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -51,13 +52,33 @@ def login_url() -> str:
     return url_for("auth.login", next=request.full_path.rstrip("?"))
 
 
+#: What a script (an upload form's) is told when the visitor is logged out.
+LOGGED_OUT_MESSAGE = (
+    "You are not logged in any more (your session may have expired): "
+    "log in again, then upload the files again. Nothing was stored."
+)
+
+
+def to_login() -> ResponseReturnValue:
+    """Send a visitor who is not logged in to the login page, then back.
+
+    A script asking for JSON (the upload form's, whose page was left open
+    until the session expired) gets a 401 with a message to show instead: a
+    redirect would bring it the login page, which it would take for success.
+    """
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if best == "application/json":
+        return jsonify(error=LOGGED_OUT_MESSAGE, status=401), 401
+    return redirect(login_url())
+
+
 def login_required(view: _F) -> _F:
     """Send anonymous visitors to the login page, then back."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not logged_in():
-            return redirect(login_url())
+            return to_login()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -410,6 +410,25 @@ def test_new_folder(admin: Flask, browser: FlaskClient) -> None:
     assert stored(admin, "a/b c") == ["in.txt"]
 
 
+def test_new_folder_that_exists_says_so(admin: Flask, browser: FlaskClient) -> None:
+    save(admin, "mail.txt", b"x", location="inbox")
+    token = csrf_token(browser)
+    response = browser.post(
+        PREFIX + "/folder",
+        data={"csrf_token": token, "name": "inbox"},
+        follow_redirects=True,
+    )
+    assert "Folder inbox already exists: nothing was changed." in text(response)
+    assert "Created folder" not in text(response)
+    assert stored(admin, "inbox") == ["mail.txt"]
+    json = browser.post(
+        PREFIX + "/folder",
+        data={"csrf_token": token, "name": "inbox"},
+        headers={"Accept": "application/json"},
+    )
+    assert (json.status_code, json.json) == (200, {"folder": "inbox"})
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -217,6 +217,17 @@ def test_ls_of_an_empty_store(storage: Flask) -> None:
     assert json.loads(run(storage, "ls", "--json").stdout)["entries"] == []
 
 
+def test_ls_of_a_folder_that_does_not_exist_fails(storage: Flask) -> None:
+    put(storage, b"hi", "note.txt", "docs")
+    assert_failed(run(storage, "ls", "dcos"), "Nothing is stored at dcos")
+    message = json.loads(run(storage, "ls", "dcos", "--json").stderr)["error"]
+    assert message == "Nothing is stored at dcos: no such folder or file."
+    storage.extensions["store"].backend.create_folder("empty")
+    result = run(storage, "ls", "empty")
+    assert result.exit_code == 0, result.output
+    assert "Nothing stored in empty." in result.stderr
+
+
 def test_ls_limit_and_after_page_through_a_folder(storage: Flask) -> None:
     for name in "abcde":
         put(storage, name.encode(), f"{name}.txt")
@@ -689,6 +700,50 @@ def test_mv_with_a_bad_path_moves_nothing(storage: Flask) -> None:
     put(storage, b"1", "one.txt")
     assert_failed(run(storage, "mv", "one.txt", "../one.txt", "archive"), "'..'")
     assert stored(storage) == {"one.txt": b"1"}
+
+
+def test_mv_moves_a_folder_with_everything_in_it(storage: Flask) -> None:
+    put(storage, b"1", "one.txt", "docs")
+    put(storage, b"2", "two.txt", "docs/deep")
+    put(storage, b"3", "keep.txt")
+    result = run(storage, "mv", "docs", "archive")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "moved folder docs to archive/docs"
+    assert stored(storage) == {
+        "archive/docs/one.txt": b"1",
+        "archive/docs/deep/two.txt": b"2",
+        "keep.txt": b"3",
+    }
+    backend = storage.extensions["store"].backend
+    assert backend.list_folder("docs", limit=1).missing
+
+
+def test_mv_renames_a_file_or_a_folder_with_name(storage: Flask) -> None:
+    put(storage, b"1", "draft.txt", "docs")
+    result = run(storage, "mv", "--name", "final.txt", "docs/draft.txt", "docs")
+    assert result.output.splitlines() == ["moved docs/draft.txt to docs/final.txt"]
+    result = run(storage, "mv", "--name", "papers", "docs", "", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["folders"] == [{"from": "docs", "to": "papers"}]
+    assert report["moved"] == [{"from": "docs/final.txt", "to": "papers/final.txt"}]
+    assert stored(storage) == {"papers/final.txt": b"1"}
+
+
+def test_mv_never_overwrites_or_merges(storage: Flask) -> None:
+    put(storage, b"1", "a.txt", "docs")
+    put(storage, b"2", "b.txt", "docs")
+    put(storage, b"3", "c.txt", "archive/docs")
+    result = run(storage, "mv", "--name", "b.txt", "docs/a.txt", "docs")
+    assert_failed(result, "docs/b.txt already exists. Nothing was changed")
+    assert_failed(run(storage, "mv", "docs", "archive"), "archive/docs already exists")
+    assert_failed(run(storage, "mv", "docs", "docs/deeper"), "into itself")
+    assert_failed(run(storage, "mv", "--name", "x", "a", "b", "c"), "exactly one")
+    assert stored(storage) == {
+        "docs/a.txt": b"1",
+        "docs/b.txt": b"2",
+        "archive/docs/c.txt": b"3",
+    }
 
 
 def test_rm_recursive_on_every_provider(storage: Flask) -> None:

@@ -152,6 +152,21 @@ def test_rm_and_mv_of_a_file_a_row_uses(with_db: Flask) -> None:
     assert stored_paths(with_db) == ["scans/signed.pdf"]
 
 
+def test_mv_of_a_folder_holding_a_file_a_row_uses(with_db: Flask) -> None:
+    db.session.add(Invoice(scan=upload(b"signed", "signed.pdf")))
+    db.session.commit()
+    with_db.extensions["store"].provider(upload(b"x", "loose.pdf"), "scans").save()
+    message = json_error(run(with_db, "mv", "scans", "old", "--json"))
+    assert message.startswith("Nothing moved: rows use scans/signed.pdf (Invoice #1")
+    assert stored_paths(with_db) == ["scans/loose.pdf", "scans/signed.pdf"]
+    forced = run(with_db, "mv", "scans", "old", "--force", "--json")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["used_by"] == {
+        "scans/signed.pdf": ["Invoice #1.scan"]
+    }
+    assert stored_paths(with_db) == ["old/scans/loose.pdf", "old/scans/signed.pdf"]
+
+
 def test_check_of_a_bad_location(app: Flask) -> None:
     message = json_error(run(app, "check", "--location", "../probe", "--json"))
     assert message == "Location '../probe' may not contain '..'."

@@ -258,6 +258,24 @@ def test_admin_posts_are_behind_the_login(app: Flask, client: FlaskClient) -> No
     assert stored_paths(app) == set()
 
 
+@pytest.mark.parametrize("path", ["/documents", "/admin/files/upload"])
+def test_a_script_logged_out_gets_a_401_that_says_so(
+    app: Flask, client: FlaskClient, path: str
+) -> None:
+    """An upload form's script (it asks for JSON) left open until the session
+    ended is told to log in again, not sent the login page as if all went well."""
+    response = client.post(
+        path,
+        data={"file": (io.BytesIO(b"late"), "late.txt")},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 401
+    assert response.json is not None
+    assert response.json["error"].startswith("You are not logged in any more")
+    assert "Nothing was stored." in response.json["error"]
+    assert stored_paths(app) == set()
+
+
 # -- uploads through the embedded macro ---------------------------------------------
 
 

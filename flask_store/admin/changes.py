@@ -112,9 +112,18 @@ class Move:
 
 
 def plan_move(
-    app: Flask, backend: Backend, source: str, folder: str, name: str
+    app: Flask,
+    backend: Backend,
+    source: str,
+    folder: str,
+    name: str,
+    *,
+    check_rows: bool = True,
 ) -> Move:
     """Check that ``source`` can go to ``folder/name``; what it would move.
+
+    ``check_rows=False`` leaves the rows using the files to the caller
+    (``flask store mv --force`` names them, then moves anyway).
 
     :raises NotFound: when ``source`` is neither a file nor a folder.
     :raises Refused: when the target is taken, is inside the source, or a
@@ -140,7 +149,8 @@ def plan_move(
         raise NotFound(messages.not_stored(source))
     if exists(backend, target):
         raise Refused(messages.taken(target))
-    refuse_used(app, [path for path, _ in move.files], "moved")
+    if check_rows:
+        refuse_used(app, [path for path, _ in move.files], "moved")
     return move
 
 

@@ -83,6 +83,10 @@ def created_folder(name: str) -> str:
     return f"Created folder {name}."
 
 
+def folder_exists(name: str) -> str:
+    return f"Folder {name} already exists: nothing was changed."
+
+
 def confirm_message(name: str, labels: Sequence[str]) -> str:
     """The question asked before deleting ``name``, naming the rows using it."""
     message = f"Delete {name}? This cannot be undone."

@@ -261,16 +261,21 @@ def new_folder() -> ResponseReturnValue:
     form = admin_form(FolderForm)
     if not form.validate_on_submit():
         return refused_form(form)
+    backend = store_state(current_app).backend
+    folder = actions.join_folder(form.location.data or "", form.name.data)
+    # Only to say so: creating a folder that is there changes nothing.
+    existed = not backend.list_folder(folder, limit=1).missing
     try:
-        created = store_state(current_app).backend.create_folder(
-            actions.join_folder(form.location.data or "", form.name.data)
-        )
+        created = backend.create_folder(folder)
     except OSError as exc:
         actions.raise_no_room(exc)
         raise
     if wants_json():
-        return jsonify(folder=created), 201
-    flash(messages.created_folder(form.name.data), "success")
+        return jsonify(folder=created), 200 if existed else 201
+    if existed:
+        flash(messages.folder_exists(form.name.data), "info")
+    else:
+        flash(messages.created_folder(form.name.data), "success")
     return after_change(created)
 
 

@@ -91,6 +91,11 @@ def list_command(
             entries.append(entry)
             if not as_json:
                 click.echo(entry_line(entry, name=entry.path))
+        elif current_backend().list_folder(location, limit=1).missing:
+            # A mistyped folder is an error, as in the admin (a 404).
+            raise click.ClickException(
+                f"Nothing is stored at {location}: no such folder or file."
+            )
     if as_json:
         echo_json(
             {

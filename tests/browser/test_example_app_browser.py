@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.datastructures import FileStorage
 
 from example_app import create_app, settings
@@ -249,5 +250,75 @@ def test_delete_asks_first_and_names_the_files_other_documents_keep(
         page.goto(base + "/documents/3/delete")
         assert "Kept" not in page.locator(".confirm").inner_text()
         assert "Its files go with it" in page.locator(".confirm").inner_text()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_batch_with_a_refused_file_lists_the_documents_it_added(
+    chromium: Any, example: str, viewport: dict[str, int]
+) -> None:
+    """Two files accepted and one refused: the refusal stays in view, and the
+    list of documents shows the two new ones without a reload."""
+    context = chromium.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        log_in(page, example)
+        page.locator("form.fs-enhanced").wait_for()
+        before = page.locator(".document .title").all_inner_texts()
+        page.set_input_files(
+            "input[type=file]",
+            files=[
+                {"name": "budget.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"},
+                {
+                    "name": "tool.exe",
+                    "mimeType": "application/octet-stream",
+                    "buffer": b"MZ",
+                },
+                {
+                    "name": "agenda.txt",
+                    "mimeType": "text/plain",
+                    "buffer": b"1. budget",
+                },
+            ],
+        )
+        summary = page.locator(".fs-summary")
+        summary.wait_for()
+        assert summary.inner_text() == "Added 2 files. 1 file refused, see above."
+        titles = page.locator(".document .title")
+        expect(titles).to_have_count(len(before) + 2)
+        assert sorted(titles.all_inner_texts()[:2]) == ["agenda", "budget"]
+        assert "tool.exe is not an allowed type" in page.inner_text(".fs-progress")
+        assert_fits_and_passes_axe(page, "index after a mixed batch", viewport)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("where", ["/", "/admin/files/"], ids=["documents", "admin"])
+def test_an_upload_after_logging_out_elsewhere_says_so(
+    chromium: Any, example: str, where: str
+) -> None:
+    """The page was left open until the session ended (here: its cookie is
+    gone): the upload says to log in again instead of passing for a success."""
+    context = chromium.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        log_in(page, example)
+        page.goto(example + where)
+        page.locator("form.fs-enhanced").wait_for()
+        context.clear_cookies()
+        page.set_input_files(
+            "input[type=file]",
+            files=[{"name": "late.txt", "mimeType": "text/plain", "buffer": b"late"}],
+        )
+        alert = page.locator(".fs-progress [role=alert]")
+        expect(alert).to_have_text(
+            "You are not logged in any more (your session may have expired): "
+            "log in again, then upload the files again. Nothing was stored."
+        )
+        assert page.url == example + where  # no reload hid the message
+        assert page.locator(".fs-summary").inner_text() == (
+            "Added 0 files. 1 file refused, see above."
+        )
     finally:
         context.close()

@@ -279,8 +279,9 @@
 
     /* Say how the batch went, then show the view's answer: follow its
        redirect, show its page, or reload (data-reload). Some files stored
-       and some not: the messages stay in view (the admin's script then
-       brings its listing up to date, on flask-store:uploaded). */
+       and some not: the messages stay in view, and the form's data-refresh
+       part of the page (or the admin's listing, on flask-store:uploaded) is
+       brought up to date. */
     function finish() {
       var done = batch;
       batch = null;
@@ -291,6 +292,7 @@
         detail: { ok: allOk, added: done.added, refused: done.refused, cancelled: done.cancelled }
       }));
       var last = done.last;
+      if (!allOk && done.added && form.dataset.refresh) refresh(form.dataset.refresh);
       if (!last || !allOk) return;
       if (form.hasAttribute("data-reload")) {
         window.setTimeout(function () { window.location.reload(); }, 400);
@@ -306,6 +308,21 @@
         }
       }
     }
+  }
+
+  /* Some files stored and some refused: no reload, so that the messages stay
+     in view, but the part of the page that lists what is stored (the
+     macro's ``refresh`` selector) is replaced with the server's current one. */
+  function refresh(selector) {
+    if (!window.fetch || !document.querySelector(selector)) return;
+    fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        var current = document.querySelector(selector);
+        var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector(selector);
+        if (current && fresh) current.replaceWith(fresh);
+      })
+      .catch(function () {});
   }
 
   function plural(count, word) {
