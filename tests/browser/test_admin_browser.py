@@ -141,6 +141,7 @@ def test_new_folder_and_navigation(live_app: tuple[Flask, str], page: Any) -> No
     page.get_by_label("Folder name").fill("reports")
     page.get_by_role("button", name="Create").click()
     page.wait_for_selector("h1 >> text=reports")
+    page.locator("form.fs-enhanced").wait_for()  # the new page's script took over
     page.set_input_files(
         "input[type=file]",
         files=[{"name": "q1.txt", "mimeType": "text/plain", "buffer": b"q1"}],
