@@ -61,14 +61,14 @@ if Admin is not None:
     class IndexView(LoginRequired, AdminIndexView):  # type: ignore[misc]
         pass
 
-    class DocumentView(LoginRequired, StoreModelView):  # type: ignore[misc]
+    class DocumentView(LoginRequired, StoreModelView):
         form_base_class = SecureForm
         column_list = ("title", "attachment", "image", "created")
         form_excluded_columns = ("created",)
         list_template = "example_admin/model_list.html"
         action_disallowed_list = NO_BULK_ACTIONS
 
-    class FilesView(LoginRequired, StoreFileAdmin):  # type: ignore[misc]
+    class FilesView(LoginRequired, StoreFileAdmin):
         form_base_class = SecureForm
         list_template = "example_admin/file_list.html"
         upload_template = mkdir_template = "example_admin/file_form.html"
