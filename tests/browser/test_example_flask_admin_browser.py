@@ -2,7 +2,8 @@
 
 axe-core finds no violation on any page at ``/flask-admin/`` (the index,
 the documents' list, create and edit forms, the file admin and its forms,
-and pages showing a flash message), and nothing is wider than a phone's
+and the lists showing a flash message after a create, an edit and an
+upload), and nothing is wider than a phone's
 screen.
 """
 
@@ -80,6 +81,14 @@ def test_every_flask_admin_page_passes_axe_and_fits(
         expect(page.get_by_text("Record was successfully created.")).to_be_visible()
         expect(page.get_by_role("cell", name="Budget", exact=True)).to_be_visible()
         assert_passes_axe_and_fits(page, "documents, with a flash message")
+
+        # After saving an edit, on the documents' list.
+        page.goto(base + ADMIN + "/document/edit/?id=2")
+        page.get_by_label("Title").fill("Cover, second draft")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_text("Record was successfully saved.")).to_be_visible()
+        expect(page.get_by_role("cell", name="Cover, second draft")).to_be_visible()
+        assert_passes_axe_and_fits(page, "documents, after an edit")
 
         # And after uploading a file, on the file admin.
         upload = tmp_path / "agenda.png"
