@@ -143,10 +143,11 @@ def console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(chromium: Any, console_errors: list[str]) -> Iterator[Any]:
-    """A fresh browser page; console errors (CSP violations too) fail the test."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def new_page(
+    chromium: Any, console_errors: list[str], viewport: dict[str, int] | None = None
+) -> tuple[Any, Any]:
+    """A new context and its page, whose console errors go to ``console_errors``."""
+    context = chromium.new_context(viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on(
@@ -154,6 +155,13 @@ def page(chromium: Any, console_errors: list[str]) -> Iterator[Any]:
         lambda m: console_errors.append(m.text) if m.type == "error" else None,
     )
     page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    return context, page
+
+
+@pytest.fixture
+def page(chromium: Any, console_errors: list[str]) -> Iterator[Any]:
+    """A fresh browser page; console errors (CSP violations too) fail the test."""
+    context, page = new_page(chromium, console_errors)
     yield page
     context.close()
     assert console_errors == []

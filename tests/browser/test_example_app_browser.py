@@ -99,8 +99,8 @@ def log_in(page: Any, base: str) -> None:
     page.wait_for_url(base + "/")
 
 
-def assert_fits_and_passes_axe(page: Any, name: str, viewport: dict[str, int]) -> None:
-    """No axe-core violation; at phone width, nothing wider than the screen."""
+def assert_passes_axe_and_fits(page: Any, name: str) -> None:
+    """No axe-core violation, and nothing wider than the screen."""
     assert violations(page) == [], name
     scroll, client = page.evaluate(
         "() => [document.documentElement.scrollWidth,"
@@ -108,6 +108,12 @@ def assert_fits_and_passes_axe(page: Any, name: str, viewport: dict[str, int]) -
     )
     assert scroll <= client, f"{name} is {scroll - client}px wider than the screen"
     assert page.evaluate(OVERFLOWING) == [], name
+
+
+def assert_fits_and_passes_axe(page: Any, name: str, viewport: dict[str, int]) -> None:
+    """As :func:`assert_passes_axe_and_fits`; no squeezed text either, and at
+    phone width the app's header on one line."""
+    assert_passes_axe_and_fits(page, name)
     assert page.evaluate(SQUEEZED) == [], name
     if viewport == PHONE and page.locator(".topbar .brand").count():
         # The app's header is one line: every link beside the brand, none below it.

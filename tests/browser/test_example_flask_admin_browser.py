@@ -15,9 +15,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .axe import violations
-from .conftest import png
-from .test_example_app_browser import DESKTOP, OVERFLOWING, PHONE, example, log_in
+from .conftest import new_page, png
+from .test_example_app_browser import (
+    DESKTOP,
+    PHONE,
+    assert_passes_axe_and_fits,
+    example,
+    log_in,
+)
 
 pytest.importorskip("flask_admin")
 pytestmark = pytest.mark.browser
@@ -25,17 +30,6 @@ pytestmark = pytest.mark.browser
 __all__ = ["example"]  # the fixture, shared with the example app's other tests
 
 ADMIN = "/flask-admin"
-
-
-def assert_passes_axe_and_fits(page: Any, name: str) -> None:
-    """No axe-core violation, and nothing wider than the screen."""
-    assert violations(page) == [], name
-    scroll, client = page.evaluate(
-        "() => [document.documentElement.scrollWidth,"
-        " document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, f"{name} is {scroll - client}px wider than the screen"
-    assert page.evaluate(OVERFLOWING) == [], name
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -47,14 +41,7 @@ def test_every_flask_admin_page_passes_axe_and_fits(
     tmp_path: Path,
 ) -> None:
     base = example
-    context = chromium.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on(
-        "console",
-        lambda m: console_errors.append(m.text) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    context, page = new_page(chromium, console_errors, viewport)
     try:
         log_in(page, base)
         pages = [
