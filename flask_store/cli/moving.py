@@ -55,13 +55,14 @@ def move_command(
     plans: list[changes.Move | str] = []
     for raw in paths:
         source = names.canonical_path(raw)
-        if new_name is None and backend.exists(source):
+        is_file = backend.exists(source)  # asked once: a HEAD on S3
+        if new_name is None and is_file:
             plans.append(source)  # a file: a taken name gets a unique suffix
             continue
         name = new_name if new_name is not None else source.rpartition("/")[2]
         try:
             if new_name is not None:
-                name = changes.new_name(name, folder=not backend.exists(source))
+                name = changes.new_name(name, folder=not is_file)
             plans.append(
                 changes.plan_move(app, backend, source, folder, name, check_rows=False)
             )
