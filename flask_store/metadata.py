@@ -220,6 +220,7 @@ class Measured(io.RawIOBase):
         self._hash = Digest()
         self._size = 0
         self._ended = False
+        self._described: FileMetadata | None = None
         #: The first bytes, as read before anything else.
         self.head = self._take(SNIFF_BYTES)
         self._pending = memoryview(self.head)
@@ -307,17 +308,19 @@ class Measured(io.RawIOBase):
 
     def metadata(self) -> FileMetadata:
         """What was read: the whole stream (what is left is read first)."""
-        self.finish()
-        sha256 = self._hash.hexdigest()
-        width, height = self.image_size or (None, None)
-        return FileMetadata(
-            size=self._size + self._hash.file_bytes,
-            content_type=self.content_type,
-            sha256=sha256,
-            filename=self.filename,
-            width=width,
-            height=height,
-        )
+        if self._described is None:
+            self.finish()
+            sha256 = self._hash.hexdigest()
+            width, height = self.image_size or (None, None)
+            self._described = FileMetadata(
+                size=self._size + self._hash.file_bytes,
+                content_type=self.content_type,
+                sha256=sha256,
+                filename=self.filename,
+                width=width,
+                height=height,
+            )
+        return self._described
 
     @contextlib.contextmanager
     def completed(self) -> Iterator[IO[bytes]]:
