@@ -25,17 +25,22 @@ from flask_store.spool import SPOOL_FOLDER
 from .conftest import make_app
 
 #: Saves ``big.bin`` into ``deep/er`` from a stream that, once its first chunk
-#: is written, says so and hangs until it is killed.
+#: is written, says so and hangs until it is killed. With ``named``, as on a
+#: filesystem that makes no unnamed files (``O_TMPFILE``): the new file has a
+#: temporary name.
 KILLED_SAVE = textwrap.dedent(
     """
     import sys, time
     from flask import Flask
     from flask_store import Store
+    from flask_store.backends import publish
     from flask_store.providers.local import LocalProvider
 
     app = Flask("killed", instance_path=sys.argv[1])
     app.config["STORE_PATH"] = sys.argv[2]
     Store(app)
+    if sys.argv[3] == "named":
+        publish._unnamed_files = lambda: False
 
     class Hanging:
         calls = 0
@@ -83,8 +88,9 @@ def run(app: Flask, *args: str) -> Result:
     return app.test_cli_runner().invoke(args=["store", *args])
 
 
-def kill_a_save(app: Flask) -> Path:
-    """Run a save in a real process, SIGKILL it mid-write; its ``.part`` file."""
+def kill_a_save(app: Flask, *, named: bool = True) -> Path | None:
+    """Run a save in a real process, SIGKILL it mid-write; its ``.part``
+    file, or ``None`` when it left nothing in its folder."""
     child = subprocess.Popen(
         [
             sys.executable,
@@ -92,6 +98,7 @@ def kill_a_save(app: Flask) -> Path:
             KILLED_SAVE,
             app.instance_path,
             app.config["STORE_PATH"],
+            "named" if named else "unnamed",
         ],
         stdout=subprocess.PIPE,
     )
@@ -105,8 +112,18 @@ def kill_a_save(app: Flask) -> Path:
             child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     folder = Path(app.config["STORE_PATH"]) / "deep" / "er"
-    (part,) = folder.iterdir()
+    left = list(folder.iterdir())
+    if not left:
+        return None
+    (part,) = left
     assert part.name.startswith(TEMP_PREFIX) and part.name.endswith(".part")
+    return part
+
+
+def a_killed_save_s_part(app: Flask) -> Path:
+    """The ``.part`` file a save killed mid-write leaves where files have names."""
+    part = kill_a_save(app, named=True)
+    assert part is not None
     return part
 
 
@@ -131,7 +148,7 @@ def age(path: Path, seconds: float) -> None:
 
 
 def test_a_save_killed_mid_way_is_reported_then_removed(app: Flask) -> None:
-    part = kill_a_save(app)
+    part = a_killed_save_s_part(app)
     assert part.stat().st_size > 0
     assert not (part.parent / "big.bin").exists()
 
@@ -161,6 +178,16 @@ def test_a_save_killed_mid_way_is_reported_then_removed(app: Flask) -> None:
     assert json.loads(result.output)["leftovers"] == []
 
 
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="unnamed files are Linux's")
+def test_a_save_killed_mid_way_leaves_nothing_where_files_are_made_unnamed(
+    app: Flask,
+) -> None:
+    assert kill_a_save(app, named=False) is None
+    result = run(app, "check", "--older-than", "0s", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["leftovers"] == []
+
+
 def test_an_upload_spooled_by_a_killed_request_is_reported_then_removed(
     app: Flask,
 ) -> None:
@@ -185,7 +212,7 @@ def test_an_upload_spooled_by_a_killed_request_is_reported_then_removed(
 
 def test_cleanup_touches_nothing_but_leftovers(app: Flask, tmp_path: Path) -> None:
     root = Path(app.config["STORE_PATH"])
-    part = kill_a_save(app)
+    part = a_killed_save_s_part(app)
     with app.app_context():
         kept = LocalProvider(io.BytesIO(b"mine"), filename="notes.part", app=app).save()
     outside = tmp_path / "outside.part"
@@ -209,7 +236,7 @@ def test_cleanup_touches_nothing_but_leftovers(app: Flask, tmp_path: Path) -> No
 
 
 def test_cleanup_asks_first_without_yes(app: Flask) -> None:
-    part = kill_a_save(app)
+    part = a_killed_save_s_part(app)
     age(part, 2 * HOUR)
     result = app.test_cli_runner().invoke(args=["store", "cleanup"], input="n\n")
     assert result.exit_code != 0
@@ -217,7 +244,7 @@ def test_cleanup_asks_first_without_yes(app: Flask) -> None:
 
 
 def test_a_leftover_written_again_since_it_was_found_is_kept(app: Flask) -> None:
-    part = kill_a_save(app)
+    part = a_killed_save_s_part(app)
     age(part, 2 * HOUR)
     found_at = part.stat().st_mtime_ns
     with app.app_context():
@@ -236,7 +263,7 @@ def test_a_path_that_is_no_leftover_is_never_cleaned(app: Flask) -> None:
     from dataclasses import replace
     from datetime import timedelta
 
-    part = kill_a_save(app)
+    part = a_killed_save_s_part(app)
     age(part, 2 * HOUR)
     with app.app_context():
         kept = LocalProvider(io.BytesIO(b"mine"), filename="kept.txt", app=app).save()

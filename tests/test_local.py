@@ -355,8 +355,11 @@ def test_a_folder_removed_under_a_save_is_made_again(
     real_open = os.open
     removed: list[str] = []
 
+    unnamed = getattr(os, "O_TMPFILE", os.O_CREAT)
+
     def open_after_removal(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if flags & os.O_CREAT and not removed:
+        new_file = flags & os.O_CREAT or flags & unnamed == unnamed
+        if new_file and not removed:
             removed.append(str(path))
             os.rmdir(stored(app) / "new" / "deep")
         return real_open(path, flags, *args, **kwargs)
@@ -366,3 +369,91 @@ def test_a_folder_removed_under_a_save_is_made_again(
     assert removed
     assert (stored(app) / "new" / "deep" / "k.txt").read_bytes() == b"kept"
     assert saved.read() == b"kept"
+
+
+needs_unnamed_files = pytest.mark.skipif(
+    not publish._unnamed_files(), reason="this system makes no unnamed files"
+)
+
+
+@needs_unnamed_files
+def test_a_folder_removed_while_a_save_writes_is_made_again(app: Flask) -> None:
+    # A new file has no name until it is published, so its folder looks
+    # empty: another save that failed may remove it meanwhile. The file is
+    # linked into the folder made again.
+    data = os.urandom(300 * 1024)  # read in two parts: the first bytes, the rest
+    folder = stored(app) / "new" / "deep"
+    removed: list[bool] = []
+
+    class RemovesItsFolder(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            if self.tell() > 0 and not removed:
+                folder.rmdir()
+                removed.append(True)
+            return super().read(size)
+
+    stream = RemovesItsFolder(data)
+    saved = store_provider()(stream, filename="k.bin", location="new/deep").save()
+    assert removed == [True]
+    assert (folder / "k.bin").read_bytes() == data
+    assert saved.metadata.sha256 == hashlib.sha256(data).hexdigest()
+    assert os.listdir(folder) == ["k.bin"]
+
+
+@needs_unnamed_files
+def test_a_killed_or_failed_save_needs_no_temporary_name(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names: list[str] = []
+    real_open = os.open
+
+    def watch(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:
+            names.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watch)
+    saved = store_provider()(upload(b"data", "a.txt")).save()
+    assert names == []  # nothing was ever created under a temporary name
+    assert saved.read() == b"data"
+
+
+def test_a_filesystem_without_unnamed_files_gets_temporary_names(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+    unnamed = getattr(os, "O_TMPFILE", -1)
+
+    def no_unnamed_files(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & unnamed == unnamed:
+            raise OSError(errno.EOPNOTSUPP, "not here")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_unnamed_files)
+    saved = store_provider()(upload(b"notes", "notes.txt"), location="docs").save()
+    assert os.listdir(stored(app) / "docs") == ["notes.txt"]
+    assert store_provider()(saved.relative_path).metadata.sha256 == (
+        hashlib.sha256(b"notes").hexdigest()
+    )
+
+
+@needs_unnamed_files
+def test_an_unnamed_file_that_cannot_be_linked_is_saved_another_way(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A filesystem that makes unnamed files but has no hard links: the file
+    # is written again under a temporary name, which is moved into place.
+    def no_links(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EPERM, "no hard links here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    store_provider()(upload(b"taken", "notes.txt"), location="docs").save()
+    saved = store_provider()(upload(b"notes", "notes.txt"), location="docs").save()
+    assert saved.relative_path != "docs/notes.txt"  # never overwritten
+    assert sorted(os.listdir(stored(app) / "docs")) == sorted(
+        ["notes.txt", saved.filename]
+    )
+    assert (stored(app) / "docs" / "notes.txt").read_bytes() == b"taken"
+    assert store_provider()(saved.relative_path).metadata.sha256 == (
+        hashlib.sha256(b"notes").hexdigest()
+    )

@@ -1,15 +1,21 @@
 """Publishing a file in the local store: complete under its final name, or absent.
 
-A file is written to a temporary file in its destination folder, flushed to
-disk, then given its final name with a hard link, which fails rather than
-replace a file already there. So a name is never overwritten, even by another
-process. An upload already spooled inside the store is linked, not copied.
+A file is written to a new file in its destination folder, flushed to disk,
+then given its final name with a hard link, which fails rather than replace
+a file already there. So a name is never overwritten, even by another
+process. Where the system can (Linux: ``O_TMPFILE``), the new file has no
+name at all until it is published, so a save that fails, or a process
+killed in the middle of one, leaves nothing behind; elsewhere it has a
+hidden temporary name, removed when the save ends (``flask store cleanup``
+removes those a killed process left). An upload already spooled inside the
+store is linked, not copied.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
 import os
 import secrets
@@ -159,10 +165,47 @@ def _temp_name() -> str:
     return f"{TEMP_PREFIX}{secrets.token_hex(8)}.part"
 
 
+#: ``O_TMPFILE``: a new file without a name (0 where the system has none).
+_UNNAMED = getattr(os, "O_TMPFILE", 0)
+
+#: What opening an unnamed file fails with where the filesystem (or kernel)
+#: cannot make one, or, ``EPERM``, in a folder removed meanwhile: the file
+#: gets a temporary name instead (which, in a removed folder, fails as a
+#: missing folder does).
+_NO_UNNAMED = frozenset(
+    {errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL, errno.EPERM}
+)
+
+
+@functools.cache
+def _unnamed_files() -> bool:
+    """Whether saves may write unnamed files: the system makes them, and
+    ``/proc/self/fd`` is there to give them a name by a hard link."""
+    return bool(_UNNAMED) and os.path.isdir("/proc/self/fd")
+
+
+def _new_file(folder_fd: int, *, unnamed: bool) -> tuple[int, str | None]:
+    """A new, empty file in the folder ``folder_fd``, and its temporary name:
+    ``None`` for an unnamed file, made where ``unnamed`` and the filesystem
+    can."""
+    if unnamed:
+        try:
+            flags = _UNNAMED | os.O_RDWR | os.O_CLOEXEC
+            return os.open(".", flags, 0o666, dir_fd=folder_fd), None
+        except OSError as exc:
+            if exc.errno not in _NO_UNNAMED:
+                raise
+    name = _temp_name()
+    return os.open(
+        name, fsops.CREATE_FLAGS | os.O_WRONLY, 0o666, dir_fd=folder_fd
+    ), name
+
+
 def _create_temp(
-    root: fsops.StoreDir, parts: list[str]
-) -> tuple[fsops.Folders, int, str]:
-    """Make the folders ``parts`` and a new temporary file in the deepest one.
+    root: fsops.StoreDir, parts: list[str], *, unnamed: bool
+) -> tuple[fsops.Folders, int, str | None]:
+    """Make the folders ``parts`` and a new file in the deepest one (see
+    :func:`_new_file`).
 
     A folder removed between our opening it and creating the file in it (by
     another save that failed, or with the whole store folder) is made again,
@@ -175,11 +218,8 @@ def _create_temp(
             if attempt == 2:
                 raise
             continue
-        name = _temp_name()
         try:
-            fd = os.open(
-                name, fsops.CREATE_FLAGS | os.O_WRONLY, 0o666, dir_fd=folders.fd
-            )
+            fd, name = _new_file(folders.fd, unnamed=unnamed)
         except FileNotFoundError:
             folders.close(remove=True)
             if attempt == 2:
@@ -189,6 +229,51 @@ def _create_temp(
             folders.close(remove=True)
             raise
         return folders, fd, name
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _publish_unnamed(
+    fd: int,
+    root: fsops.StoreDir,
+    folders: fsops.Folders,
+    candidates: Sequence[str],
+    *,
+    fsync: bool,
+) -> str:
+    """Give the unnamed file ``fd`` the first free candidate name in
+    ``folders``; the path used.
+
+    An unnamed file leaves its folder looking empty, so another save that
+    failed (or a folder cleanup) may remove the folder meanwhile: it is then
+    made again and the file linked into the new one, a few times.
+
+    :raises NoHardLinks: the filesystem cannot link the file.
+    """
+    source = f"/proc/self/fd/{fd}"
+
+    def take(candidate: str) -> bool:
+        final = candidate.rpartition("/")[2]
+        try:
+            os.link(source, final, dst_dir_fd=folders.fd, follow_symlinks=True)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno in _NO_HARD_LINKS:
+                raise NoHardLinks() from exc
+            raise
+        return True
+
+    for attempt in range(3):
+        try:
+            stored = first_free(candidates, take)
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            folders.make_again(root.fd(create=True))
+            continue
+        if fsync:
+            os.fsync(folders.fd)
+        return stored
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -357,18 +442,57 @@ def write_in(
             folders.close(remove=linked is None)
         if linked is not None:
             return linked
-    folders, fd, temp = _create_temp(root, parts)
+    return _write_new(
+        root, parts, stream, measured, candidates, fsync=fsync, unnamed=_unnamed_files()
+    )
+
+
+def _write_new(
+    root: fsops.StoreDir,
+    parts: list[str],
+    stream: IO[bytes],
+    measured: Measured | None,
+    candidates: Sequence[str],
+    *,
+    fsync: bool,
+    unnamed: bool,
+) -> str:
+    """Copy ``stream`` to a new file in the folder ``parts``, record
+    ``measured`` on it, publish it under the first free candidate.
+
+    An unnamed file that cannot be linked (a filesystem without hard links
+    that makes unnamed files all the same) is copied again, to a named one.
+    """
+    folders, fd, temp = _create_temp(root, parts, unnamed=unnamed)
     stored = None
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb" if temp else "w+b") as out:
             _copy(stream, out)
             out.flush()
             _attach_durably(out.fileno(), measured, fsync)
+            if temp is None:
+                try:
+                    stored = _publish_unnamed(
+                        out.fileno(), root, folders, candidates, fsync=fsync
+                    )
+                except NoHardLinks:
+                    out.seek(0)
+                    stored = _write_new(
+                        root,
+                        parts,
+                        out,
+                        measured,
+                        candidates,
+                        fsync=fsync,
+                        unnamed=False,
+                    )
+                return stored
         stored = publish_first(
             folders.fd, temp, folders.fd, candidates, fsync=fsync, may_move=True
         )
         return stored
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp, dir_fd=folders.fd)
+        if temp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp, dir_fd=folders.fd)
         folders.close(remove=stored is None)
