@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction, scoped_session, sessionmaker
+from sqlalchemy.orm import (
+    PassiveFlag,
+    Session,
+    SessionTransaction,
+    scoped_session,
+    sessionmaker,
+)
+from sqlalchemy.orm.attributes import get_history
 from werkzeug.datastructures import FileStorage
 
 from .. import names
@@ -98,9 +105,11 @@ def _before_flush(
     changes = _changes(session)
     release = bool(app is not None and app.config.get("STORE_DELETE_ORPHANS"))
     for obj in [*session.new, *session.dirty]:
-        state = inspect(obj)
-        for key, column_type in file_attributes(state.mapper):
-            history = state.attrs[key].history
+        # attributes.get_history, not inspect(obj).attrs: that builds a
+        # state object per attribute, in a reference cycle that only the
+        # garbage collector frees, for every row of a flush.
+        for key, column_type in file_attributes(inspect(obj).mapper):
+            history = get_history(obj, key, PassiveFlag.PASSIVE_NO_INITIALIZE)
             if not history.added:
                 continue
             value = history.added[0]
@@ -115,9 +124,10 @@ def _before_flush(
                 _release(changes, history.deleted, keep=path_or_self(kept))
     if release:
         for obj in session.deleted:
-            state = inspect(obj)
-            for key, _ in file_attributes(state.mapper):
-                history = state.attrs[key].load_history()
+            for key, _ in file_attributes(inspect(obj).mapper):
+                history = get_history(
+                    obj, key, PassiveFlag.PASSIVE_OFF ^ PassiveFlag.INIT_OK
+                )
                 _release(changes, [*history.unchanged, *history.deleted])
 
 
