@@ -143,6 +143,32 @@ def test_refused_moves_change_nothing(
     assert stored(storage) == before
 
 
+@pytest.mark.parametrize(
+    ("name", "status", "message"),
+    [
+        ("x.txt", 409, "docs/x.txt already exists"),
+        (".x.txt", 400, "may not start with a dot"),
+    ],
+)
+def test_a_refused_rename_gets_the_form_again(
+    storage: Flask, name: str, status: int, message: str
+) -> None:
+    """With what was typed and why it was refused, so another name can be
+    chosen; nothing changed."""
+    client = setup(storage)
+    before = stored(storage)
+    data = {"path": "a.txt", "folder": "docs", "name": name, "next": "/admin/?x=1"}
+    response = client.post(f"{ADMIN}/move", data=data)
+    assert response.status_code == status
+    page = text(response)
+    assert "<h1>Rename or move file a.txt</h1>" in page
+    assert message in page
+    for field, value in data.items():
+        assert re.search(rf'name="{field}"[^>]* value="{re.escape(value)}"', page)
+    assert 'aria-invalid="true"' in page
+    assert stored(storage) == before
+
+
 def test_moves_need_a_csrf_token(tmp_path: Any) -> None:
     app = make_app(tmp_path, STORE_ADMIN_ACCESS=True)
     Store(app)

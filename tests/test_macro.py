@@ -97,7 +97,7 @@ def test_macro_shows_refusals(example: Flask) -> None:
         "file": [(io.BytesIO(b"ok"), "a.pdf"), (io.BytesIO(b"MZ"), "tool.exe")],
     }
     body = html.unescape(client.post("/documents", data=data).get_data(as_text=True))
-    assert '<ul class="fs-errors" role="alert">' in body
+    assert re.search(r'<div role="alert">\s*<ul class="fs-errors">', body)
     assert "tool.exe is not an allowed type (allowed: .jpg, .pdf, .png)." in body
     assert not os.path.exists(example.config["STORE_PATH"])
 

@@ -47,6 +47,19 @@ def _source(raw: str | None) -> str:
     return path
 
 
+def _move_form(
+    path: str, is_folder: bool, form: MoveForm, error: str | None = None
+) -> str:
+    return render_template(
+        "flask_store/move.html",
+        form=form,
+        path=path,
+        is_folder=is_folder,
+        error=error,
+        crumbs=browsing.breadcrumbs(path.rpartition("/")[0]),
+    )
+
+
 def move_page(path: str) -> ResponseReturnValue:
     """The rename and move form of one file or folder (works without JS)."""
     path = _source(path)
@@ -63,27 +76,30 @@ def move_page(path: str) -> ResponseReturnValue:
         name=name,
         next=request.args.get("next", ""),
     )
-    return render_template(
-        "flask_store/move.html",
-        form=form,
-        path=path,
-        is_folder=is_folder,
-        crumbs=browsing.breadcrumbs(folder),
-    )
+    return _move_form(path, is_folder, form)
 
 
 def move() -> ResponseReturnValue:
-    """Rename or move a file or folder; refuse a taken target or a used file."""
+    """Rename or move a file or folder; refuse a taken target or a used file.
+
+    A refused name or folder (taken, used, not allowed) gets the form again,
+    with what was typed and why it was refused; a JSON request its error.
+    """
     form = admin_form(MoveForm)
     if not form.validate_on_submit():
         raise BadRequest(first_error(form))
     source = _source(form.path.data)
     backend = _backend()
     is_folder = not backend.exists(source)
-    folder = changes.target_folder(form.folder.data)
-    name = changes.new_name(form.name.data, folder=is_folder)
-    plan = changes.plan_move(current_app, backend, source, folder, name)
-    changes.do_move(backend, plan)
+    try:
+        folder = changes.target_folder(form.folder.data)
+        name = changes.new_name(form.name.data, folder=is_folder)
+        plan = changes.plan_move(current_app, backend, source, folder, name)
+        changes.do_move(backend, plan)
+    except (BadRequest, changes.Refused) as refused:
+        if wants_json():
+            raise
+        return _move_form(source, is_folder, form, refused.description), refused.code
     if wants_json():
         return jsonify(moved={"from": plan.source, "to": plan.target})
     flash(messages.moved(plan.source, plan.target), "success")

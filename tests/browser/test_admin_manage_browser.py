@@ -163,9 +163,18 @@ def test_a_taken_name_is_refused(
     page.goto(base + "/admin/files/move/a.txt")
     page.get_by_label("New name").fill("b.txt")
     page.get_by_role("button", name="Save").click()
-    assert "b.txt already exists" in page.locator(".fs-error-message").inner_text()
+    # The form again, with the name typed and why it was refused.
+    expect(page.get_by_role("alert")).to_contain_text("b.txt already exists")
+    name = page.get_by_label("New name")
+    expect(name).to_have_value("b.txt")
+    expect(name).to_be_focused()
     assert stored(app) == ["a.txt", "b.txt"]
     expect_errors(console_errors, 409)
+    assert violations(page) == []
+    name.fill("c.txt")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".fs-flash-success")).to_contain_text("c.txt")
+    assert stored(app) == ["b.txt", "c.txt"]
 
 
 def test_bulk_delete(live_app: tuple[Flask, str], sized: Any) -> None:
