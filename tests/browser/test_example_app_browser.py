@@ -300,6 +300,34 @@ def test_a_batch_with_a_refused_file_lists_the_documents_it_added(
         context.close()
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_refused_upload_posted_without_the_script_says_why(
+    chromium: Any, example: str, viewport: dict[str, int]
+) -> None:
+    """The form posted by the browser itself, as when Flask-Store's script
+    does not load: the page comes back with the refusal in an alert that axe
+    accepts, and nothing is added. (The script is blocked rather than
+    JavaScript turned off: axe needs JavaScript.)"""
+    context = chromium.new_context(viewport=viewport)
+    context.route("**/flask_store*.js", lambda route: route.abort())
+    page = context.new_page()
+    try:
+        log_in(page, example)
+        before = page.locator(".document .title").all_inner_texts()
+        page.set_input_files(
+            "input[type=file]",
+            files=[{"name": "tool.exe", "mimeType": "text/plain", "buffer": b"MZ"}],
+        )
+        page.get_by_role("button", name="Add documents").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("tool.exe is not an allowed type")
+        assert alert.get_by_role("listitem").count() == 1
+        assert page.locator(".document .title").all_inner_texts() == before
+        assert_fits_and_passes_axe(page, "index after a refused upload", viewport)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("where", ["/", "/admin/files/"], ids=["documents", "admin"])
 def test_an_upload_after_logging_out_elsewhere_says_so(
     chromium: Any, example: str, where: str
