@@ -17,10 +17,14 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 from flask_store import Store
 from flask_store.spool import StoreRequest
@@ -69,7 +73,7 @@ def create_app(root: str, *, spool: bool, fsync: bool) -> Flask:
 
 def create_application(root: str) -> DispatcherMiddleware:
     """All four apps, mounted under their names."""
-    mounts = {
+    mounts: dict[str, WSGIApplication] = {
         f"/{'spool' if spool else 'copy'}{'-fsync' if fsync else ''}": create_app(
             root, spool=spool, fsync=fsync
         )

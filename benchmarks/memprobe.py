@@ -14,6 +14,7 @@ import shutil
 import sys
 import tracemalloc
 from collections.abc import Callable
+from typing import IO
 
 from flask import Flask
 from werkzeug.datastructures import FileStorage
@@ -52,7 +53,7 @@ def saver(mode: str, source: str, store: str) -> Callable[[], Callable[[], None]
     def prepare() -> Callable[[], None]:
         shutil.rmtree(app.config["STORE_PATH"], ignore_errors=True)
         if mode == "spooled":
-            stream = spool_file(app)
+            stream: IO[bytes] = spool_file(app)
             with open(source, "rb") as f:
                 shutil.copyfileobj(f, stream, 1024 * 1024)
             stream.seek(0)

@@ -8,12 +8,13 @@ import os
 import shutil
 import statistics
 import time
-from typing import IO
+from typing import IO, cast
 
 from flask import Flask
 from werkzeug.datastructures import FileStorage
 
 from flask_store import Store
+from flask_store.backends.local import local_backend
 from flask_store.providers.local import LocalProvider
 
 from .core import (
@@ -70,13 +71,15 @@ class _Saves:
             STORE_PATH=os.path.join(folder, "store"), STORE_FSYNC=fsync
         )
         Store(self.app)
-        self.backend = LocalProvider.backend_of(self.app)
+        self.backend = local_backend(self.app)
         self.stream: IO[bytes] | None = None
         self.count = 0
 
     def open(self, pipe: bool) -> None:
         os.sync()
-        self.stream = _Pipe(self.source) if pipe else open(self.source, "rb")  # noqa: SIM115
+        self.stream = (
+            cast(IO[bytes], _Pipe(self.source)) if pipe else open(self.source, "rb")  # noqa: SIM115
+        )
 
     def cleanup(self) -> None:
         if self.stream is not None:

@@ -52,7 +52,11 @@ def raw_client(endpoint: str) -> Any:
     import boto3
 
     return boto3.session.Session().client(
-        "s3", region_name=REGION, endpoint_url=endpoint, **CREDENTIALS
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
     )
 
 

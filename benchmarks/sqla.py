@@ -118,7 +118,7 @@ def load_rows(settings: Settings, app: Flask) -> Row:
 
         def loader(model: type) -> Variant:
             def load() -> None:
-                rows = db.session.scalars(select(model)).all()
+                rows: list[Any] = list(db.session.scalars(select(model)))
                 if len(rows) != count:
                     raise RuntimeError(f"loaded {len(rows)} rows, not {count}")
 

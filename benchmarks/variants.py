@@ -95,7 +95,7 @@ class _Renders:
         self.forget()
         self.pillow()
         with Image.open(io.BytesIO(self.made.pop())) as theirs:
-            return size == theirs.size
+            return bool(size == theirs.size)
 
 
 CASES = (

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectionClosedError
 from flask import Flask
 from moto import mock_aws
@@ -175,10 +175,12 @@ def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     assert proc.stdout is not None
     lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-    # Read on in the background: a full pipe would stall the server.
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
-    ).start()
+
+    def read_on() -> None:  # in the background: a full pipe would stall the server
+        for line in proc.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=read_on, daemon=True).start()
     try:
         line = ""
         while not line.strip():  # it starts with an empty line
@@ -316,11 +318,13 @@ class Faults:
             if remaining[0] == 0 or (only is not None and not only(request)):
                 return None
             remaining[0] -= 1
-            response = AWSResponse(request.url, status, {}, _Raw(body))
+            response = AWSResponse(request.url, status, HTTPHeaders(), _Raw(body))
             request.url = "http://fault-injected.invalid/"  # moto: not ours
             return response
 
-        self.events.register_first(f"before-send.s3.{operation}", answer)
+        # botocore's stubs type handlers as returning None; a before-send
+        # handler's response is what the client gets instead of sending.
+        self.events.register_first(f"before-send.s3.{operation}", answer)  # type: ignore[arg-type]
 
     def drop(self, operation: str, times: int) -> None:
         remaining = [times]
