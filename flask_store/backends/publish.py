@@ -466,6 +466,8 @@ def _write_new(
     folders, fd, temp = _create_temp(root, parts, unnamed=unnamed)
     stored = None
     try:
+        # An unnamed file is opened for reading too: it is the source of the
+        # copy when it cannot be linked.
         with os.fdopen(fd, "wb" if temp else "w+b") as out:
             _copy(stream, out)
             out.flush()
