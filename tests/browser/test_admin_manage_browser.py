@@ -229,7 +229,7 @@ def test_mixed_batch_summary_and_refresh(
     summary.wait_for()
     assert summary.inner_text() == "Added 2 files. 1 file refused, see above."
     page.wait_for_function(
-        "document.querySelectorAll('table .fs-name-text').length === 2"
+        "() => document.querySelectorAll('table .fs-name-text').length === 2"
     )
     assert listed(page) == ["a.txt", "c.txt"]
     assert "b.exe is not an allowed type" in page.inner_text(".fs-progress")

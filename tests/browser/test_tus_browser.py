@@ -137,7 +137,7 @@ def test_an_upload_survives_a_network_cut_without_starting_again(
     assert seen["halfway"].wait(15)
     page.context.set_offline(True)
     page.wait_for_function(
-        "document.getElementById('progress').textContent.startsWith('Offline')"
+        "() => document.getElementById('progress').textContent.startsWith('Offline')"
     )
     page.context.set_offline(False)
     page.wait_for_selector("#stored", timeout=30_000)
