@@ -156,13 +156,13 @@ class Folders:
     def __init__(self, dir_fd: int, parts: Sequence[str], mode: int = 0o777) -> None:
         self.parts = tuple(parts)
         self.mode = mode
+        self._open_all(dir_fd)
+
+    def _open_all(self, dir_fd: int) -> None:
         #: ``fds[i]`` is the folder ``parts[i]`` is in; ``fds[0]`` is not ours.
         self.fds = [dir_fd]
         #: Index of the first folder this call created.
         self.created = len(self.parts)
-        self._open_all()
-
-    def _open_all(self) -> None:
         try:
             for i, part in enumerate(self.parts):
                 _check_part(self.parts, part)
@@ -175,9 +175,7 @@ class Folders:
         """Open the folders again from ``dir_fd``, made where missing: one of
         them was removed since they were opened."""
         self.close()
-        self.fds = [dir_fd]
-        self.created = len(self.parts)
-        self._open_all()
+        self._open_all(dir_fd)
 
     def _open_or_make(self, i: int, part: str, mode: int) -> int:
         # Most saves go to a folder that exists: open it first, make it only
