@@ -23,7 +23,7 @@ from flask import Request, current_app, has_app_context
 
 from . import fsops
 from .backends.local import LocalBackend, local_backend
-from .backends.publish import SPOOL_FOLDER, SpooledUpload
+from .backends.spooled import SPOOL_FOLDER, SpooledUpload
 
 if TYPE_CHECKING:
     from flask import Flask

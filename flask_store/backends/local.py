@@ -28,15 +28,8 @@ from .base import Backend, FolderPage, Leftover, PageQuery, StoredFile, targets
 from .local_listing import entry as _entry
 from .local_listing import page as _page
 from .local_listing import sorted_page
-from .publish import (
-    SPOOL_FOLDER,
-    TEMP_PREFIX,
-    NoHardLinks,
-    SpooledUpload,
-    publish_first,
-    storage_error,
-    write_in,
-)
+from .publish import TEMP_PREFIX, NoHardLinks, publish_first, storage_error, write_in
+from .spooled import SPOOL_FOLDER, SpooledUpload
 
 if TYPE_CHECKING:
     from flask import Flask

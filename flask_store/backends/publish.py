@@ -16,12 +16,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import io
 import os
 import secrets
-import shutil
-import stat
-import tempfile
 import threading
 from collections.abc import Sequence
 from typing import IO
@@ -29,16 +25,13 @@ from typing import IO
 from .. import fsops
 from ..exceptions import InsufficientStorage, NameTooLong
 from ..metadata import Measured
-from . import local_metadata
-from .base import CHUNK_SIZE, first_free
+from . import copying, local_metadata
+from .base import first_free
+from .spooled import SpooledUpload
 
 #: Prefix of the temporary files written before a file is published. Names
 #: starting with a dot are never produced by ``secure_name``, listed or served.
 TEMP_PREFIX = ".flask-store-"
-
-#: Hidden folder inside ``STORE_PATH`` that uploads are spooled to. Names
-#: starting with a dot are never listed or served.
-SPOOL_FOLDER = ".flask-store-spool"
 
 _umask_lock = threading.Lock()
 _umask: int | None = None
@@ -70,33 +63,6 @@ def storage_error(exc: OSError, what: str) -> Exception | None:
             "choose a shorter file or folder name."
         )
     return None
-
-
-class SpooledUpload(io.BufferedRandom):
-    """An upload spooled to the file ``name`` in the spool folder ``dir_fd``.
-
-    The file is removed when the upload is closed. The local provider
-    recognises it and links it into place instead of copying it. ``path`` is
-    where it is, for people.
-    """
-
-    def __init__(self, path: str, fd: int, *, dir_fd: int, name: str) -> None:
-        super().__init__(io.FileIO(fd, "r+b"))
-        self.path = path
-        self.dir_fd = dir_fd
-        self.spool_name = name
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            super().close()
-        finally:
-            try:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.spool_name, dir_fd=self.dir_fd)
-            finally:
-                os.close(self.dir_fd)
 
 
 #: Errors from os.link that mean "no hard links here", not a failure.
@@ -277,68 +243,6 @@ def _publish_unnamed(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: Errors that mean "no kernel copy between these two files", not a failure.
-_NO_KERNEL_COPY = frozenset(
-    {
-        errno.EXDEV,
-        errno.ENOSYS,
-        errno.EINVAL,
-        errno.EOPNOTSUPP,
-        errno.ENOTSUP,
-        errno.EBADF,
-    }
-)
-
-
-def _regular_file(stream: IO[bytes]) -> IO[bytes] | None:
-    """The open regular file under ``stream``, or ``None`` for anything else."""
-    if isinstance(stream, tempfile.SpooledTemporaryFile):
-        # Werkzeug's default upload container. Asking an in-memory one for its
-        # fileno() would write it to disk first, so only a rolled-over one is used.
-        if not getattr(stream, "_rolled", False):
-            return None
-        stream = getattr(stream, "_file", stream)
-    # Only plain files: a wrapper such as gzip.GzipFile has a fileno() too,
-    # but its data is not what that file descriptor holds.
-    if not isinstance(stream, (io.BufferedReader, io.BufferedRandom, io.FileIO)):
-        return None
-    try:
-        fd = stream.fileno()
-        stream.flush()
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation too
-        return None
-    return stream
-
-
-def _copy(stream: IO[bytes], out: IO[bytes]) -> None:
-    """Copy the rest of ``stream`` to the start of the new file ``out``.
-
-    Between two regular files the kernel copies (``copy_file_range``): no
-    round trip through Python buffers, and a reflink where the filesystem can.
-    Anything else is copied in chunks.
-    """
-    source = _regular_file(stream)
-    copy_file_range = getattr(os, "copy_file_range", None)
-    if source is not None and copy_file_range is not None:
-        start = offset = source.tell()
-        try:
-            while copied := copy_file_range(
-                source.fileno(), out.fileno(), CHUNK_SIZE * 64, offset
-            ):
-                offset += copied
-        except OSError as exc:
-            if offset != start or exc.errno not in _NO_KERNEL_COPY:
-                raise
-        # Nothing copied may also mean a file whose size the kernel does not
-        # know (procfs and the like): read it the ordinary way then.
-        if offset != start:
-            source.seek(offset)
-            return
-    shutil.copyfileobj(stream, out, CHUNK_SIZE)
-
-
 def _link_spooled(
     upload: SpooledUpload,
     folder_fd: int,
@@ -407,7 +311,7 @@ def _measured_in_place(measured: Measured) -> bool:
     """
     source = measured.stream
     if measured.start is None or not (
-        isinstance(source, SpooledUpload) or _regular_file(source) is not None
+        isinstance(source, SpooledUpload) or copying.regular_file(source) is not None
     ):
         return False
     if not measured.finish_beside():
@@ -469,7 +373,7 @@ def _write_new(
         # An unnamed file is opened for reading too: it is the source of the
         # copy when it cannot be linked.
         with os.fdopen(fd, "wb" if temp else "w+b") as out:
-            _copy(stream, out)
+            copying.copy_stream(stream, out)
             out.flush()
             _attach_durably(out.fileno(), measured, fsync)
             if temp is None:

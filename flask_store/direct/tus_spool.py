@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import fsops
-from ..backends.publish import SPOOL_FOLDER, TEMP_PREFIX, SpooledUpload
+from ..backends.publish import TEMP_PREFIX
+from ..backends.spooled import SPOOL_FOLDER, SpooledUpload
 
 if TYPE_CHECKING:
     from ..backends.local import LocalBackend
