@@ -38,6 +38,9 @@ IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "webp")
 #: files there itself (tus or direct to S3), and the form posts receipts.
 UPLOAD_FOLDER = "documents"
 
+#: Pages past the last are empty; past this one, SQLite's OFFSET would overflow.
+LAST_PAGE = 10**9
+
 #: Text files up to this many bytes are shown on the detail page.
 PREVIEW_BYTES = 4096
 
@@ -130,6 +133,7 @@ def upload_json(document: Document) -> dict[str, Any]:
 def render_index(upload_form: UploadForm, status: int = 200) -> ResponseReturnValue:
     page = db.paginate(
         select(Document).order_by(Document.created.desc(), Document.id.desc()),
+        page=min(request.args.get("page", 1, type=int), LAST_PAGE),
         per_page=12,
         error_out=False,
     )

@@ -19,9 +19,12 @@ def access_decision(setting: Any, *, app: Flask | None = None) -> Any:
     """What an access setting says for this request (``True`` lets it in)."""
     if not callable(setting):
         return setting
-    if inspect.iscoroutinefunction(setting):
+    # An object whose ``__call__`` is ``async def`` is not a coroutine function
+    # itself; Flask's ensure_sync needs the method to see it is one.
+    function = setting if inspect.iscoroutinefunction(setting) else setting.__call__
+    if inspect.iscoroutinefunction(function):
         owner: Flask = app if app is not None else current_app
-        return owner.ensure_sync(setting)()
+        return owner.ensure_sync(function)()
     result = setting()
     if inspect.isawaitable(result):
         # A callable returning a coroutine it never awaited: a coroutine is

@@ -1,4 +1,5 @@
-"""Numbers written for people, as the forms, the admin and the CLI show them.
+"""Numbers for people: sizes as the forms, the admin and the CLI show them, and
+whole numbers as clients and other tools write them.
 
 Pure functions: no Flask, no WTForms, no I/O.
 """
@@ -25,3 +26,17 @@ def human_size(size: int | float) -> str:
         if round(value, 1) < 1000 or unit == UNITS[-1]:
             break
     return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def whole_number(text: str | None, *, digits: int = 9) -> int | None:
+    """``text`` as a whole number written in ASCII digits, at most ``digits`` of
+    them; ``None`` for anything else.
+
+    ``str.isdigit`` is also true for other scripts' digits and for superscripts
+    (``"²"``), which ``int`` refuses, and ``int`` refuses more than 4,300
+    digits: a number from a client or another tool is read here, never with a
+    bare ``int()``.
+    """
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > digits:
+        return None
+    return int(text)

@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 
 from .content import SNIFF_BYTES, content_type, renamed_type
 from .hashing import Digest
+from .humanize import whole_number
 
 #: Size of the chunks a stream is read in when nobody else reads it.
 _CHUNK = 1024 * 1024
@@ -111,15 +112,18 @@ class FileMetadata:
             with contextlib.suppress(ValueError):
                 sha256 = base64.b64decode(head["ChecksumSHA256"]).hex()
         name = meta.get(S3_FILENAME)
-        width, height = meta.get(S3_WIDTH, ""), meta.get(S3_HEIGHT, "")
-        sized = width.isdigit() and height.isdigit()
+        width, height = (
+            whole_number(meta.get(S3_WIDTH)),
+            whole_number(meta.get(S3_HEIGHT)),
+        )
+        sized = width is not None and height is not None
         return cls(
             size=int(head["ContentLength"]),
             content_type=str(head.get("ContentType") or "application/octet-stream"),
             sha256=sha256,
             filename=None if name is None else unquote(name),
-            width=int(width) if sized else None,
-            height=int(height) if sized else None,
+            width=width if sized else None,
+            height=height if sized else None,
         )
 
 

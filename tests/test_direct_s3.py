@@ -256,6 +256,52 @@ def test_forged_keys_and_bad_requests_are_refused(direct: Direct) -> None:
     assert cross.status_code == 403
 
 
+def test_malformed_json_gets_a_400_that_says_what_to_send(direct: Direct) -> None:
+    client = direct.client
+
+    def post(url: str, body: str) -> Any:
+        response = client.post(url, data=body, content_type="application/json")
+        assert response.status_code == 400, (url, body, response.get_json())
+        return response.get_json()["error"]
+
+    # 1e400 is a JSON number Python reads as infinity, which int() refuses.
+    size = post("/direct/s3/multipart", '{"filename": "a.bin", "size": 1e400}')
+    assert size == "Send the size as a number of bytes."
+    assert post("/direct/s3/multipart", '{"filename": "a.bin", "size": -5}') == size
+    assert post("/direct/s3/confirm", '{"key": 5}') == "Send the upload's key."
+    deep = "[" * 100_000 + "]" * 100_000
+    assert post("/direct/s3/confirm", deep) == "Send a JSON object."
+    upload = start_multipart(client, "a.bin")
+    complete = f"/direct/s3/multipart/{upload['uploadId']}/complete?key={upload['key']}"
+    sent = send_parts(client, upload, {1: b"abc"})
+    parts = "Send the uploaded parts: [{PartNumber, ETag}, ...]."
+    assert post(complete, '{"parts": [{"PartNumber": 1e400, "ETag": "x"}]}') == parts
+    wrong = post(complete, '{"parts": [{"PartNumber": 1, "ETag": "\\"wrong\\""}]}')
+    assert "The parts sent are not this upload's" in wrong
+    # The upload is still there to complete with the right parts.
+    done = client.post(complete, json={"parts": sent})
+    assert done.status_code == 200, done.get_json()
+    assert keys(direct.raw, direct.bucket) == {"a.bin": b"abc"}
+
+
+def test_an_unknown_upload_id_is_a_404(direct: Direct) -> None:
+    upload = start_multipart(direct.client, "a.bin")
+    for response in (
+        direct.client.get(
+            "/direct/s3/multipart/no-such-upload", query_string={"key": upload["key"]}
+        ),
+        direct.client.post(
+            "/direct/s3/multipart/no-such-upload/complete",
+            query_string={"key": upload["key"]},
+            json={"parts": [{"PartNumber": 1, "ETag": '"abc"'}]},
+        ),
+    ):
+        assert response.status_code == 404, response.get_json()
+        assert response.get_json()["error"] == (
+            "There is no such upload, or it has expired."
+        )
+
+
 def test_a_confirmed_upload_cannot_be_replaced_by_the_browser(direct: Direct) -> None:
     client, raw, bucket = direct.client, direct.raw, direct.bucket
     params = client.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_store.humanize import human_size
+from flask_store.humanize import human_size, whole_number
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,27 @@ def test_messages_use_decimal_units() -> None:
     config = {"STORE_MAX_SIZE": 300_000_000, "STORE_ALLOWED_EXTENSIONS": None}
     message = refusal("big.iso", 300_000_001, config)
     assert message == "big.iso is larger than 300 MB, the largest file allowed."
+
+
+@pytest.mark.parametrize(
+    ("text", "digits", "number"),
+    [
+        ("0", 9, 0),
+        ("42", 9, 42),
+        ("007", 9, 7),
+        ("999999999", 9, 999_999_999),
+        ("1000000000", 9, None),  # ten digits
+        ("1000000000", 19, 1_000_000_000),
+        ("", 9, None),
+        (None, 9, None),
+        ("-1", 9, None),
+        ("+1", 9, None),
+        (" 1", 9, None),
+        ("1.0", 9, None),
+        ("\u00b2", 9, None),  # a digit to str.isdigit, not to int
+        ("\u0661", 9, None),  # ARABIC-INDIC DIGIT ONE, which int reads
+        ("9" * 5000, 9, None),
+    ],
+)
+def test_whole_number(text: str | None, digits: int, number: int | None) -> None:
+    assert whole_number(text, digits=digits) == number

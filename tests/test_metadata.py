@@ -7,6 +7,7 @@ import io
 import os
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from flask_store import store_provider
@@ -154,6 +155,25 @@ def test_s3_gets_the_checksum_and_keeps_the_metadata(
         "Ünïcode name.gif",
         12,
         7,
+    )
+
+
+@pytest.mark.parametrize("width", ["12px", "-12", "9" * 5000, ""])
+def test_s3_metadata_another_tool_wrote_badly_gives_no_image_size(
+    s3app: Flask, raw: Any, bucket: str, width: str
+) -> None:
+    raw.put_object(
+        Bucket=bucket,
+        Key="other.gif",
+        Body=image("GIF", 12, 7),
+        ContentType="image/gif",
+        Metadata={"width": width, "height": "7"},
+    )
+    metadata = S3Provider("other.gif").metadata
+    assert (metadata.size, metadata.width, metadata.height) == (
+        len(image("GIF", 12, 7)),
+        None,
+        None,
     )
 
 

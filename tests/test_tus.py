@@ -192,6 +192,19 @@ def test_a_chunk_past_the_length_keeps_nothing_of_it(
     assert store_files(tus_app) == {"report.pdf": b"abcdef"}
 
 
+@pytest.mark.parametrize("offset", ["-1", "three", "\u00b9", "9" * 5000])
+def test_a_chunk_with_a_bad_offset_is_a_400(
+    tus_app: Flask, client: FlaskClient, offset: str
+) -> None:
+    url = location(create(client, 3))
+    response = client.patch(
+        url, data=b"abc", headers={**CHUNK, "Upload-Offset": offset}
+    )
+    assert response.status_code == 400
+    assert "Send Upload-Offset as a number of bytes." in response.get_data(as_text=True)
+    assert client.head(url, headers=TUS).headers["Upload-Offset"] == "0"
+
+
 def test_chunks_must_be_offset_octet_streams(client: FlaskClient) -> None:
     url = location(create(client, 3))
     response = client.patch(
@@ -238,8 +251,11 @@ def test_a_refused_upload_is_refused_before_any_byte(
     [
         {"Upload-Length": "ten"},
         {"Upload-Length": "-1"},
+        {"Upload-Length": "\u00b2"},  # a digit to str.isdigit, not to int
+        {"Upload-Length": "9" * 5000},  # more digits than int reads
         {"Upload-Defer-Length": "1"},
         {"Upload-Length": "3", "Upload-Metadata": "filename not-base64!"},
+        {"Upload-Length": "3", "Upload-Metadata": "filename \u00e9t\u00e9"},
         {
             "Upload-Length": "3",
             "Upload-Metadata": metadata(filename="a.txt", location="../up"),

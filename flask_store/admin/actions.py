@@ -123,7 +123,7 @@ def parse_used_by(raw: str | None) -> set[str]:
     """The row labels a delete confirmation named (a JSON list; bad means none)."""
     try:
         labels = json.loads(raw or "[]")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         return set()
     if not isinstance(labels, list):
         return set()

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 from .. import names, variants
 from ..backends.base import FolderPage, StoredFile, parse_sort
 from ..exceptions import StorageError
+from ..humanize import whole_number
 from ..providers.base import Provider
 from . import messages
 
@@ -52,15 +53,6 @@ PREVIEW_TYPES = frozenset(
 )
 
 
-def is_number(text: str) -> bool:
-    """Whether ``text`` is a whole number in ASCII digits, at most 9 of them.
-
-    ``str.isdigit`` is true for other scripts' digits and for superscripts,
-    some of which ``int`` refuses: a query argument takes ``0-9`` only.
-    """
-    return text.isascii() and text.isdigit() and len(text) <= 9
-
-
 @dataclass(frozen=True)
 class BrowseQuery:
     """What the browse page was asked to show.
@@ -86,7 +78,8 @@ class BrowseQuery:
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         raw_size = args.get("per_page", "") or str(PAGE_SIZES[0])
-        if not is_number(raw_size) or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+        per_page = whole_number(raw_size)
+        if per_page is None or not 1 <= per_page <= MAX_PAGE_SIZE:
             raise BadRequest(messages.wrong_page_size(raw_size, MAX_PAGE_SIZE))
         sort = args.get("sort", "") or "name"
         try:
@@ -97,7 +90,7 @@ class BrowseQuery:
             folder=folder,
             after=args.get("after") or None,
             back=tuple(args.getlist("back")),
-            per_page=int(raw_size),
+            per_page=per_page,
             contains=args.get("q", "").strip(),
             sort=sort,
         )

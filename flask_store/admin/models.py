@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import BadRequest, NotFound
 
 from .. import names
+from ..humanize import whole_number
 from ..providers.base import Provider
 from ..state import store_state
 from . import messages
-from .browsing import is_number
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -199,9 +199,10 @@ def parse_page(raw: str | None) -> int:
     """A 1-based page number from a query argument; :class:`BadRequest` if bad."""
     if raw is None or raw == "":
         return 1
-    if not is_number(raw) or int(raw) < 1:
+    page = whole_number(raw)
+    if page is None or page < 1:
         raise BadRequest(messages.wrong_page(raw))
-    return int(raw)
+    return page
 
 
 def model_listing(

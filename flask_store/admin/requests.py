@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from flask import current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from flask_wtf.form import SUBMIT_METHODS
+from werkzeug.datastructures import CombinedMultiDict
 
 from ..providers.base import Provider
 from ..state import store_state
@@ -28,8 +30,15 @@ def admin_form(form_class: type[_Form], **kwargs: Any) -> _Form:
 
     Flask-WTF's ``WTF_CSRF_ENABLED`` is about the app's own forms: an app
     that turns it off must not leave its file admin open to cross-site posts.
+    A posted form is read from the form fields and files only: Flask-WTF would
+    read a JSON body as the form too, and a list or a number there is no form.
+    The token's field keeps its name whatever ``WTF_CSRF_FIELD_NAME`` says, as
+    the admin's templates and scripts send it.
     """
-    form: _Form = form_class(meta={"csrf": access.csrf_enabled(current_app)}, **kwargs)
+    if "formdata" not in kwargs and request.method in SUBMIT_METHODS:
+        kwargs["formdata"] = CombinedMultiDict((request.files, request.form))
+    meta = {"csrf": access.csrf_enabled(current_app), "csrf_field_name": "csrf_token"}
+    form: _Form = form_class(meta=meta, **kwargs)
     return form
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..content import guess_type
+from ..humanize import whole_number
 
 
 @dataclass(frozen=True)
@@ -147,14 +148,11 @@ def cursor_position(after: str, sort: str) -> tuple[int, int, str]:
     if key == "name":
         return (0, 0, after)
     group, _, rest = after.partition(":")
-    value, colon, name = rest.partition(":")
-    if (
-        group not in ("0", "1")
-        or not colon
-        or not (value.isascii() and value.isdigit())
-    ):
+    raw_value, colon, name = rest.partition(":")
+    value = whole_number(raw_value, digits=20)
+    if group not in ("0", "1") or not colon or value is None:
         raise ValueError(f"{after!r} is not a listing cursor for sort={sort}.")
-    return (int(group), int(value), name)
+    return (int(group), value, name)
 
 
 def _by_value(row: SortRow) -> tuple[int, str]:

@@ -93,8 +93,10 @@ def _file(body: dict[str, Any]) -> tuple[str, str]:
         raise BadRequest("Send the file's name as text.")
     try:
         size = int(body.get("size", metadata.get("size")) or 0)
-    except (TypeError, ValueError):
-        raise BadRequest("Send the size as a number of bytes.") from None
+    except (TypeError, ValueError, OverflowError):  # 1e400 is infinite
+        size = -1
+    if size < 0:
+        raise BadRequest("Send the size as a number of bytes.")
     location = upload_location(metadata.get("location"))
     check_rules(filename, size)
     return filename, location
@@ -182,7 +184,7 @@ def complete_multipart(upload_id: str) -> Any:
         numbered = sorted(
             (int(p["PartNumber"]), str(p["ETag"])) for p in _json().get("parts") or ()
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         numbered = []
     if not numbered:
         raise BadRequest("Send the uploaded parts: [{PartNumber, ETag}, ...].")
@@ -209,7 +211,10 @@ def _done(path: str, size: int) -> Any:
 
 
 def _json() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object.")
     return body

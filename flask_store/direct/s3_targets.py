@@ -40,24 +40,38 @@ from ..metadata import read_head
 from ..signing import serializer
 from .common import check_content, check_rules, upload_expires
 
+#: S3's error codes for parts that are not the upload's: the client's mistake.
+BAD_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
+
 
 def s3_call(backend: S3Backend, key: str, action: str, **params: Any) -> Any:
     """``backend.client.<action>(...)``; S3's errors as HTTP errors."""
     try:
         return getattr(backend.client, action)(Bucket=backend.bucket, **params)
     except (ClientError, BotoCoreError) as exc:
-        error = translate(exc, key, "upload")
-        if isinstance(error, StoredFileNotFound):
-            raise NotFound("There is no such upload, or it has expired.") from exc
-        raise error from exc
+        raise _upload_error(exc, key) from exc
+
+
+def _upload_error(exc: ClientError | BotoCoreError, key: str) -> Exception:
+    """What the client is told of an S3 error about its upload."""
+    code = error_code(exc) if isinstance(exc, ClientError) else None
+    if code in BAD_PARTS:
+        return BadRequest(
+            "The parts sent are not this upload's: send each part's number and "
+            "the ETag S3 answered its upload with, in order."
+        )
+    error = translate(exc, key, "upload")
+    if code == "NoSuchUpload" or isinstance(error, StoredFileNotFound):
+        return NotFound("There is no such upload, or it has expired.")
+    return error
 
 
 def _sign(kind: str, *fields: Any) -> str:
     return str(serializer(current_app, "s3-upload").dumps([kind, *fields]))
 
 
-def _read(token: str | None, kind: str) -> list[Any]:
-    if not token:
+def _read(token: object, kind: str) -> list[Any]:
+    if not token or not isinstance(token, str):
         raise BadRequest("Send the upload's key.")
     try:
         value = serializer(current_app, "s3-upload").loads(
@@ -204,9 +218,9 @@ class Claimed:
             if error_code(exc) in TAKEN:
                 self.abort(backend, upload_id)
                 raise _taken(self.claim.path) from exc
-            raise translate(exc, self.key, "upload") from exc
+            raise _upload_error(exc, self.key) from exc
         except BotoCoreError as exc:
-            raise translate(exc, self.key, "upload") from exc
+            raise _upload_error(exc, self.key) from exc
         try:
             check_content(self.filename, _head(backend, self.claim.path))
         except HTTPException:

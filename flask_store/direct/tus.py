@@ -30,7 +30,6 @@ never grants; a request whose ``Origin`` is another site is refused too.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import secrets
 from datetime import timedelta
@@ -53,6 +52,7 @@ from werkzeug.http import http_date
 
 from ..backends.local import LocalBackend
 from ..content import SNIFF_BYTES
+from ..humanize import whole_number
 from ..signing import serializer
 from ..state import current_state
 from . import tus_spool
@@ -279,9 +279,10 @@ def _receipt_headers(response: Response, path: str, size: int) -> None:
 
 
 def _length(value: str | None, header: str = "Upload-Length") -> int:
-    if value is None or not value.isdigit():
+    length = whole_number(value, digits=19)
+    if length is None:
         raise BadRequest(f"Send {header} as a number of bytes.")
-    return int(value)
+    return length
 
 
 def parse_metadata(header: str) -> dict[str, str]:
@@ -291,7 +292,7 @@ def parse_metadata(header: str) -> dict[str, str]:
         key, _, encoded = pair.partition(" ")
         try:
             metadata[key] = base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
             raise BadRequest(
                 f"Upload-Metadata {key!r} is not base64 UTF-8 text."
             ) from None

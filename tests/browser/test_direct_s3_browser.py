@@ -129,15 +129,15 @@ def direct_server(
 
 
 def test_a_file_larger_than_the_app_takes_goes_straight_to_s3(
-    page: Any, direct_server: tuple[Flask, str, Any, str, dict[str, Any]]
+    page: Any,
+    direct_server: tuple[Flask, str, Any, str, dict[str, Any]],
+    tmp_path: Path,
 ) -> None:
     _, url, raw, bucket, received = direct_server
     data = os.urandom(12 * MiB)  # three parts; the app takes 1 MiB at most
+    (tmp_path / "talk.mp4").write_bytes(data)
     page.goto(url + "/")
-    page.set_input_files(
-        "#file",
-        files=[{"name": "talk.mp4", "mimeType": "video/mp4", "buffer": data}],
-    )
+    page.set_input_files("#file", tmp_path / "talk.mp4")
     page.wait_for_selector("#stored", timeout=60_000)
     assert page.text_content("#stored") == "videos/talk.mp4"
     stored = raw.get_object(Bucket=bucket, Key="videos/talk.mp4")["Body"].read()

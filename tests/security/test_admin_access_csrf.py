@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,26 @@ async def async_from_header() -> bool:
     return request.headers.get("X-User") == "admin"
 
 
+class AsyncCheck:
+    """An access check object whose ``__call__`` is ``async def``."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    async def __call__(self) -> Any:
+        return self.answer
+
+
+async def async_answer(answer: Any) -> Any:
+    return answer
+
+
 ALLOWED: list[tuple[str, Any]] = [
     ("True", True),
     ("lambda: True", lambda: True),
     ("async def returning True", async_yes),
+    ("an object with async __call__ returning True", AsyncCheck(True)),
+    ("a partial of an async def returning True", partial(async_answer, True)),
 ]
 
 REFUSED: list[tuple[str, Any]] = [
@@ -69,6 +86,8 @@ REFUSED: list[tuple[str, Any]] = [
     ("async def returning False", async_no),
     ("async def returning 'true'", async_string),
     ("a function returning a coroutine", returns_a_coroutine),
+    ("an object with async __call__ returning 1", AsyncCheck(1)),
+    ("a partial of an async def returning 'true'", partial(async_answer, "true")),
 ]
 
 VIEWS = ["/", "/models", "/file/a.txt"]

@@ -203,6 +203,74 @@ def test_a_json_body_does_not_bypass_csrf(admin: Flask) -> None:
     assert snapshot(admin) == before
 
 
+@pytest.mark.parametrize("body", ["[1]", '"x"', "true", "5"])
+def test_a_json_body_that_is_no_object_is_a_400(admin: Flask, body: str) -> None:
+    client = admin.test_client()
+    before = seeded(admin)
+    for _endpoint, url in admin_requests(admin, "POST"):
+        response = client.post(
+            url,
+            data=body,
+            content_type="application/json",
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 400, url
+        assert response.json["error"], url
+    assert snapshot(admin) == before
+
+
+def test_a_json_body_is_not_read_as_the_form(tmp_path: Path) -> None:
+    # With the token in it and the CSRF check off, a JSON body still is not
+    # the form: its values (a number where a name goes) never reach the
+    # checks, and the view says what is missing.
+    app = admin_app(tmp_path, STORE_ADMIN_CSRF=False)
+    client = app.test_client()
+    before = seeded(app)
+    for view, body, message in [
+        ("/folder", {"name": 5}, "Give the new folder a name."),
+        ("/folder", {"name": {"a": 1}}, "Give the new folder a name."),
+        ("/move", {"path": "a.txt", "name": 5}, "the store's root cannot be moved"),
+        ("/delete", {"path": "a.txt", "used_by": 5}, "This field is required."),
+    ]:
+        response = client.post(
+            ADMIN + view, json=body, headers={"Accept": "application/json"}
+        )
+        assert response.status_code == 400, (view, response.json)
+        assert message in response.json["error"]
+    assert snapshot(app) == before
+
+
+def test_a_used_by_nested_too_deep_to_read_names_no_row(tmp_path: Path) -> None:
+    app = admin_app(tmp_path)
+    client = app.test_client()
+    before = seeded(app)
+    deep = "[" * 100_000 + "]" * 100_000
+    form = {"path": "a.txt", "confirmed": "yes", "used_by": deep}
+    response = client.post(
+        ADMIN + "/delete",
+        data={**form, "csrf_token": csrf_token(client)},
+        headers={"Accept": "application/json"},
+    )
+    # No row uses a.txt, so naming none is all the confirmation it needs.
+    assert response.status_code == 200, response.json
+    assert "a.txt" not in snapshot(app)
+    assert before["a.txt"]
+
+
+def test_the_admin_keeps_its_token_field_whatever_flask_wtf_calls_it(
+    tmp_path: Path,
+) -> None:
+    app = admin_app(tmp_path, WTF_CSRF_FIELD_NAME="token")
+    client = app.test_client()
+    response = client.post(
+        ADMIN + "/folder",
+        data={"name": "fresh", "csrf_token": csrf_token(client)},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201, response.json
+    assert client.post(ADMIN + "/folder", data={"name": "other"}).status_code == 400
+
+
 def test_no_get_changes_anything(admin: Flask) -> None:
     client = admin.test_client()
     before = seeded(admin)
