@@ -289,6 +289,17 @@ def test_home_page_embeds_the_upload_macro(client: FlaskClient) -> None:
     assert "/_flask_store/static/flask_store.js" in page
 
 
+@pytest.mark.parametrize("page", ["2", "99999999999999999999", "-3", "two"])
+def test_any_page_number_gets_a_page(client: FlaskClient, page: str) -> None:
+    log_in(client)
+    upload_files(client, (b"hello world", "notes.txt"))
+    response = client.get("/", query_string={"page": page})
+    assert response.status_code == 200
+    # Past the last page there is nothing; a number that is no page is page 1.
+    shown = "notes" in without_tags(response.text)
+    assert shown == (page in ("-3", "two"))
+
+
 def test_upload_makes_one_document_per_file(app: Flask, client: FlaskClient) -> None:
     log_in(client)
     response = upload_files(client, (b"hello world", "notes.txt"), (PNG, "dot.png"))
