@@ -295,9 +295,13 @@ def test_any_page_number_gets_a_page(client: FlaskClient, page: str) -> None:
     upload_files(client, (b"hello world", "notes.txt"))
     response = client.get("/", query_string={"page": page})
     assert response.status_code == 200
-    # Past the last page there is nothing; a number that is no page is page 1.
-    shown = "notes" in without_tags(response.text)
-    assert shown == (page in ("-3", "two"))
+    # A number that is no page is page 1; past the last page, a way back.
+    text = without_tags(response.text)
+    if page in ("-3", "two"):
+        assert "notes" in text
+    else:
+        assert "notes" not in text and "No documents yet" not in text
+        assert "This page is past the last one: see the newest documents." in text
 
 
 def test_upload_makes_one_document_per_file(app: Flask, client: FlaskClient) -> None:
