@@ -24,7 +24,7 @@ from flask import Flask
 from moto import mock_aws
 
 from flask_store import Store, store_provider
-from flask_store.backends.s3_conditional import Reservations
+from flask_store.backends.s3_locks import Reservations, default_folder
 from flask_store.exceptions import (
     NotConfiguredError,
     StorageError,
@@ -221,9 +221,21 @@ def test_first_save_asks_once_whether_writes_are_conditional(
     requests = Requests(app)
     with app.app_context():
         S3Provider(upload(b"first", "first.txt")).save()
-        # A probe object under STORE_PATH written twice, refused the second
-        # time, then deleted; then the save itself.
-        assert requests.sent == ["PutObject", "PutObject", "DeleteObject", "PutObject"]
+        # A probe object under STORE_PATH, written again with each condition
+        # (If-None-Match, then If-Match on a wrong ETag, as a PUT and as a
+        # one-part multipart upload), then deleted; then the save itself.
+        # moto refuses all but If-Match on completing a multipart upload.
+        completion = ["CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"]
+        assert requests.sent == [
+            "PutObject",
+            "PutObject",  # If-None-Match: refused
+            *completion,  # If-None-Match: refused
+            "AbortMultipartUpload",
+            "PutObject",  # If-Match: refused
+            *completion,  # If-Match: accepted
+            "DeleteObject",
+            "PutObject",
+        ]
         requests.sent.clear()
         S3Provider(upload(b"second", "second.txt")).save()
         assert requests.sent == ["PutObject"]
@@ -699,6 +711,10 @@ def test_every_reply_lost_is_still_our_upload(moto_server: str, tmp_path: Any) -
     assert raw.get_object(Bucket=bucket, Key="lost.txt")["Body"].read() == b"landed"
 
 
+#: This user's lock folder, as every process of the user finds it.
+LOCKS = default_folder()
+
+
 def test_names_are_reserved_across_the_processes_of_a_host() -> None:
     holder = subprocess.Popen(
         [
@@ -707,8 +723,8 @@ def test_names_are_reserved_across_the_processes_of_a_host() -> None:
             textwrap.dedent(
                 """
                 import sys
-                from flask_store.backends.s3_conditional import reservations
-                assert reservations.reserve("host-bucket", "held.txt", host=True)
+                from flask_store.backends.s3_locks import default_folder, reservations
+                assert reservations.reserve("host-bucket", "held.txt", locks=default_folder())
                 print("held", flush=True)
                 sys.stdin.read()
                 """
@@ -722,14 +738,14 @@ def test_names_are_reserved_across_the_processes_of_a_host() -> None:
     try:
         assert holder.stdout.readline().strip() == "held"
         here = Reservations()
-        assert not here.reserve("host-bucket", "held.txt", host=True)
-        assert here.reserve("host-bucket", "other.txt", host=True)
-        assert not here.reserve("host-bucket", "other.txt", host=True)  # ours
+        assert not here.reserve("host-bucket", "held.txt", locks=LOCKS)
+        assert here.reserve("host-bucket", "other.txt", locks=LOCKS)
+        assert not here.reserve("host-bucket", "other.txt", locks=LOCKS)  # ours
         here.release("host-bucket", "other.txt")
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
         holder.stdout.close()
     # The holder is gone, and its lock with it.
-    assert here.reserve("host-bucket", "held.txt", host=True)
+    assert here.reserve("host-bucket", "held.txt", locks=LOCKS)
     here.release("host-bucket", "held.txt")

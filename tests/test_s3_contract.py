@@ -427,27 +427,27 @@ def test_the_admin_download_of_active_content_is_an_attachment(
 # -- host-wide name locks ------------------------------------------------------
 
 
-def test_name_locks_refuse_a_lock_folder_others_may_write_in(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from flask_store.backends import s3_conditional
+def test_name_locks_refuse_a_lock_folder_others_may_write_in(tmp_path: Any) -> None:
+    from flask_store.backends import s3_locks
 
-    monkeypatch.setattr(s3_conditional.tempfile, "gettempdir", lambda: str(tmp_path))
-    taken, fd = s3_conditional._lock_slot("bucket", "a.txt")
+    folder = str(tmp_path / "locks")
+    taken, fd = s3_locks._lock_slot(folder, "bucket", "a.txt")
     assert (taken, fd is not None) == (False, True)
     # A second process (here: a second lock on the slot) sees it taken.
-    assert s3_conditional._lock_slot("bucket", "a.txt") == (True, None)
+    assert s3_locks._lock_slot(folder, "bucket", "a.txt") == (True, None)
     os.close(fd)  # type: ignore[arg-type]
 
-    folder = tmp_path / s3_conditional.LOCK_FOLDER
-    folder.chmod(0o777)  # anyone could plant a symlink in it
-    assert s3_conditional._lock_slot("bucket", "a.txt") == (False, None)
-    folder.chmod(0o700)
+    os.chmod(folder, 0o777)  # anyone could plant a symlink in it
+    with pytest.raises(UploadFailed, match="STORE_S3_LOCK_PATH") as info:
+        s3_locks._lock_slot(folder, "bucket", "a.txt")
+    assert repr(folder) in str(info.value)
+    os.chmod(folder, 0o700)
     target = tmp_path / "elsewhere"
-    slot = next(folder.iterdir())
+    slot = next((tmp_path / "locks").iterdir())
     slot.unlink()
     slot.symlink_to(target)
-    assert s3_conditional._lock_slot("bucket", "a.txt") == (False, None)
+    with pytest.raises(UploadFailed, match="cannot be used"):
+        s3_locks._lock_slot(folder, "bucket", "a.txt")
     assert not target.exists()
 
 

@@ -12,7 +12,6 @@ then checks names before writing (see ``STORE_S3_CONDITIONAL_WRITES``).
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
@@ -28,7 +27,15 @@ from ..exceptions import (
     UploadFailed,
 )
 from ..metadata import FileMetadata, Measured
-from . import s3_conditional, s3_copy, s3_headers, s3_listing, s3_staging
+from . import (
+    s3_conditional,
+    s3_copy,
+    s3_headers,
+    s3_listing,
+    s3_locks,
+    s3_staging,
+    s3_writes,
+)
 from .base import (
     Backend,
     CheckResult,
@@ -36,28 +43,24 @@ from .base import (
     Leftover,
     PageQuery,
     StoredFile,
-    first_free,
     targets,
 )
 from .s3_client import (
     PENDING,
     S3_SETTINGS,
-    UPLOAD_TOKEN,
     BotoCoreError,
     ClientError,
-    KeepOpen,
     default_domain,
-    error_code,
     make_client,
     pending,
-    retried,
     seekable_copy,
     transfer_config,
     translate,
 )
-from .s3_conditional import TAKEN, WriteConditions, reservations
+from .s3_conditional import WriteConditions
 
 if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
     from flask import Flask
     from mypy_boto3_s3 import S3Client
 
@@ -100,6 +103,8 @@ class S3Backend(Backend):
         #: The conditions every object write carries, and what the server does.
         self.conditions = WriteConditions(config.get(s3_conditional.SETTING, "auto"))
         self.url_prefix = self.prefix
+        #: The folder of this host's name locks (``STORE_S3_LOCK_PATH``).
+        self.lock_path = str(config.get(s3_locks.SETTING) or s3_locks.default_folder())
         self._client_lock = threading.Lock()
 
     @cached_property
@@ -136,14 +141,17 @@ class S3Backend(Backend):
         return self.key(path)
 
     def upload_args(
-        self, key: str, metadata: FileMetadata | None = None
+        self,
+        key: str,
+        metadata: FileMetadata | None = None,
+        transfer: TransferConfig | None = None,
     ) -> dict[str, Any]:
         """What S3 is told about the object ``key`` (``s3_headers.object_args``)."""
         return s3_headers.object_args(
             key,
             acl=self.acl,
             metadata=metadata,
-            multipart_threshold=self.transfer.multipart_threshold,
+            multipart_threshold=(transfer or self.transfer).multipart_threshold,
         )
 
     def presigned_url(self, path: str, expires_in: int = 3600) -> str:
@@ -191,34 +199,15 @@ class S3Backend(Backend):
 
             def upload(key: str) -> bool:
                 source.seek(start)
-                return self._upload(source, key, metadata=metadata)
+                return s3_writes.upload(self, source, key, metadata=metadata)
 
             return self._first_free(candidates, upload)
 
     def _first_free(
         self, candidates: Sequence[str], attempt: Callable[[str], bool]
     ) -> str:
-        """The first candidate that ``attempt(key)`` wrote without replacing a file.
-
-        ``attempt`` must write with the write condition (it returns False when
-        S3 answers that the name is taken). Where the server would overwrite,
-        names are looked up first and this host's other writes kept off the
-        name until it is written.
-        """
-        honoured = self._honoured(candidates)
-
-        def take(candidate: str) -> bool:
-            key = self.key(candidate)
-            if honoured:
-                return attempt(key)
-            if not reservations.reserve(self.bucket, key, host=True):
-                return False
-            try:
-                return not self._taken(candidate) and attempt(key)
-            finally:
-                reservations.release(self.bucket, key)
-
-        return first_free(candidates, take)
+        """The first candidate ``attempt(key)`` wrote (``s3_writes.first_free``)."""
+        return s3_writes.first_free(self, candidates, attempt)
 
     def copy(self, path: str, location: str, *, name: str | None = None) -> str:
         """Copy ``path`` into ``location`` on S3 itself (nothing through the app).
@@ -248,56 +237,6 @@ class S3Backend(Backend):
             return self.exists(path)
         except StorageError as exc:
             raise UploadFailed(str(exc)) from exc
-
-    def _upload(
-        self,
-        source: IO[bytes],
-        key: str,
-        token: str | None = None,
-        *,
-        metadata: FileMetadata | None = None,
-    ) -> bool:
-        """Upload ``source`` to ``key`` unless taken; False when it is taken.
-
-        One managed call: a PutObject, or a multipart upload that s3transfer
-        aborts when any part of it fails. Other failures raise UploadFailed.
-        Pass the same ``token`` to every attempt at one upload, so an earlier
-        attempt that landed unbeknown is recognised as this upload.
-        """
-        resumed = token is not None
-        token = token or secrets.token_hex(16)
-        extra = self.upload_args(key, metadata)
-        extra["Metadata"] = {**extra.get("Metadata", {}), UPLOAD_TOKEN: token}
-        try:
-            self.client.upload_fileobj(
-                cast(IO[bytes], KeepOpen(source)),
-                self.bucket,
-                key,
-                ExtraArgs=extra,
-                Config=self.transfer,
-            )
-        except ClientError as exc:
-            if error_code(exc) in TAKEN:
-                # A retried write may have landed before its reply was lost:
-                # then the object holding the name is this upload.
-                return (resumed or retried(exc)) and self._token(key) == token
-            failure: Exception = exc
-        except BotoCoreError as exc:
-            failure = exc
-        else:
-            return True
-        # Even a failed request may have stored the object, its reply lost on
-        # the way back: then it is complete and ours, not an orphan.
-        if self._token(key) == token:
-            return True
-        raise UploadFailed(f"Uploading {key!r} to S3 failed: {failure}") from failure
-
-    def _token(self, key: str) -> str | None:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError):
-            return None
-        return head.get("Metadata", {}).get(UPLOAD_TOKEN)
 
     # -- reading --------------------------------------------------------
 
@@ -404,16 +343,14 @@ class S3Backend(Backend):
         return deleted
 
     def create_folder(self, location: str) -> str:
-        """Write the zero-byte marker ``location/`` so an empty folder shows."""
+        """Write the zero-byte marker ``location/`` so an empty folder shows.
+
+        An object already at that key (a marker, or another tool's) means the
+        folder exists, and is never replaced (``s3_writes.write_marker``).
+        """
         location = names.clean_location(location)
         if not location:
             return location
         key = names.join_key(self.prefix, location) + "/"
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=b"")
-        except ClientError as exc:
-            if error_code(exc) not in TAKEN:  # taken: the folder exists
-                raise translate(exc, key, "create") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, key, "create") from exc
+        s3_writes.write_marker(self, location, key)
         return location

@@ -22,7 +22,8 @@ from ..content import guess_type
 from ..exceptions import UploadFailed
 from .base import first_free
 from .s3_client import PENDING, BotoCoreError, ClientError, error_code, retried
-from .s3_conditional import TAKEN, reservations
+from .s3_conditional import TAKEN
+from .s3_locks import reservations
 
 if TYPE_CHECKING:
     from .s3 import S3Backend
@@ -62,7 +63,8 @@ def claim_first(
 
     def take(candidate: str) -> bool:
         key = backend.key(candidate)
-        if not reservations.reserve(backend.bucket, key, host=not honoured):
+        locks = None if honoured else backend.lock_path
+        if not reservations.reserve(backend.bucket, key, locks=locks):
             return False  # another save is on it
         try:
             claim = claim_key(backend, candidate, key, token, honoured, marks)

@@ -19,6 +19,8 @@ from .base import CHUNK_SIZE
 from .s3_conditional import SETTING as CONDITIONAL_WRITES
 from .s3_conditional import WriteConditions
 from .s3_conditional import error_code as error_code
+from .s3_headers import UPLOAD_TOKEN as UPLOAD_TOKEN
+from .s3_locks import SETTING as LOCK_PATH
 
 try:
     import boto3
@@ -34,15 +36,11 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["BotoCoreError", "ClientError", "error_code"]
+__all__ = ["UPLOAD_TOKEN", "BotoCoreError", "ClientError", "error_code"]
 
 log = logging.getLogger("flask_store.providers.s3")
 
 MiB = 1024 * 1024
-
-#: Object metadata holding a random token per upload, so a retried write that
-#: did reach S3 (its reply was lost) is recognised as ours, not as a clash.
-UPLOAD_TOKEN = "flask-store-upload"  # noqa: S105 - a metadata name
 
 #: Metadata of a placeholder that claims a key for a background upload; its
 #: value is the claim's token. Readers refuse such an object as the file.
@@ -93,6 +91,7 @@ S3_SETTINGS: tuple[Setting, ...] = (
     optional_text("STORE_S3_SECRET_KEY"),
     optional_text("STORE_S3_ACL"),
     optional_text("STORE_S3_ENDPOINT_URL"),
+    optional_text(LOCK_PATH),
     Setting(
         "STORE_S3_MULTIPART_THRESHOLD",
         "at least 5 MiB (5242880), the smallest part S3 accepts",

@@ -1,34 +1,30 @@
 """Conditional writes on S3: what the server does with them, and what to do.
 
 Every object Flask-Store creates is written with ``If-None-Match: *`` (a taken
-key answers ``412``), and a background upload replaces its own placeholder
-with ``If-Match`` on the placeholder's ETag. Some S3-compatible servers accept
-these headers and ignore them: the write overwrites. Whether the bucket's
-server honours them is found out once per app and process by a real probe
-(:func:`probe`), and ``STORE_S3_CONDITIONAL_WRITES`` says what to do about it.
-On a server that ignores them, saves check names with a HEAD and reserve them
-(:data:`reservations`): within the process, and on this host with a lock file
-per name slot, which keeps apart every same-name save of the processes of one
-machine (gunicorn workers); saves from several machines can still race there.
+key answers ``412``), and an upload that replaces its own placeholder (a
+background upload, a browser's multipart upload) does so with ``If-Match`` on
+the placeholder's ETag. Some S3-compatible servers accept these headers and
+ignore them, all or some: the write overwrites. Which ones the bucket's server
+honours is found out once per app and process by a real probe
+(:mod:`.s3_probe`), and ``STORE_S3_CONDITIONAL_WRITES`` says what to do about
+it. On a server that ignores ``If-None-Match``, saves check names with a HEAD
+and reserve them (:mod:`.s3_locks`); where ``If-Match`` is ignored, an upload
+checks its placeholder just before replacing it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import secrets
-import stat
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .. import names
 from ..exceptions import NotConfiguredError, StorageError
 from .base import CheckResult
+from .s3_headers import UPLOAD_TOKEN
+from .s3_probe import REJECTED, TAKEN, Verdict, probe
+from .s3_probe import error_code as error_code
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -42,18 +38,14 @@ if TYPE_CHECKING:
     from flask.config import Config
     from mypy_boto3_s3 import S3Client
 
+__all__ = ["TAKEN", "Verdict", "WriteConditions", "check", "error_code", "honoured"]
+
 log = logging.getLogger("flask_store.providers.s3")
 
 SETTING = "STORE_S3_CONDITIONAL_WRITES"
 
-#: Name of the probe object, under ``STORE_PATH``; a random suffix follows.
-PROBE_PREFIX = ".flask-store-probe-"
-
-#: 412: the name is taken; 409: another conditional write to it is in flight.
-TAKEN = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
-
-#: What a server answers that does not take the header at all.
-_REJECTED = frozenset({"NotImplemented", "501", "InvalidArgument", "InvalidRequest"})
+#: Where a CreateMultipartUpload's request context keeps the upload token.
+_CONTEXT_KEY = "flask_store_replacing"
 
 
 def setting(config: Config) -> bool | str:
@@ -64,216 +56,130 @@ def setting(config: Config) -> bool | str:
     raise NotConfiguredError(f'{SETTING} must be "auto", True or False, not {value!r}.')
 
 
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class WriteConditions:
     """Adds the condition to every object write of one client.
 
-    ``If-None-Match: *`` by default; ``If-Match`` with the expected ETag for a
-    key registered with :meth:`replacing` (a placeholder this process owns).
-    The managed transfer takes neither as an argument, and runs multipart
-    requests in its own threads, so the condition is looked up by key.
+    ``If-None-Match: *`` on every PutObject and CompleteMultipartUpload, but
+    for the requests of an upload registered with :meth:`replacing` (by its
+    upload token): its own PutObject (the token is in its metadata) and the
+    completion of its own multipart upload (by the UploadId its
+    CreateMultipartUpload got) carry ``If-Match`` on its placeholder's ETag.
+    Any other write to that key, from any thread, keeps ``If-None-Match``.
+    The managed transfer takes neither condition as an argument, and runs
+    multipart requests in its own threads, so they are added here.
     """
 
     def __init__(self, wanted: bool | str) -> None:
         #: ``STORE_S3_CONDITIONAL_WRITES``: ``"auto"``, True or False.
         self.wanted = wanted
         self.enabled = wanted is not False
-        #: Whether the server honours them, once a probe has found out.
-        self.verdict: bool | None = None
+        #: What the server honours, once a probe has found out.
+        self.verdict: Verdict | None = None
         self.warned = False
         self._lock = threading.Lock()
-        self._expected: dict[tuple[str, str], str] = {}
+        #: Upload token -> the ETag of the placeholder it replaces.
+        self._expected: dict[str, str] = {}
+        #: UploadId -> the upload token of the multipart upload.
+        self._uploads: dict[str, str] = {}
 
     def install(self, client: S3Client) -> None:
+        events = client.meta.events
         for operation in ("PutObject", "CompleteMultipartUpload"):
-            client.meta.events.register(
+            events.register(
                 f"before-parameter-build.s3.{operation}", self._add_condition
             )
+        events.register(
+            "before-parameter-build.s3.CreateMultipartUpload", self._note_upload
+        )
+        events.register("after-call.s3.CreateMultipartUpload", self._record_upload)
 
     @contextmanager
-    def replacing(self, bucket: str, key: str, etag: str) -> Iterator[None]:
-        """Within the block, writes to ``key`` require its ETag to be ``etag``."""
+    def replacing(self, token: str, etag: str) -> Iterator[None]:
+        """Within the block, the upload ``token`` replaces only the ETag ``etag``."""
         with self._lock:
-            self._expected[(bucket, key)] = etag
+            self._expected[token] = etag
         try:
             yield
         finally:
             with self._lock:
-                self._expected.pop((bucket, key), None)
+                self._expected.pop(token, None)
+                for upload_id in [u for u, t in self._uploads.items() if t == token]:
+                    del self._uploads[upload_id]
+
+    def replaces_safely(self, *, multipart: bool) -> bool:
+        """Whether the server refuses a replacement whose ``If-Match`` is wrong."""
+        verdict = self.verdict
+        if not self.enabled or verdict is None:
+            return False
+        return verdict.complete_if_match if multipart else verdict.put_if_match
 
     def _add_condition(self, params: dict[str, Any], **_: Any) -> None:
         if not self.enabled or "IfMatch" in params or "IfNoneMatch" in params:
             return
         with self._lock:
-            etag = self._expected.get((params.get("Bucket", ""), params.get("Key", "")))
+            if "UploadId" in params:  # completing a multipart upload
+                token = self._uploads.get(params["UploadId"])
+            else:
+                token = _token(params)
+            etag = self._expected.get(token) if token is not None else None
         if etag is not None:
             params["IfMatch"] = etag
         else:
             params["IfNoneMatch"] = "*"
 
-
-if sys.platform != "win32":  # Windows: reservations within the process only
-    import fcntl
-
-#: Lock files, one per slot that names hash to: a bounded number of files
-#: whatever the number of names. Two names rarely share a slot; when they do,
-#: a save of one skips its first choice for a suffixed name while the other
-#: is saved, which is harmless.
-LOCK_SLOTS = 4096
-LOCK_FOLDER = "flask-store-locks"
-
-
-class Reservations:
-    """Keys that a save is writing: no other save of this host takes them.
-
-    Within the process a set; across the processes of the host an exclusive,
-    non-blocking ``flock`` on the name's slot file in the temporary folder
-    (where it cannot be made, for example another user's folder, only the
-    process's own saves are kept apart). A taken name is skipped, never
-    waited for.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._reserved: dict[tuple[str, str], int | None] = {}
-
-    def reserve(self, bucket: str, key: str, *, host: bool = False) -> bool:
-        """Claim ``key`` for one save; False if another save has it.
-
-        With ``host``, the processes of this host are kept off it too, until
-        :meth:`release` or :meth:`unlock_host`.
-        """
+    def _note_upload(
+        self, params: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        token = _token(params)
         with self._lock:
-            if (bucket, key) in self._reserved:
-                return False
-            self._reserved[(bucket, key)] = None
-        if not host:
-            return True
-        taken, fd = _lock_slot(bucket, key)
-        if taken:
-            self.release(bucket, key)
-            return False
+            if token is not None and token in self._expected:
+                context[_CONTEXT_KEY] = token
+
+    def _record_upload(
+        self, parsed: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        token = context.get(_CONTEXT_KEY)
+        upload_id = parsed.get("UploadId")
+        if token is None or not upload_id:
+            return
         with self._lock:
-            self._reserved[(bucket, key)] = fd
-        return True
-
-    def release(self, bucket: str, key: str) -> None:
-        with self._lock:
-            fd = self._reserved.pop((bucket, key), None)
-        if fd is not None:
-            os.close(fd)  # and with it the lock
-
-    def unlock_host(self, bucket: str, key: str) -> None:
-        """Let other processes at ``key`` again; this process keeps it."""
-        with self._lock:
-            fd = self._reserved.get((bucket, key))
-            if fd is not None:
-                self._reserved[(bucket, key)] = None
-        if fd is not None:
-            os.close(fd)
+            if token in self._expected:  # still replacing
+                self._uploads[upload_id] = token
 
 
-def _lock_slot(bucket: str, key: str) -> tuple[bool, int | None]:
-    """(taken, fd): whether another process holds the slot, else its lock's fd.
+def _token(params: dict[str, Any]) -> str | None:
+    token = (params.get("Metadata") or {}).get(UPLOAD_TOKEN)
+    return token if isinstance(token, str) else None
 
-    The fd is None when host locks are unavailable here (the caller relies
-    on the process's own reservations).
-    """
-    if sys.platform == "win32":
-        return False, None
-    folder = os.path.join(tempfile.gettempdir(), LOCK_FOLDER)
-    digest = hashlib.sha256(f"{bucket}\0{key}".encode()).digest()
-    slot = int.from_bytes(digest[:4], "big") % LOCK_SLOTS
+
+def _probe(client: S3Client, bucket: str, prefix: str) -> Verdict:
+    """:func:`.s3_probe.probe`; a server that cannot be asked is a StorageError."""
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        # The temporary folder is shared: use the lock folder only if it is
-        # ours and nobody else may write in it, and never follow a symlink.
-        st = os.lstat(folder)
-        if (
-            not stat.S_ISDIR(st.st_mode)
-            or st.st_uid != os.geteuid()
-            or (st.st_mode & 0o022)
-        ):
-            raise PermissionError(f"{folder} is not a private folder of this user")
-        fd = os.open(
-            os.path.join(folder, f"{slot:04d}.lock"),
-            os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-            0o600,
-        )
-    except OSError as exc:
-        log.debug("No host-wide name locks in %s: %s", folder, exc)
-        return False, None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return True, None
-    except OSError as exc:
-        os.close(fd)
-        log.debug("No host-wide name locks in %s: %s", folder, exc)
-        return False, None
-    return False, fd
-
-
-#: The process's reserved keys, shared by every app and both S3 providers.
-reservations = Reservations()
-
-
-def probe(client: S3Client, bucket: str, prefix: str) -> bool:
-    """Whether the server honours ``If-None-Match: *``, by trying it.
-
-    Writes a small object under ``prefix`` twice with the condition, then
-    deletes it: a server that honours it refuses the second write. Raises
-    :class:`StorageError` when the server cannot be asked (or rejects the
-    header itself).
-    """
-    key = names.join_key(prefix, PROBE_PREFIX + secrets.token_hex(8))
-    try:
-        try:
-            client.put_object(Bucket=bucket, Key=key, Body=b"1", IfNoneMatch="*")
-        except ClientError as exc:
-            # A retried first write whose reply was lost: the key is random,
-            # so the object in the way is the probe's own.
-            if error_code(exc) not in TAKEN:
-                raise
-        try:
-            client.put_object(Bucket=bucket, Key=key, Body=b"2", IfNoneMatch="*")
-        except ClientError as exc:
-            if error_code(exc) in TAKEN:
-                return True
-            raise
-        return False
+        return probe(client, bucket, prefix)
     except (ClientError, BotoCoreError) as exc:
         hint = ""
-        if isinstance(exc, ClientError) and error_code(exc) in _REJECTED:
+        if isinstance(exc, ClientError) and error_code(exc) in REJECTED:
             hint = (
                 f"; for a server that refuses the If-None-Match header, set "
                 f"{SETTING} = False"
             )
         raise StorageError(
             f"S3 could not be asked whether it honours conditional writes "
-            f"(writing {key!r}): {exc}{hint}"
+            f"(writing a probe object under {prefix!r}): {exc}{hint}"
         ) from exc
-    finally:
-        try:
-            client.delete_object(Bucket=bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            log.warning("Could not delete the probe object %r: %s", key, exc)
 
 
 def honoured(
     conditions: WriteConditions, client: S3Client, bucket: str, prefix: str
 ) -> bool:
-    """Whether saves may rely on conditional writes in ``bucket``.
+    """Whether saves may rely on ``If-None-Match`` in ``bucket``.
 
     ``False`` when ``STORE_S3_CONDITIONAL_WRITES`` is False; else the probe's
-    verdict, found once and kept in ``conditions``. Raises
-    :class:`~flask_store.exceptions.StorageError` when the setting is True and
-    the server ignores them. A probe that fails is not kept: that save takes
-    the careful path and the next one asks again.
+    verdict, found once and kept in ``conditions`` (which also says whether
+    replacements may rely on ``If-Match``: :meth:`WriteConditions.replaces_safely`).
+    Raises :class:`~flask_store.exceptions.StorageError` when the setting is
+    True and the server ignores ``If-None-Match``. A probe that fails is not
+    kept: that save takes the careful path and the next one asks again.
     """
     wanted = conditions.wanted
     if wanted is False:
@@ -281,33 +187,49 @@ def honoured(
     verdict = conditions.verdict
     if verdict is None:
         try:
-            verdict = probe(client, bucket, prefix)
+            verdict = _probe(client, bucket, prefix)
         except StorageError as exc:
             if wanted is True:
                 raise
             log.warning("%s; checking names before writing meanwhile.", exc)
             return False
         conditions.verdict = verdict
-    if verdict:
+    ignored = " and ".join(verdict.ignored())
+    if verdict.creates:
+        if ignored and _first_warning(conditions):
+            log.warning(
+                "The S3 server of bucket %r ignores %s: uploads that replace "
+                "their placeholder check it just before replacing it (background "
+                "uploads up to 5 GiB use one PUT where If-Match is honoured on "
+                "it). A file deleted and saved again by another process in "
+                "between could be replaced.",
+                bucket,
+                ignored,
+            )
         return True
     if wanted is True:
         raise StorageError(
             f"The S3 server of bucket {bucket!r} ignores conditional writes "
-            f"(If-None-Match), so a save could overwrite a file; {SETTING} is "
+            f"({ignored}), so a save could overwrite a file; {SETTING} is "
             'True, so nothing is saved. Set it to "auto" to check names '
             "before writing instead, or use a server that honours them."
         )
-    with conditions._lock:
-        warned, conditions.warned = conditions.warned, True
-    if not warned:
+    if _first_warning(conditions):
         log.warning(
-            "The S3 server of bucket %r ignores conditional writes "
-            "(If-None-Match): Flask-Store checks each name before writing and "
-            "keeps the saves of this machine apart, but saves from several "
-            "machines can race for one name on that server.",
+            "The S3 server of bucket %r ignores conditional writes (%s): "
+            "Flask-Store checks each name before writing and keeps the saves "
+            "of this machine apart, but saves from several machines can race "
+            "for one name on that server.",
             bucket,
+            ignored,
         )
     return False
+
+
+def _first_warning(conditions: WriteConditions) -> bool:
+    with conditions._lock:
+        warned, conditions.warned = conditions.warned, True
+    return not warned
 
 
 def check(
@@ -316,7 +238,7 @@ def check(
     """``flask store check``'s step: a real probe, and what the setting makes of it."""
     wanted = conditions.wanted
     try:
-        verdict = probe(client, bucket, prefix)
+        verdict = _probe(client, bucket, prefix)
     except StorageError as exc:
         # With False, saves send no condition: a server that rejects the
         # header outright is what that setting is for.
@@ -333,18 +255,29 @@ def check(
         )
     conditions.verdict = verdict
     setting = f"{SETTING} = {wanted!r}"
-    if verdict:
+    ignored = " and ".join(verdict.ignored())
+    if verdict.creates:
         detail = (
             "the server honours them: a second write of the probe with "
-            "If-None-Match: * was refused (412), so a taken name is never "
-            "overwritten"
+            "If-None-Match: * was refused (412), as a PUT and as a multipart "
+            "upload, so a taken name is never overwritten"
         )
+        if ignored:
+            detail += (
+                f"; it IGNORES {ignored}, so uploads that replace their "
+                "placeholder check it just before replacing it"
+            )
+        else:
+            detail += (
+                "; If-Match on a wrong ETag was refused too, so an upload "
+                "replaces only its own placeholder"
+            )
         if wanted is False:
             detail += f"; {setting}, so saves check names before writing instead"
         return CheckResult("conditional writes", True, detail)
     detail = (
-        "the server IGNORES them: a second write of the probe with "
-        "If-None-Match: * overwrote the first"
+        f"the server IGNORES them ({ignored}): a write of the probe with "
+        "the condition overwrote it"
     )
     if wanted is True:
         return CheckResult(

@@ -7,6 +7,7 @@ The upload waits in a spooled file with a ticket (:mod:`.background`), so
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from functools import partial
@@ -16,7 +17,7 @@ from ..exceptions import StorageError, StoredFileNotFound, UploadFailed
 from ..metadata import FileMetadata, Measured
 from ..settings import count, optional_text
 from ..signals import upload_failed
-from . import s3_claims, s3_recovery, s3_staging, variant_files
+from . import s3_claims, s3_recovery, s3_staging, s3_writes, variant_files
 from .background import (
     load_gevent,
     remove_spool,
@@ -34,11 +35,13 @@ from .s3_client import (
     BotoCoreError,
     ClientError,
     error_code,
+    transfer_config,
     translate,
 )
-from .s3_conditional import reservations
+from .s3_locks import reservations
 
 if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
     from flask import Flask
 
 log = logging.getLogger("flask_store.providers.s3")
@@ -58,9 +61,10 @@ class S3GeventBackend(S3Backend):
     ``STORE_S3_ACL`` says.
 
     On a server that ignores conditional writes, names are checked before the
-    placeholder is written and the placeholder is read back; before the upload
-    it is checked again, so an upload whose name another process took is
-    never written over it: it fails as below.
+    placeholder is written and the placeholder is read back. Where the server
+    would not check the ``If-Match`` of the upload (:meth:`replacement`), the
+    placeholder is checked again just before it, so an upload whose name
+    another process took is not written over it: it fails as below.
 
     A failed upload is retried ``STORE_S3_BACKGROUND_ATTEMPTS`` times, then
     logged with the key and the spooled file's path and sent as
@@ -104,9 +108,7 @@ class S3GeventBackend(S3Backend):
             claim = s3_claims.claim_first(self, candidates, honoured)
             try:
                 self._write_ticket(spooled, claim, metadata)
-                upload = partial(
-                    self._upload_spooled, spooled, claim, honoured, handle, metadata
-                )
+                upload = partial(self._upload_spooled, spooled, claim, handle, metadata)
                 uploads.start(upload)
             except BaseException:
                 reservations.release(self.bucket, claim.key)
@@ -156,13 +158,12 @@ class S3GeventBackend(S3Backend):
         self,
         spooled: str,
         claim: Claim,
-        honoured: bool,
         handle: Any,
         metadata: FileMetadata | None = None,
     ) -> None:
         """Upload the spooled file, retrying; runs in a greenlet, never raises."""
         try:
-            error = self._upload_with_retries(spooled, claim, honoured, metadata)
+            error = self._upload_with_retries(spooled, claim, metadata)
         except Exception as exc:  # a bug or a lost spool file: still report it
             error = exc
         finally:
@@ -187,18 +188,17 @@ class S3GeventBackend(S3Backend):
         self,
         spooled: str,
         claim: Claim,
-        honoured: bool,
         metadata: FileMetadata | None = None,
     ) -> Exception | None:
         """None once uploaded, else the error that ended the attempts."""
         gevent = load_gevent()
         error: Exception | None = None
-        conditions = self.conditions
+        transfer, checked = self.replacement(os.path.getsize(spooled))
         for attempt in range(self.background_attempts):
             if attempt:
                 gevent.sleep(min(2 ** (attempt - 1), 30))
             try:
-                if not honoured:
+                if not checked:
                     # The server would not check the ETag: look first.
                     where = self._where(claim.key, claim.token, claim.claim)
                     if where == "uploaded":
@@ -208,10 +208,17 @@ class S3GeventBackend(S3Backend):
                     if where == "taken":
                         break
                 with (
-                    conditions.replacing(self.bucket, claim.key, claim.etag),
+                    self.conditions.replacing(claim.token, claim.etag),
                     open(spooled, "rb") as source,
                 ):
-                    if self._upload(source, claim.key, claim.token, metadata=metadata):
+                    if s3_writes.upload(
+                        self,
+                        source,
+                        claim.key,
+                        claim.token,
+                        metadata=metadata,
+                        transfer=transfer,
+                    ):
                         return None
             except UploadFailed as exc:
                 if _is_missing(exc):
@@ -228,6 +235,23 @@ class S3GeventBackend(S3Backend):
             f"{claim.key!r} was taken by another writer before the background "
             "upload reached S3; nothing was overwritten."
         )
+
+    def replacement(self, size: int) -> tuple[TransferConfig, bool]:
+        """How to upload ``size`` bytes over a placeholder; whether S3 checks its ETag.
+
+        A server may honour ``If-Match`` on a PUT and ignore it on completing a
+        multipart upload (moto does): then a file of up to 5 GiB goes in one
+        PUT, which the server checks, instead of in parts. Where S3 would not
+        check it, the caller looks at the placeholder first.
+        """
+        conditions = self.conditions
+        if size < self.transfer.multipart_threshold:
+            return self.transfer, conditions.replaces_safely(multipart=False)
+        if conditions.replaces_safely(multipart=True):
+            return self.transfer, True
+        if size <= MAX_PUT and conditions.replaces_safely(multipart=False):
+            return transfer_config(MAX_PUT), True
+        return self.transfer, False
 
     def _give_up(self, key: str, handle: Any, spooled: str, exc: Exception) -> None:
         log.error(
@@ -252,6 +276,9 @@ class S3GeventBackend(S3Backend):
             return super().clean_leftover(leftover)
         return s3_recovery.clean(self, leftover)
 
+
+#: The largest object S3 takes in one PUT (5 GiB).
+MAX_PUT = 5 * 1024**3
 
 #: What an upload ends with when its placeholder was deleted meanwhile.
 _DELETED = UploadFailed("deleted before the background upload finished")

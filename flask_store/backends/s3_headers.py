@@ -14,6 +14,10 @@ from ..content import guess_type, is_inline_safe
 if TYPE_CHECKING:
     from ..metadata import FileMetadata
 
+#: Object metadata holding a random token per upload, so a retried write that
+#: did reach S3 (its reply was lost) is recognised as ours, not as a clash.
+UPLOAD_TOKEN = "flask-store-upload"  # noqa: S105 - a metadata name
+
 
 def object_args(
     key: str,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .. import names
-from . import s3_claims
+from . import s3_claims, s3_writes
 from .background import (
     SPOOL_PREFIX,
     SPOOL_SUFFIX,
@@ -108,12 +108,18 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
     if where == "pending":
         etag = s3_claims.placeholder_etag(backend, ticket["key"], ticket["claim"])
         if etag is not None:
+            transfer, _ = backend.replacement(os.path.getsize(spooled))
             with (
-                backend.conditions.replacing(backend.bucket, ticket["key"], etag),
+                backend.conditions.replacing(ticket["token"], etag),
                 open(spooled, "rb") as source,
             ):
-                if backend._upload(
-                    source, ticket["key"], ticket["token"], metadata=metadata
+                if s3_writes.upload(
+                    backend,
+                    source,
+                    ticket["key"],
+                    ticket["token"],
+                    metadata=metadata,
+                    transfer=transfer,
                 ):
                     remove_spool(spooled)
                     return f"re-uploaded to {path}"

@@ -197,23 +197,24 @@ class Claimed:
         except HTTPException:
             self.abort(backend, upload_id)
             raise
-        honoured = backend._honoured([self.claim.path])
-        if not honoured and (
+        backend._honoured([self.claim.path])  # the server's verdict, found once
+        if not backend.conditions.replaces_safely(multipart=True) and (
             s3_claims.placeholder_etag(backend, self.key, self.claim.claim)
             != self.claim.etag
         ):
+            # The server would not check the If-Match: look first.
             self.abort(backend, upload_id)
             raise _taken(self.claim.path)
+        # This upload's own condition, for this request alone.
+        condition = {"IfMatch": self.claim.etag} if backend.conditions.enabled else {}
         try:
-            with backend.conditions.replacing(
-                backend.bucket, self.key, self.claim.etag
-            ):
-                backend.client.complete_multipart_upload(
-                    Bucket=backend.bucket,
-                    Key=self.key,
-                    UploadId=upload_id,
-                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-                )
+            backend.client.complete_multipart_upload(
+                Bucket=backend.bucket,
+                Key=self.key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                **condition,  # type: ignore[arg-type]
+            )
         except ClientError as exc:
             if error_code(exc) in TAKEN:
                 self.abort(backend, upload_id)

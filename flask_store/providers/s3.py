@@ -66,6 +66,7 @@ class S3Provider(Provider):
         config.setdefault("STORE_S3_MULTIPART_THRESHOLD", 8 * MiB)
         config.setdefault("STORE_S3_MAX_ATTEMPTS", 5)
         config.setdefault(CONDITIONAL_WRITES, "auto")
+        config.setdefault("STORE_S3_LOCK_PATH", None)
 
     @property
     def s3(self) -> S3Backend:
