@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from .. import names
-from ..exceptions import UploadFailed
+from ..exceptions import FolderConflict, UploadFailed
 from . import messages
 from .models import file_usage, usage_labels
 
@@ -167,6 +167,8 @@ def do_move(backend: Backend, move: Move) -> list[str]:
             moved.append(backend.move(source, location, name=name))
         except UploadFailed:
             raise Refused(messages.taken(target)) from None
+        except FolderConflict as conflict:  # the target folder is refused
+            raise Refused(conflict.description) from None
     if move.is_folder:
         backend.create_folder(move.target)
         for folder in move.folders:
