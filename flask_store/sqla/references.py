@@ -141,6 +141,16 @@ def referenced(
     return used
 
 
+def still_used(columns: list[FileColumn], path: str, execute: Executor) -> bool:
+    """Whether a column references ``path`` now, under any spelling.
+
+    Deletions ask it for each file right before deleting it, not once for a
+    batch, so a row that started using a file while the files before it
+    were deleted keeps it.
+    """
+    return bool(referenced(columns, {path}, execute))
+
+
 def file_defers(model: type) -> list[Any]:
     """Loader options leaving a model's file columns unloaded.
 
