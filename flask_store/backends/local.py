@@ -282,12 +282,6 @@ class LocalBackend(Backend):
         finally:
             os.close(source)
 
-    def delete_folder_files(self, location: str) -> list[str]:
-        """Delete every file under ``location``, then its emptied folders."""
-        deleted = super().delete_folder_files(location)
-        self.prune_folders(location)
-        return deleted
-
     def prune_folders(self, location: str) -> None:
         """Remove the empty folders under ``location``, and it if it is empty."""
         try:
