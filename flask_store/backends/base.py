@@ -270,15 +270,27 @@ class Backend:
         """Every folder under ``location``, at any depth, empty ones too,
         each before the folders inside it (walked with :meth:`list_folder`).
 
+        Only folders with a canonical path are reported and walked: a key
+        another tool wrote as ``a/./c.txt`` or ``a//c.txt`` lists a folder
+        ``a/.`` or ``a/``, which is ``a`` again, and a name in NFD is
+        another spelling of a folder. The files under them are listed by
+        :meth:`iter_files`, under their own spelling. Each folder is walked
+        once.
+
         .. versionadded:: 1.0
         """
-        pending = [names.clean_location(location)]
+        start = names.clean_location(location)
+        visited = {start}
+        pending = [start]
         while pending:
             folder = pending.pop()
             after = None
             while True:
                 page = self.list_folder(folder, after=after, limit=1000)
                 for found in page.folders:
+                    if not names.is_canonical(found.path) or found.path in visited:
+                        continue
+                    visited.add(found.path)
                     yield found.path
                     pending.append(found.path)
                 if page.next_after is None:

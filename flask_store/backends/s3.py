@@ -129,7 +129,17 @@ class S3Backend(Backend):
         return names.join_url(domain, relative_url)
 
     def key(self, path: str) -> str:
-        """The object key of a path relative to ``STORE_PATH``."""
+        """The object key of a path relative to ``STORE_PATH``.
+
+        :raises ValueError: for a path spelt otherwise than canonically
+            (``a//b.txt``, ``a/./b.txt``, NFD): its key would be another
+            object's, so nothing is done under it.
+        """
+        if not names.is_one_spelling(path):
+            raise ValueError(
+                f"{path!r} is not a canonical stored path; it is not read, moved "
+                "or deleted under another spelling."
+            )
         return names.join_key(self.prefix, path)
 
     def absolute_path(self, path: str) -> str:

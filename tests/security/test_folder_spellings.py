@@ -9,7 +9,9 @@ whose value is any spelling canonically equivalent to a path uses its file.
 from __future__ import annotations
 
 import sys
+import threading
 import unicodedata
+from typing import Any
 
 import pytest
 
@@ -152,11 +154,38 @@ def test_equivalents_pattern_knows_every_ascii_character_spelt_otherwise() -> No
 # -- S3 keys other tools wrote -------------------------------------------------
 
 
+def test_s3_folder_move_with_a_dot_key_finishes_and_leaves_it() -> None:
+    with s3_app() as (app, _, client):
+        client.put_object(Bucket="canonical-bucket", Key="media/a/./c.txt", Body=b"x")
+        client.put_object(Bucket="canonical-bucket", Key="media/a/b.txt", Body=b"y")
+        backend = store_state(app).backend
+        done: list[Any] = []
+        walker = threading.Thread(
+            target=lambda: done.append(list(backend.iter_folders("a"))), daemon=True
+        )
+        walker.start()
+        walker.join(10)
+        assert done == [[]]  # "a/." is "a" again: neither reported nor walked
+
+        result = app.test_cli_runner().invoke(args=["store", "mv", "a", "t"])
+
+        assert result.exit_code == 1
+        assert "moved a/b.txt to t/a/b.txt" in result.output
+        assert "Folder a was not removed" in result.output
+        assert "a/./c.txt" in result.output
+        objects = keys(client)
+        assert objects["media/a/./c.txt"] == b"x"
+        assert objects["media/t/a/b.txt"] == b"y"
+
+
 def test_s3_folder_move_leaves_a_double_slash_key_alone() -> None:
     with s3_app() as (app, _, client):
         client.put_object(Bucket="canonical-bucket", Key="media/a//b.txt", Body=b"X")
         client.put_object(Bucket="canonical-bucket", Key="media/a/b.txt", Body=b"Y")
         backend = store_state(app).backend
+        with pytest.raises(ValueError, match="not a canonical stored path"):
+            backend.storage.key("a//b.txt")
+
         plan = changes.plan_move(app, backend, "a", "", "t", check_rows=False)
         changes.do_move(backend, plan)
 
