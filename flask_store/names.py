@@ -377,6 +377,24 @@ def is_canonical(path: str) -> bool:
         return False
 
 
+def is_one_spelling(path: str) -> bool:
+    """Whether ``path`` is spelt as Flask-Store spells a path, hidden ones too.
+
+    Unicode NFC, no empty, ``.`` or ``..`` part and no leading or trailing
+    slash (``""`` is the root): the key or file such a path names is its own,
+    where ``a//b.txt`` would name ``a/b.txt``.
+    """
+    if not path:
+        return True
+    parts = path.split("/")
+    return (
+        "" not in parts
+        and "." not in parts
+        and ".." not in parts
+        and unicodedata.is_normalized("NFC", path)
+    )
+
+
 def spellings(path: str) -> set[str]:
     """Spellings of a canonical ``path`` another tool may have stored in a row.
 

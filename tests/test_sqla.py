@@ -644,10 +644,10 @@ def test_orphans_are_kept_when_their_use_cannot_be_checked(
     def unreachable(*args: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("database is gone"))
 
-    monkeypatch.setattr(tracking, "referenced", unreachable)
+    monkeypatch.setattr(tracking, "still_used", unreachable)
     orm.session.delete(doc)
     orm.session.commit()
-    assert "they were kept" in caplog.text
+    assert "it was kept" in caplog.text
     assert orm.stored() == {"documents/a.txt"}
 
 

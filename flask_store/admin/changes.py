@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from .. import names
-from ..exceptions import UploadFailed
+from ..backends.folder_removal import Leftovers, prune, split_spellings
+from ..exceptions import FolderConflict, UploadFailed
 from . import messages
 from .models import file_usage, usage_labels
 
@@ -85,9 +86,12 @@ def files_under(backend: Backend, folder: str) -> list[str]:
 
 
 def used_by(app: Flask, paths: Sequence[str]) -> dict[str, list[str]]:
-    """The rows using each of ``paths`` that any row uses (path to labels)."""
-    canonical = [p for p in paths if names.is_canonical(p)]
-    usage = file_usage(app, canonical)
+    """The rows using each of ``paths`` that any row uses (path to labels).
+
+    Every spelling counts: a row holding another spelling of a path, or a
+    path not in its canonical spelling, is found (``rows_using``).
+    """
+    usage = file_usage(app, list(paths))
     return {path: usage_labels(rows) for path, rows in usage.items() if rows}
 
 
@@ -109,6 +113,10 @@ class Move:
     files: list[tuple[str, str]] = field(default_factory=list)
     #: For a folder, the folders inside it, empty ones too, as they will be named.
     folders: list[str] = field(default_factory=list)
+    #: For a folder, the entries in it not spelt canonically: never moved.
+    not_canonical: list[str] = field(default_factory=list)
+    #: For a folder, once moved: what was left in it, which kept it.
+    left: Leftovers | None = None
 
 
 def plan_move(
@@ -138,10 +146,8 @@ def plan_move(
         if target.startswith(source + "/"):
             raise BadRequest(messages.into_itself(source))
         move = Move(source, target, is_folder=True)
-        move.files = [
-            (path, target + path[len(source) :])
-            for path in files_under(backend, source)
-        ]
+        files, move.not_canonical = split_spellings(files_under(backend, source))
+        move.files = [(path, target + path[len(source) :]) for path in files]
         move.folders = [
             target + path[len(source) :] for path in backend.iter_folders(source)
         ]
@@ -158,7 +164,9 @@ def do_move(backend: Backend, move: Move) -> list[str]:
     """Move every file of ``move``; the new paths. Never over another file.
 
     A target taken meanwhile stops the move there (:class:`Refused`): the
-    files moved so far stay moved, the others where they were.
+    files moved so far stay moved, the others where they were. A moved
+    folder is then only pruned: what is left in it (files saved since the
+    plan, entries not spelt canonically) stays, with it, in ``move.left``.
     """
     moved = []
     for source, target in move.files:
@@ -167,12 +175,13 @@ def do_move(backend: Backend, move: Move) -> list[str]:
             moved.append(backend.move(source, location, name=name))
         except UploadFailed:
             raise Refused(messages.taken(target)) from None
+        except FolderConflict as conflict:  # the target folder is refused
+            raise Refused(conflict.description) from None
     if move.is_folder:
         backend.create_folder(move.target)
         for folder in move.folders:
             backend.create_folder(folder)
-        if not files_under(backend, move.source):  # nothing new came in meanwhile
-            backend.delete_folder(move.source)
+        move.left = prune(backend, move.source)
     return moved
 
 
@@ -181,8 +190,11 @@ class FolderDeletion:
     """What deleting a folder would delete, and the rows using those files."""
 
     folder: str
+    #: The files to delete, each canonical.
     files: list[str]
     used: dict[str, list[str]]
+    #: Entries not spelt canonically: never deleted, they keep the folder.
+    not_canonical: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
@@ -194,8 +206,8 @@ def plan_folder_deletion(app: Flask, backend: Backend, folder: str) -> FolderDel
     """What deleting ``folder`` would delete; NotFound when there is none."""
     if backend.list_folder(folder, limit=1).missing:
         raise NotFound(messages.no_folder(folder))
-    files = files_under(backend, folder)
-    return FolderDeletion(folder, files, used_by(app, files))
+    files, not_canonical = split_spellings(files_under(backend, folder))
+    return FolderDeletion(folder, files, used_by(app, files), not_canonical)
 
 
 def confirmed(

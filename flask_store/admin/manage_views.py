@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, NotFound
 
 from .. import names
+from ..backends.folder_removal import delete_checked
 from ..state import store_state
 from . import actions, browsing, changes, messages
 from .change_forms import FolderDeleteForm, MoveForm, SelectionForm
@@ -100,9 +101,15 @@ def move() -> ResponseReturnValue:
         if wants_json():
             raise
         return _move_form(source, is_folder, form, refused.description), refused.code
+    left = plan.left
     if wants_json():
-        return jsonify(moved={"from": plan.source, "to": plan.target})
+        answer: dict[str, object] = {"moved": {"from": plan.source, "to": plan.target}}
+        if left is not None and not left.removed:
+            answer.update(kept=left.kept, message=left.explain())
+        return jsonify(answer)
     flash(messages.moved(plan.source, plan.target), "success")
+    if left is not None and not left.removed:
+        flash(left.explain(), "error")
     return after_change(folder)
 
 
@@ -110,7 +117,9 @@ def delete_folder() -> ResponseReturnValue:
     """Delete a folder: an empty one at once, one with files once confirmed.
 
     The confirmation counts the files and names the rows using any of them;
-    it is asked again when either changed since.
+    it is asked again when either changed since. Exactly the files counted
+    are deleted: a file saved into the folder since, or an entry not spelt
+    canonically, stays, with the folder, and the answer says so.
     """
     form = admin_form(FolderDeleteForm)
     if not form.validate_on_submit():
@@ -138,11 +147,23 @@ def delete_folder() -> ResponseReturnValue:
             plan=plan,
             crumbs=browsing.breadcrumbs(folder),
         )
-    deleted = backend.delete_folder(folder)
+    removal = delete_checked(backend, folder, plan.files)
+    left = removal.left
     if wants_json():
-        return jsonify(deleted_folder=folder, deleted=deleted)
-    flash(messages.deleted_folder(folder, len(deleted)), "success")
-    return after_change(browsing.parent_folder(folder))
+        if left.removed:
+            return jsonify(deleted_folder=folder, deleted=removal.deleted)
+        return jsonify(
+            deleted_folder=None,
+            deleted=removal.deleted,
+            kept=left.kept,
+            message=left.explain(),
+        )
+    if left.removed:
+        flash(messages.deleted_folder(folder, len(removal.deleted)), "success")
+        return after_change(browsing.parent_folder(folder))
+    flash(messages.deleted_files(len(removal.deleted)), "success")
+    flash(left.explain(), "error")
+    return after_change(folder)
 
 
 def selection() -> ResponseReturnValue:

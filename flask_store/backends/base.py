@@ -18,7 +18,7 @@ from ..content import guess_type
 from ..exceptions import UploadFailed
 from ..metadata import FileMetadata, Measured
 from ..settings import Setting
-from . import variant_files
+from . import folder_removal, variant_files
 from .listing import (
     SORT_KEYS,
     FolderPage,
@@ -95,7 +95,7 @@ class Backend:
     admin and the command line, :meth:`iter_files`, :meth:`list_folder` and
     :meth:`create_folder`. Callers use :meth:`delete`, :meth:`move` and
     :meth:`delete_folder`, which take the image variants of what they
-    remove with it.
+    remove with it; :meth:`prune_folders` removes empty folders.
 
     .. versionadded:: 1.0
     """
@@ -270,15 +270,27 @@ class Backend:
         """Every folder under ``location``, at any depth, empty ones too,
         each before the folders inside it (walked with :meth:`list_folder`).
 
+        Only folders with a canonical path are reported and walked: a key
+        another tool wrote as ``a/./c.txt`` or ``a//c.txt`` lists a folder
+        ``a/.`` or ``a/``, which is ``a`` again, and a name in NFD is
+        another spelling of a folder. The files under them are listed by
+        :meth:`iter_files`, under their own spelling. Each folder is walked
+        once.
+
         .. versionadded:: 1.0
         """
-        pending = [names.clean_location(location)]
+        start = names.clean_location(location)
+        visited = {start}
+        pending = [start]
         while pending:
             folder = pending.pop()
             after = None
             while True:
                 page = self.list_folder(folder, after=after, limit=1000)
                 for found in page.folders:
+                    if not names.is_canonical(found.path) or found.path in visited:
+                        continue
+                    visited.add(found.path)
                     yield found.path
                     pending.append(found.path)
                 if page.next_after is None:
@@ -333,32 +345,30 @@ class Backend:
         return moved
 
     def delete_folder(self, location: str) -> list[str]:
-        """Delete every file under ``location`` and their variants; return their paths.
+        """Delete the files under ``location``, then its empty folders; return
+        the paths deleted.
 
-        ``location`` must name a folder (not the store's root). A file
-        deleted meanwhile by someone else is skipped. Backends implement
-        :meth:`delete_folder_files`.
+        ``location`` must name a folder (not the store's root). No rows are
+        asked: callers that keep used files check the files first, then
+        delete exactly those (:func:`~flask_store.backends.folder_removal.delete_checked`),
+        as the admin and ``flask store rm -r`` do. An entry listed under a
+        spelling that is not canonical is never deleted and keeps its folder;
+        a file deleted meanwhile by someone else is skipped.
+
+        .. versionchanged:: 1.0
+            Entries that are not canonical are left, with their folder.
         """
         location = names.clean_location(location)
         if not location:
             raise ValueError("Give the folder to delete; the store's root is not one.")
-        deleted = self.delete_folder_files(location)
-        variant_files.forget(self, location)
-        return deleted
-
-    def delete_folder_files(self, location: str) -> list[str]:
-        """Delete every file under the cleaned folder ``location``."""
-        deleted = []
-        for stored in list(self.iter_files(location)):
-            try:
-                self.delete_file(stored.path)
-            except FileNotFoundError:
-                continue
-            deleted.append(stored.path)
-        return deleted
+        files, _ = folder_removal.split_spellings(
+            stored.path for stored in self.iter_files(location)
+        )
+        return folder_removal.delete_checked(self, location, files).deleted
 
     def prune_folders(self, location: str) -> None:
-        """Remove the empty folders left under ``location`` (by default, none are)."""
+        """Remove the empty folders under ``location``, and it if it is empty
+        (by default there are none to remove). Never removes a file."""
 
     # -- maintenance ------------------------------------------------------
 

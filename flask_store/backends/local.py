@@ -242,7 +242,13 @@ class LocalBackend(Backend):
             raise
         try:
             before = fsops.stat_file(source, [own_name])
-            target = fsops.Folders(self.dir.fd(create=True), path_parts(location))
+            try:
+                target = fsops.Folders(self.dir.fd(create=True), path_parts(location))
+            except fsops.Refused:  # the target is refused, not the source
+                raise FolderConflict(
+                    f"{location!r} is not a folder inside STORE_PATH (a symlink or "
+                    f"a file has its name): {path!r} was not moved."
+                ) from None
             moved = None
             try:
                 moved = publish_first(
@@ -275,12 +281,6 @@ class LocalBackend(Backend):
             raise
         finally:
             os.close(source)
-
-    def delete_folder_files(self, location: str) -> list[str]:
-        """Delete every file under ``location``, then its emptied folders."""
-        deleted = super().delete_folder_files(location)
-        self.prune_folders(location)
-        return deleted
 
     def prune_folders(self, location: str) -> None:
         """Remove the empty folders under ``location``, and it if it is empty."""

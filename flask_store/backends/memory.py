@@ -131,15 +131,15 @@ class MemoryBackend(Backend):
                 self.folders.add(location)
         return location
 
-    def delete_folder_files(self, location: str) -> list[str]:
-        deleted = super().delete_folder_files(location)
+    def prune_folders(self, location: str) -> None:
+        """Forget the folders under ``location`` (and it) that hold no file."""
         with self.lock:
             self.folders = {
                 f
                 for f in self.folders
-                if f != location and not f.startswith(location + "/")
+                if not (f == location or f.startswith(location + "/"))
+                or any(p.startswith(f + "/") for p in self.files)
             }
-        return deleted
 
     def iter_files(self, location: str = "") -> Iterator[StoredFile]:
         location = names.clean_location(location)

@@ -134,7 +134,17 @@ class S3Backend(Backend):
         return names.join_url(domain, relative_url)
 
     def key(self, path: str) -> str:
-        """The object key of a path relative to ``STORE_PATH``."""
+        """The object key of a path relative to ``STORE_PATH``.
+
+        :raises ValueError: for a path spelt otherwise than canonically
+            (``a//b.txt``, ``a/./b.txt``, NFD): its key would be another
+            object's, so nothing is done under it.
+        """
+        if not names.is_one_spelling(path):
+            raise ValueError(
+                f"{path!r} is not a canonical stored path; it is not read, moved "
+                "or deleted under another spelling."
+            )
         return names.join_key(self.prefix, path)
 
     def absolute_path(self, path: str) -> str:
@@ -331,16 +341,27 @@ class S3Backend(Backend):
             self.client, self.bucket, self.prefix, names.clean_location(location)
         )
 
-    def delete_folder_files(self, location: str) -> list[str]:
-        """Delete every file under ``location``, then its folder markers."""
-        deleted = super().delete_folder_files(location)
+    def prune_folders(self, location: str) -> None:
+        """Delete the folder markers under ``location`` (and its own) that no
+        file is under: never a file, nor the marker of a folder holding one."""
         folder = self.key(location) + "/"
-        for key in s3_listing.folder_markers(self.client, self.bucket, folder):
+        markers: list[str] = []
+        occupied: set[str] = set()  # every folder a file is under
+        for obj in s3_listing.objects(self.client, self.bucket, folder):
+            key = obj["Key"]
+            if key.endswith("/"):
+                markers.append(key)
+                continue
+            for end, char in enumerate(key):
+                if char == "/":
+                    occupied.add(key[: end + 1])
+        for marker in markers:
+            if marker in occupied:
+                continue
             try:
-                self.client.delete_object(Bucket=self.bucket, Key=key)
+                self.client.delete_object(Bucket=self.bucket, Key=marker)
             except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, key, "delete") from exc
-        return deleted
+                raise translate(exc, marker, "delete") from exc
 
     def create_folder(self, location: str) -> str:
         """Write the zero-byte marker ``location/`` so an empty folder shows.

@@ -1,7 +1,7 @@
 """Listing a bucket's keys as folders and files: the reads S3 listings need.
 
 Plain functions over a boto3 client, so the backend's listing, file walk
-and folder deletion share one reading of ``ListObjectsV2`` (folder markers
+and folder pruning share one reading of ``ListObjectsV2`` (folder markers
 are keys ending in ``/``; a folder is a common prefix).
 """
 
@@ -193,10 +193,3 @@ def _hidden(path: str) -> bool:
         names.is_hidden_name(part) and part not in (".", "..")
         for part in path.split("/")
     )
-
-
-def folder_markers(client: S3Client, bucket: str, prefix: str) -> Iterator[str]:
-    """The keys of the folder markers under ``prefix`` (``create_folder``'s)."""
-    for obj in objects(client, bucket, prefix):
-        if obj["Key"].endswith("/"):
-            yield obj["Key"]

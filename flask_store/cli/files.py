@@ -12,6 +12,7 @@ import click
 
 from .. import names
 from ..backends.base import StoredFile
+from ..backends.folder_removal import prune, split_spellings
 from ..metadata import peek
 from ..providers.base import Provider
 from ..rules import refusal
@@ -229,7 +230,10 @@ def remove_command(
     the command names the rows and deletes nothing. So is a path that is not
     canonical (``docs//a.txt``): it would delete the file of another spelling.
     With --recursive, a folder is deleted with every file in it, under the
-    same rules.
+    same rules: exactly the files checked are deleted, then the folders left
+    empty. A file saved into the folder meanwhile is kept, as is an entry
+    another tool wrote under a spelling that is not canonical: the folder
+    stays, and the command names them and fails.
     """
     provider_class = current_provider()
     # Build every provider first: one invalid path means nothing is deleted.
@@ -253,10 +257,14 @@ def remove_command(
             "--recursive to delete it with everything in it."
         )
     backend = current_backend()
-    providers = [p for p in providers if p.relative_path not in folders] + [
-        provider_class(stored.path)
+    listed = {
+        folder: split_spellings(stored.path for stored in backend.iter_files(folder))
         for folder in folders
-        for stored in backend.iter_files(folder)
+    }
+    # An entry not spelt canonically is never deleted: its provider would
+    # delete the file of the canonical spelling.
+    providers = [p for p in providers if p.relative_path not in folders] + [
+        provider_class(path) for files, _ in listed.values() for path in files
     ]
     used = rows_in_the_way(
         [p.relative_path for p in providers],
@@ -274,8 +282,9 @@ def remove_command(
                 missing.append(provider.relative_path)
             else:
                 deleted.append(provider.relative_path)
-    for folder in folders:
-        backend.delete_folder(folder)  # what is left: empty folders, markers
+    # What is left, the checked files gone: only empty folders are removed.
+    left = [prune(backend, folder) for folder in folders]
+    kept = [leftovers for leftovers in left if not leftovers.removed]
     if as_json:
         report: dict[str, Any] = {
             "deleted": deleted,
@@ -283,17 +292,22 @@ def remove_command(
             "used_by": {p: used[p] for p in deleted if p in used},
         }
         if recursive:
-            report["folders"] = folders
+            report["folders"] = [f.folder for f in left if f.removed]
+            report["kept"] = {f.folder: f.kept for f in kept}
         echo_json(report)
     else:
         for path in deleted:
             click.echo(f"deleted {path}")
             if path in used:
                 note(f"  rows now pointing at a missing file: {', '.join(used[path])}")
-        for folder in folders:
-            click.echo(f"deleted folder {folder}")
+        for leftovers in left:
+            if leftovers.removed:
+                click.echo(f"deleted folder {leftovers.folder}")
+    problems = [f.explain() for f in kept]
     if missing:
-        raise click.ClickException("Not stored, so not deleted: " + ", ".join(missing))
+        problems.append("Not stored, so not deleted: " + ", ".join(missing))
+    if problems:
+        raise click.ClickException(" ".join(problems))
 
 
 def is_folder(provider: Provider) -> bool:

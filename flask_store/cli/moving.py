@@ -41,7 +41,10 @@ def move_command(
     A file keeps its name, or gets a short unique suffix when FOLDER has a
     file of that name: nothing is overwritten. A folder moves with everything
     in it and keeps its name; one of that name in FOLDER refuses the move
-    (folders are not merged). With --name, the one PATH gets that name
+    (folders are not merged). What is left in a moved folder (a file saved
+    into it meanwhile, an entry another tool wrote under a spelling that is
+    not canonical) is not moved and keeps the folder: the command names it
+    and fails. With --name, the one PATH gets that name
     instead, so `flask store mv --name b.txt docs/a.txt docs` renames a file
     in place. A file that a FlaskStoreType column uses is not moved, by itself
     or with its folder, without --force.
@@ -76,6 +79,8 @@ def move_command(
     used = rows_in_the_way(files, force=force, doing="moved", verb="move")
     moved: list[dict[str, str]] = []
     folders: list[dict[str, Any]] = []
+    kept: dict[str, list[str]] = {}
+    problems: list[str] = []
     for plan in plans:
         if isinstance(plan, str):
             moved.append({"from": plan, "to": backend.move(plan, folder)})
@@ -90,14 +95,18 @@ def move_command(
         ]
         if plan.is_folder:
             folders.append({"from": plan.source, "to": plan.target})
+        if plan.left is not None and not plan.left.removed:
+            kept[plan.source] = plan.left.kept
+            problems.append(plan.left.explain())
     if as_json:
-        echo_json({"moved": moved, "folders": folders, "used_by": used})
-        return
-    for item in folders:
-        click.echo(f"moved folder {item['from']} to {item['to']}")
-    for item in moved:
-        click.echo(f"moved {item['from']} to {item['to']}")
-        if item["from"] in used:
-            note(
-                f"  rows now pointing at a missing file: {', '.join(used[item['from']])}"
-            )
+        echo_json({"moved": moved, "folders": folders, "used_by": used, "kept": kept})
+    else:
+        for item in folders:
+            click.echo(f"moved folder {item['from']} to {item['to']}")
+        for item in moved:
+            click.echo(f"moved {item['from']} to {item['to']}")
+            rows = used.get(item["from"])
+            if rows:
+                note(f"  rows now pointing at a missing file: {', '.join(rows)}")
+    if problems:
+        raise click.ClickException(" ".join(problems))

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 from .. import names
 from ..backends.base import StoredFile
 from ..state import store_state
-from .references import batches, bound_columns, referenced, session_executor
+from .references import (
+    batches,
+    bound_columns,
+    referenced,
+    session_executor,
+    still_used,
+)
 from .session import get_session
 
 if TYPE_CHECKING:
@@ -90,27 +96,25 @@ def delete_unused(app: Flask, paths: list[str]) -> Iterator[tuple[str, str]]:
     The outcome is ``"deleted"``, ``"used"`` (a row uses it now: kept),
     ``"missing"`` or ``"non-canonical"`` (not a canonical stored path: kept,
     since deleting it would delete the file under another spelling).
-    References are checked, under every spelling, right before deleting, and
-    the file deleted is exactly the one checked, so a row that started to use
-    a file while a list of orphans was read keeps its file.
+    References are checked, under every spelling, for each path right
+    before it is deleted, and the file deleted is exactly the one checked,
+    so a row that started to use a file while a list of orphans was read,
+    or while the files before it were deleted, keeps its file.
     """
     session = get_session(app)
-    canonical = [path for path in paths if names.is_canonical(path)]
-    if session is not None and canonical:
-        columns = bound_columns(session, app)
-        with session.no_autoflush:
-            used = referenced(columns, set(canonical), session_executor(session))
-    else:
-        used = set()
+    columns = bound_columns(session, app) if session is not None else []
     provider_class = store_state(app).provider
     for path in paths:
-        if path in used:
-            yield path, "used"
-            continue
-        provider = provider_class(path, app=app) if path in canonical else None
+        provider = provider_class(path, app=app) if names.is_canonical(path) else None
         if provider is None or provider.relative_path != path:
             yield path, "non-canonical"
             continue
+        if session is not None and columns:
+            with session.no_autoflush:  # checked right before its deletion
+                used = still_used(columns, path, session_executor(session))
+            if used:
+                yield path, "used"
+                continue
         try:
             provider.delete()
         except FileNotFoundError:  # StoredFileNotFound, or a custom provider's

@@ -37,6 +37,36 @@ Executor = Callable[[type, Select[Any]], Iterable[Any]]
 _ODD_SPELLINGS = ("%//%", "%/./%", "./%", "/%", "%/", "%/.")
 
 
+#: The ASCII characters that another character is canonically equivalent to
+#: (U+212A KELVIN SIGN is ``K``, U+037E GREEK QUESTION MARK is ``;``, U+1FEF
+#: GREEK VARIA is a backtick): a value may spell them otherwise.
+RESPELT_ASCII = frozenset("K;`")
+
+
+def equivalents_pattern(path: str) -> str | None:
+    """A ``LIKE`` pattern (escaped with ``\\``) that every value canonically
+    equivalent to the canonical ``path`` matches, or ``None`` when ``path``
+    has one spelling only.
+
+    A row's value is the file it opens: any value whose NFC form is
+    ``path`` (marks in another order, U+212B ANGSTROM SIGN for ``Å``, a mix
+    of composed and decomposed characters) uses it. Such values differ from
+    ``path`` only where ``path`` has a character that is not ASCII or is one
+    of :data:`RESPELT_ASCII`; the pattern keeps the other characters and
+    matches anything in their place, and what it finds is mapped back with
+    :func:`~flask_store.names.canonical_path`.
+    """
+    if path.isascii() and RESPELT_ASCII.isdisjoint(path):
+        return None
+    pattern: list[str] = []
+    for char in path:
+        if char.isascii() and char not in RESPELT_ASCII:
+            pattern.append("\\" + char if char in "%_" else char)
+        elif not pattern or pattern[-1] != "%":
+            pattern.append("%")
+    return "".join(pattern)
+
+
 def batches(items: Iterable[_T]) -> Iterator[list[_T]]:
     """``items`` in lists of at most :data:`BATCH_SIZE`."""
     iterator = iter(items)
@@ -117,8 +147,22 @@ def _meant(value: Any, wanted: dict[str, set[str]]) -> set[str]:
 
 
 def _spelling_filter(raw: Any, batch: list[str]) -> Any:
-    """Values that are one of ``batch``, or spelt with empty or ``.`` parts."""
-    return or_(raw.in_(batch), *(raw.like(pattern) for pattern in _ODD_SPELLINGS))
+    """Values that are one of ``batch``, spelt with empty or ``.`` parts, or
+    perhaps canonically equivalent to one of ``batch``
+    (:func:`equivalents_pattern`)."""
+    equivalents = sorted(
+        {
+            pattern
+            for spelling in batch
+            if names.is_canonical(spelling)
+            and (pattern := equivalents_pattern(spelling)) is not None
+        }
+    )
+    return or_(
+        raw.in_(batch),
+        *(raw.like(pattern) for pattern in _ODD_SPELLINGS),
+        *(raw.like(pattern, escape="\\") for pattern in equivalents),
+    )
 
 
 def referenced(
@@ -139,6 +183,16 @@ def referenced(
             ):
                 used |= _meant(value, wanted)
     return used
+
+
+def still_used(columns: list[FileColumn], path: str, execute: Executor) -> bool:
+    """Whether a column references ``path`` now, under any spelling.
+
+    Deletions ask it for each file right before deleting it, not once for a
+    batch, so a row that started using a file while the files before it
+    were deleted keeps it.
+    """
+    return bool(referenced(columns, {path}, execute))
 
 
 def file_defers(model: type) -> list[Any]:

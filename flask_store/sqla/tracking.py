@@ -37,7 +37,7 @@ from .context import (
     provider_class,
     session_app,
 )
-from .references import bound_columns, fresh_executor, referenced
+from .references import bound_columns, fresh_executor, still_used
 from .registry import FileType, file_attributes
 
 if TYPE_CHECKING:
@@ -196,17 +196,19 @@ def _after_commit(session: Session) -> None:
                 "Flask-Store kept %r: a row held it, but it is not a stored path.",
                 released,
             )
-    try:
-        used = referenced(bound_columns(session, app), paths, fresh_executor(session))
-    except SQLAlchemyError:
-        app.logger.exception(
-            "Flask-Store could not check whether %d replaced or deleted files are "
-            "still used; they were kept.",
-            len(paths),
-        )
-        return
-    for path in sorted(paths - used):
-        delete_quietly(found(path, app=app))
+    execute = fresh_executor(session)
+    for path in sorted(paths):
+        try:  # checked for each file right before deleting it
+            used = still_used(bound_columns(session, app), path, execute)
+        except SQLAlchemyError:
+            app.logger.exception(
+                "Flask-Store could not check whether the replaced or deleted "
+                "file %r is still used; it was kept.",
+                path,
+            )
+            continue
+        if not used:
+            delete_quietly(found(path, app=app))
 
 
 SESSION_EVENTS: tuple[tuple[str, Callable[..., None]], ...] = (

@@ -169,3 +169,28 @@ def test_cli_rm_still_deletes_the_real_file_and_leaves_the_links(linked: Flask) 
     root = Path(linked.config["STORE_PATH"])
     assert not (root / "sub" / "a.txt").exists()
     assert (root / "inside-link.txt").is_symlink()
+
+
+@pytest.mark.parametrize("folder", LINKED_FOLDERS)
+def test_a_move_into_a_linked_folder_is_a_conflict_naming_it(
+    linked: Flask, folder: str
+) -> None:
+    client = linked.test_client()
+    response = client.post(
+        ADMIN + "/move",
+        data={
+            "path": "sub/a.txt",
+            "folder": folder,
+            "name": "a.txt",
+            "csrf_token": csrf_token(client),
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert f"{folder!r} is not a folder inside STORE_PATH" in response.json["error"]
+    result = linked.test_cli_runner().invoke(args=["store", "mv", "sub/a.txt", folder])
+    assert result.exit_code == 1
+    assert f"{folder!r} is not a folder inside STORE_PATH" in result.output
+    assert "'sub/a.txt' was not moved" in result.output
+    assert "is not a stored file" not in result.output
+    assert_untouched(linked)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import NotFound
 
 from ... import admin, names, rules
 from ...backends.base import PageQuery
+from ...backends.folder_removal import delete_checked, prune, split_spellings
 from ...exceptions import FileRejected, StoreError, UploadFailed
 from ...serving import send_stored_file
 from ...signals import file_saved
@@ -50,6 +51,10 @@ class FileInUse(StoreError):
 
 class PathTaken(StoreError):
     """The name a file or folder was to get is taken: nothing was replaced."""
+
+
+class FolderKept(StoreError):
+    """A folder was emptied of its checked files, but still holds others."""
 
 
 def this_app() -> Flask:
@@ -261,9 +266,18 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
         self.backend.handle(stored).delete()
 
     def delete_tree(self, directory: str) -> None:
+        """Delete a folder's files once no row uses them, then its empty folders.
+
+        Exactly the files checked are deleted: one saved into the folder
+        meanwhile, or an entry not spelt canonically, keeps the folder
+        (:class:`FolderKept` names them).
+        """
         folder = self._folder(directory)
-        self.check_unused([f.path for f in self.backend.iter_files(folder)], "deleted")
-        self.backend.delete_folder(folder)
+        files, _ = split_spellings(f.path for f in self.backend.iter_files(folder))
+        self.check_unused(files, "deleted")
+        left = delete_checked(self.backend, folder, files).left
+        if not left.removed:
+            raise FolderKept(left.explain())
 
     def rename_path(self, src: str, dst: str) -> None:
         """Rename a file or a folder; refused when a row uses a file it moves.
@@ -286,7 +300,7 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
 
     def _rename_folder(self, source: str, target: str) -> None:
         backend = self.backend
-        files = [f.path for f in backend.iter_files(source)]
+        files, _ = split_spellings(f.path for f in backend.iter_files(source))
         self.check_unused(files, "renamed")
         if backend.exists(target) or is_folder(backend, target):
             raise PathTaken(f'"{self.view_path(target)}" already exists.')
@@ -295,8 +309,9 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
             inner = path[len(source) + 1 :].rpartition("/")[0]
             backend.move(path, names.join_key(target, inner))
         # Files put in the old folder meanwhile stay there, with it.
-        if next(iter(backend.iter_files(source)), None) is None:
-            backend.delete_folder(source)
+        left = prune(backend, source)
+        if not left.removed:
+            raise FolderKept(left.explain())
 
     def _folder(self, path: str) -> str:
         """A folder inside the view's folder, never the view's folder itself."""
