@@ -36,7 +36,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from . import names
+from . import names, spelling
 from .direct.received import discard, receive, refusal_of
 from .exceptions import BadUploadToken
 from .humanize import human_size
@@ -256,7 +256,7 @@ def valid_location(form: Form, field: Field) -> None:
 def valid_stored_path(form: Form, field: Field) -> None:
     """Validate the relative path of a stored file."""
     try:
-        names.split_stored_path(field.data or "")
+        spelling.split_stored_path(field.data or "")
     except (TypeError, ValueError) as exc:
         raise ValidationError(str(exc)) from None
 

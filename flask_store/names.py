@@ -1,4 +1,5 @@
-"""Pure functions for file names, stored paths and URLs.
+"""Pure functions for file names, locations and URLs (the one spelling of a
+stored path is :mod:`.spelling`'s).
 
 Nothing here touches Flask, the network or the disk, so every provider shares
 the same rules and tests can check them directly.
@@ -178,7 +179,7 @@ class Candidates(Sequence[str]):
         return f"<Candidates {self._made[0]!r} and {self._attempts - 1} more>"
 
 
-def _check_part(part: str, what: str, value: str) -> None:
+def check_part(part: str, what: str, value: str) -> None:
     if part == "..":
         raise ValueError(f"{what} {value!r} may not contain '..'.")
     if _CONTROL_CHARS.search(part):
@@ -192,7 +193,7 @@ def _check_part(part: str, what: str, value: str) -> None:
         )
 
 
-def _check_length(path: str, what: str, limit: int = MAX_PATH_BYTES) -> None:
+def check_length(path: str, what: str, limit: int = MAX_PATH_BYTES) -> None:
     size = len(path.encode(errors="surrogatepass"))
     if size > limit:
         raise ValueError(
@@ -243,10 +244,10 @@ def clean_location(location: str | None, *, legacy_slash: bool = False) -> str:
         if p not in ("", ".")
     ]
     for part in parts:
-        _check_part(part, what, location)
+        check_part(part, what, location)
     check_visible("/".join(parts), what)
     cleaned = "/".join(parts)
-    _check_length(cleaned, "The location", MAX_LOCATION_BYTES)
+    check_length(cleaned, "The location", MAX_LOCATION_BYTES)
     if leading_slash:
         warn_deprecated(
             f"{what} {location!r}: a leading slash is deprecated and dropped. "
@@ -310,99 +311,6 @@ def is_plain_path(path: str) -> bool:
     produce for ordinary names. Such a path splits at its last ``/``.
     """
     return _PLAIN_PATH.fullmatch(path) is not None
-
-
-def split_stored_path(path: str) -> tuple[str, str]:
-    """Validate the relative path of a stored file; return (location, filename).
-
-    Both come back in the canonical spelling (see :func:`canonical_path`).
-    """
-    if not isinstance(path, str):
-        raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
-    if is_plain_path(path):
-        if len(path) > MAX_NAME_BYTES:
-            _check_length(path, "The stored path")
-            for part in path.split("/"):
-                _check_part(part, "Stored path", path)
-        location, _, filename = path.rpartition("/")
-        return location, filename
-    location, _, filename = path.rstrip("/").rpartition("/")
-    try:
-        location = clean_location(location) if location else ""
-    except ValueError as exc:
-        # Name the path that was given, not the folder part that failed.
-        message = str(exc).replace(f"Location {location!r}", f"Stored path {path!r}")
-        raise ValueError(message) from None
-    filename = unicodedata.normalize("NFC", filename)
-    if not filename or filename in (".", ".."):
-        raise ValueError(f"{path!r} is not the path of a stored file.")
-    _check_part(filename, "Stored path", path)
-    if "\\" in filename:
-        raise ValueError(f"Stored path {path!r} may not contain backslashes.")
-    _check_length(join_key(location, filename), "The stored path")
-    return location, filename
-
-
-def canonical_path(path: str) -> str:
-    """The one spelling of a stored path that every part of Flask-Store uses.
-
-    Unicode NFC, ``/`` between parts, no empty or ``.`` parts, no leading or
-    trailing slash: ``docs//./report.txt`` is ``docs/report.txt``, and a name
-    with a decomposed accent is spelt with the composed one.
-    Two spellings name the same stored file exactly when their canonical
-    paths are equal. Raises :class:`ValueError` (or :class:`TypeError`) for
-    something that is not a stored path at all: ``..``, control characters,
-    backslashes, parts over 255 bytes.
-    """
-    if not isinstance(path, str):
-        raise TypeError(f"A stored path must be a str, not {type(path).__name__}.")
-    if is_plain_path(path) and len(path) <= MAX_NAME_BYTES:
-        return path
-    # Empty and "." parts, a leading slash among them, name nothing.
-    kept = "/".join(part for part in path.split("/") if part not in ("", "."))
-    return join_key(*split_stored_path(kept))
-
-
-def is_canonical(path: str) -> bool:
-    """Whether ``path`` is a stored path in its canonical spelling.
-
-    A listing entry that is not (a key with an empty or ``.`` part, a name in
-    NFD, an invalid name another tool wrote) needs attention: Flask-Store
-    addresses files by their canonical path, so it cannot safely read or
-    delete such an entry under its own spelling.
-    """
-    try:
-        return canonical_path(path) == path
-    except (TypeError, ValueError):
-        return False
-
-
-def is_one_spelling(path: str) -> bool:
-    """Whether ``path`` is spelt as Flask-Store spells a path, hidden ones too.
-
-    Unicode NFC, no empty, ``.`` or ``..`` part and no leading or trailing
-    slash (``""`` is the root): the key or file such a path names is its own,
-    where ``a//b.txt`` would name ``a/b.txt``.
-    """
-    if not path:
-        return True
-    parts = path.split("/")
-    return (
-        "" not in parts
-        and "." not in parts
-        and ".." not in parts
-        and unicodedata.is_normalized("NFC", path)
-    )
-
-
-def spellings(path: str) -> set[str]:
-    """Spellings of a canonical ``path`` another tool may have stored in a row.
-
-    The path itself and its NFD form: the normalisation forms a database can
-    hold for the same name. Reference checks look for all of them (and map
-    what they find back with :func:`canonical_path`).
-    """
-    return {path, unicodedata.normalize("NFD", path)}
 
 
 def join_key(*parts: str) -> str:

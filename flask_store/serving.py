@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from flask import Response, current_app, request, send_file
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
-from . import fsops, names, variants
+from . import fsops, names, spelling, variants
 from .backends.local import store_dir
 from .content import INLINE_TYPES, guess_type, is_inline_safe
 from .exceptions import StorageError
@@ -134,7 +134,7 @@ def open_stored_file(store: StoreDir, filename: str) -> tuple[int, os.stat_resul
     again.
     """
     try:
-        location, name = names.split_stored_path(filename)
+        location, name = spelling.split_stored_path(filename)
     except (TypeError, ValueError):
         raise NotFound() from None
     parts = [*location.split("/"), name] if location else [name]

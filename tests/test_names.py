@@ -3,6 +3,12 @@ from __future__ import annotations
 import pytest
 
 from flask_store import names
+from flask_store.spelling import (
+    canonical_path,
+    is_canonical,
+    spellings,
+    split_stored_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -114,11 +120,11 @@ def test_clean_location_refuses_non_strings() -> None:
 
 
 def test_split_stored_path() -> None:
-    assert names.split_stored_path("a/b/c.txt") == ("a/b", "c.txt")
-    assert names.split_stored_path("c.txt") == ("", "c.txt")
+    assert split_stored_path("a/b/c.txt") == ("a/b", "c.txt")
+    assert split_stored_path("c.txt") == ("", "c.txt")
     for bad in ["", "/", "a/..", "../c.txt", "/etc/passwd", "a\\b.txt", "a\x00.txt"]:
         with pytest.raises(ValueError):
-            names.split_stored_path(bad)
+            split_stored_path(bad)
 
 
 def test_url_path_percent_encodes() -> None:
@@ -150,10 +156,10 @@ def test_join_url() -> None:
     ],
 )
 def test_canonical_path(spelling: str, canonical: str) -> None:
-    assert names.canonical_path(spelling) == canonical
-    assert names.is_canonical(canonical)
-    assert names.is_canonical(spelling) is (spelling == canonical)
-    assert canonical in names.spellings(canonical)
+    assert canonical_path(spelling) == canonical
+    assert is_canonical(canonical)
+    assert is_canonical(spelling) is (spelling == canonical)
+    assert canonical in spellings(canonical)
 
 
 @pytest.mark.parametrize(
@@ -161,13 +167,13 @@ def test_canonical_path(spelling: str, canonical: str) -> None:
 )
 def test_canonical_path_refuses_what_is_no_stored_path(bad: str) -> None:
     with pytest.raises(ValueError):
-        names.canonical_path(bad)
-    assert not names.is_canonical(bad)
+        canonical_path(bad)
+    assert not is_canonical(bad)
 
 
 def test_spellings_include_the_decomposed_form() -> None:
-    assert names.spellings("caf\u00e9.txt") == {"caf\u00e9.txt", "cafe\u0301.txt"}
-    assert names.spellings("plain.txt") == {"plain.txt"}
+    assert spellings("caf\u00e9.txt") == {"caf\u00e9.txt", "cafe\u0301.txt"}
+    assert spellings("plain.txt") == {"plain.txt"}
 
 
 def test_hidden_parts() -> None:

@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from flask_store import Store, names
 from flask_store.providers import Provider
 from flask_store.providers.memory import MemoryProvider
+from flask_store.spelling import split_stored_path
 from flask_store.sqla import FlaskStoreType, init_session
 
 from .conftest import make_app
@@ -87,7 +88,7 @@ def test_loading_rows_skips_the_checking_constructor(
     calls = {"init": 0, "split": 0, "clean": 0}
     real_init, real_split, real_clean = (
         MemoryProvider.__init__,
-        names.split_stored_path,
+        split_stored_path,
         names.clean_location,
     )
 
@@ -104,7 +105,7 @@ def test_loading_rows_skips_the_checking_constructor(
         return real_clean(location)
 
     monkeypatch.setattr(Provider, "__init__", init)
-    monkeypatch.setattr(names, "split_stored_path", split)
+    monkeypatch.setattr("flask_store.spelling.split_stored_path", split)
     monkeypatch.setattr(names, "clean_location", clean)
     with Session(rows) as session:
         loaded = session.scalars(select(FileRow)).all()
@@ -178,7 +179,7 @@ def test_from_stored_path_matches_the_constructor(path: str) -> None:
     )
     assert fast == slow
     if names.is_plain_path(path):
-        assert names.split_stored_path(path) == (slow.location, slow.filename)
+        assert split_stored_path(path) == (slow.location, slow.filename)
 
 
 def test_a_provider_with_its_own_constructor_is_constructed(memory_app: Flask) -> None:

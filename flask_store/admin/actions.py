@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.exceptions import NotFound
 
-from .. import names
+from .. import names, spelling
 from ..exceptions import InsufficientStorage
 from ..providers.base import Provider
 from . import messages
@@ -111,7 +111,7 @@ def stored_provider(provider: type[Provider], path: str, *, app: Flask) -> Provi
     they are the store's own temporary files.
     """
     try:
-        canonical = names.canonical_path(path)
+        canonical = spelling.canonical_path(path)
     except (TypeError, ValueError):
         raise NotFound(messages.not_a_stored_file(path)) from None
     if names.is_hidden(canonical):

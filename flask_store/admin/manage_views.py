@@ -20,7 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, NotFound
 
-from .. import names
+from .. import names, spelling
 from ..backends.folder_removal import delete_checked
 from ..state import store_state
 from . import actions, browsing, changes, messages
@@ -181,7 +181,7 @@ def selection() -> ResponseReturnValue:
     ]
     backend = _backend()
     for path in sources:
-        if not names.is_canonical(path) or not backend.exists(path):
+        if not spelling.is_canonical(path) or not backend.exists(path):
             raise NotFound(messages.not_stored(path))
     here = browsing.parent_folder(sources[0])
     if form.action.data == "move":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadRequest, NotFound
 
-from .. import names
+from .. import names, spelling
 from ..humanize import whole_number
 from ..providers.base import Provider
 from ..state import store_state
@@ -119,7 +119,7 @@ def file_value(provider: type[Provider], raw: Any, *, app: Flask) -> FileValue:
     if not isinstance(raw, str):
         return FileValue(repr(raw), problem=messages.NOT_TEXT_VALUE)
     try:
-        canonical = names.canonical_path(raw)
+        canonical = spelling.canonical_path(raw)
     except (TypeError, ValueError) as exc:
         return FileValue(raw, problem=messages.invalid_value(exc))
     if names.is_hidden(canonical):

@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 from werkzeug.routing import BuildError
 
-from .. import names
+from .. import spelling
 from ..exceptions import NotConfiguredError
 from ..forms import DeleteForm, FolderForm, UploadForm
 from ..humanize import human_size
@@ -110,7 +110,7 @@ def template_helpers() -> dict[str, Any]:
         "row_anchor": models.row_anchor,
         "usage_labels": models.usage_labels,
         "confirm_message": messages.confirm_message,
-        "is_canonical": names.is_canonical,
+        "is_canonical": spelling.is_canonical,
     }
 
 
@@ -152,7 +152,11 @@ def render_browse(
     result = browsing.browse(store_provider(), query, app=current_app)
     result.usage = models.file_usage(
         current_app,
-        [entry.path for entry in result.page.files if names.is_canonical(entry.path)],
+        [
+            entry.path
+            for entry in result.page.files
+            if spelling.is_canonical(entry.path)
+        ],
     )
     return (
         render_template(
@@ -224,7 +228,7 @@ def delete() -> ResponseReturnValue:
     if not form.validate_on_submit():
         raise BadRequest(first_error(form))
     path = form.path.data
-    if not names.is_canonical(path):
+    if not spelling.is_canonical(path):
         raise BadRequest(messages.not_canonical(path))
     provider = actions.stored_provider(store_provider(), path, app=current_app)
     if not provider.exists():

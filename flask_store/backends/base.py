@@ -3,7 +3,7 @@
 A backend is one app's configured storage: built once by ``init_app`` from
 settings checked there, it keeps its resources (a client, a folder
 descriptor) as attributes. Its methods take stored paths, already in their
-canonical spelling (:func:`flask_store.names.canonical_path`). A file handle,
+canonical spelling (:func:`flask_store.spelling.canonical_path`). A file handle,
 :class:`~flask_store.providers.Provider`, pairs a backend with one path.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
-from .. import names
+from .. import names, spelling
 from ..content import guess_type
 from ..exceptions import UploadFailed
 from ..metadata import FileMetadata, Measured
@@ -288,7 +288,7 @@ class Backend:
             while True:
                 page = self.list_folder(folder, after=after, limit=1000)
                 for found in page.folders:
-                    if not names.is_canonical(found.path) or found.path in visited:
+                    if not spelling.is_canonical(found.path) or found.path in visited:
                         continue
                     visited.add(found.path)
                     yield found.path

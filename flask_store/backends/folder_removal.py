@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import names
+from .. import spelling
 from . import variant_files
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def split_spellings(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     canonical: list[str] = []
     other: list[str] = []
     for path in paths:
-        (canonical if names.is_canonical(path) else other).append(path)
+        (canonical if spelling.is_canonical(path) else other).append(path)
     return canonical, other
 
 

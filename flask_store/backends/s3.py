@@ -18,7 +18,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from .. import names
+from .. import names, spelling
 from ..content import guess_type
 from ..exceptions import (
     NotConfiguredError,
@@ -140,7 +140,7 @@ class S3Backend(Backend):
             (``a//b.txt``, ``a/./b.txt``, NFD): its key would be another
             object's, so nothing is done under it.
         """
-        if not names.is_one_spelling(path):
+        if not spelling.is_one_spelling(path):
             raise ValueError(
                 f"{path!r} is not a canonical stored path; it is not read, moved "
                 "or deleted under another spelling."

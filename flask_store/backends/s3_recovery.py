@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from .. import names
+from .. import names, spelling
 from . import s3_claims, s3_writes
 from .background import (
     SPOOL_PREFIX,
@@ -124,7 +124,7 @@ def clean(backend: S3GeventBackend, leftover: Leftover) -> str:
                     remove_spool(spooled)
                     return f"re-uploaded to {path}"
     # Someone else's file holds the name: keep both, under a new name.
-    location, filename = names.split_stored_path(path)
+    location, filename = spelling.split_stored_path(path)
     candidates = [
         names.join_key(location, name)
         for name in names.candidate_names(names.secure_name(filename))

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from werkzeug.exceptions import HTTPException
 
-from .. import names
+from .. import names, spelling
 from ..admin import changes
 from .context import current_backend, current_flask_app, store_command
 from .options import force_option, json_option
@@ -57,7 +57,7 @@ def move_command(
     # Check every path first: one invalid path means nothing is moved.
     plans: list[changes.Move | str] = []
     for raw in paths:
-        source = names.canonical_path(raw)
+        source = spelling.canonical_path(raw)
         is_file = backend.exists(source)  # asked once: a HEAD on S3
         if new_name is None and is_file:
             plans.append(source)  # a file: a taken name gets a unique suffix

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .. import names
+from .. import spelling
 from ..backends.base import Leftover, StoredFile
 from ..humanize import human_size as human_size  # the CLI imports it here only
 
@@ -61,7 +61,7 @@ def entry_json(entry: StoredFile) -> dict[str, Any]:
         "size": entry.size,
         "modified": entry.modified.isoformat() if entry.modified else None,
         "content_type": None if entry.is_folder else entry.content_type,
-        "canonical": names.is_canonical(entry.path),
+        "canonical": spelling.is_canonical(entry.path),
     }
 
 
@@ -73,7 +73,7 @@ def entry_line(entry: StoredFile, name: str | None = None) -> str:
         when = entry.modified.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
     shown = entry.name if name is None else name
     line = f"{size:>10}  {when:<16}  {shown}{'/' if entry.is_folder else ''}"
-    if not names.is_canonical(entry.path):
+    if not spelling.is_canonical(entry.path):
         line += f"  {NEEDS_ATTENTION}"
     return line
 

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast, overload
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
 
-from .. import names
+from .. import names, spelling
 from ..backends.base import (
     CHUNK_SIZE,
     Backend,
@@ -198,7 +198,7 @@ class Provider(Described, BackendOperations):
         if names.is_plain_path(stored):
             location, _, filename = stored.rpartition("/")
         else:
-            location, filename = names.split_stored_path(stored)
+            location, filename = spelling.split_stored_path(stored)
         self.location, self.filename = location, filename
         del self.__dict__["_stored_path"]
         return self.__dict__[name]
@@ -335,7 +335,7 @@ class Provider(Described, BackendOperations):
         rewind(stream)
         candidates = names.Candidates(self.location, names.secure_name(self.filename))
         stored = self._write_measured(stream, candidates)
-        self.location, self.filename = names.split_stored_path(stored)
+        self.location, self.filename = spelling.split_stored_path(stored)
         self.fp = None
         make_eager_variants(self, stream)
         file_saved.send(self.app, provider=self)
@@ -348,7 +348,7 @@ class Provider(Described, BackendOperations):
         """
         if filename is None:
             return self._exists(self.relative_path)
-        folder, name = names.split_stored_path(filename)
+        folder, name = spelling.split_stored_path(filename)
         return self._exists(names.join_key(self.location, folder, name))
 
     def open(self) -> IO[bytes]:

@@ -6,7 +6,7 @@ from typing import IO
 
 from werkzeug.datastructures import FileStorage
 
-from .. import names
+from .. import spelling
 from ..deprecation import warn_deprecated
 
 #: A provider's file: an upload or file object to save, or none (stored).
@@ -35,7 +35,7 @@ def read_fp(
     if isinstance(fp, str):
         if filename is not None:
             raise TypeError("filename= is for file objects, not stored paths.")
-        folder, name = names.split_stored_path(fp)
+        folder, name = spelling.split_stored_path(fp)
         return folder, name, None
     if isinstance(fp, FileStorage):
         uploaded = filename if filename is not None else fp.filename

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from .. import names
+from .. import spelling
 from ..backends.base import StoredFile
 from ..state import store_state
 from .references import (
@@ -39,7 +39,7 @@ def find_orphans(
     ``iter_files`` and checks it in batches, for every provider.
 
     A file whose path is not canonical (see
-    :func:`flask_store.names.is_canonical`: an S3 key with an empty or ``.``
+    :func:`flask_store.spelling.is_canonical`: an S3 key with an empty or ``.``
     part, a name in NFD) is never called an orphan: Flask-Store would address
     it under another spelling, maybe a file a row uses. Such files are
     appended to ``non_canonical`` when it is given, for people to look at.
@@ -68,7 +68,7 @@ def find_orphans(
         for batch in batches(files):
             canonical = []
             for stored in batch:
-                if names.is_canonical(stored.path):
+                if spelling.is_canonical(stored.path):
                     canonical.append(stored)
                 elif non_canonical is not None:
                     non_canonical.append(stored)
@@ -105,7 +105,9 @@ def delete_unused(app: Flask, paths: list[str]) -> Iterator[tuple[str, str]]:
     columns = bound_columns(session, app) if session is not None else []
     provider_class = store_state(app).provider
     for path in paths:
-        provider = provider_class(path, app=app) if names.is_canonical(path) else None
+        provider = (
+            provider_class(path, app=app) if spelling.is_canonical(path) else None
+        )
         if provider is None or provider.relative_path != path:
             yield path, "non-canonical"
             continue

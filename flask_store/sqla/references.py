@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, Unicode, inspect, or_, select, type_c
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Mapper, Session, defer
 
-from .. import names
+from .. import spelling
 from .context import session_app
 from .registry import FileColumn, all_file_columns, file_attributes
 
@@ -54,7 +54,7 @@ def equivalents_pattern(path: str) -> str | None:
     ``path`` only where ``path`` has a character that is not ASCII or is one
     of :data:`RESPELT_ASCII`; the pattern keeps the other characters and
     matches anything in their place, and what it finds is mapped back with
-    :func:`~flask_store.names.canonical_path`.
+    :func:`~flask_store.spelling.canonical_path`.
     """
     if path.isascii() and RESPELT_ASCII.isdisjoint(path):
         return None
@@ -130,11 +130,11 @@ def _spelt(paths: Iterable[str]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for path in paths:
         try:
-            spellings = names.spellings(names.canonical_path(path)) | {path}
+            spellings = spelling.spellings(spelling.canonical_path(path)) | {path}
         except (TypeError, ValueError):
             spellings = {path}
-        for spelling in spellings:
-            wanted.setdefault(spelling, set()).add(path)
+        for spelt in spellings:
+            wanted.setdefault(spelt, set()).add(path)
     return wanted
 
 
@@ -142,7 +142,7 @@ def _meant(value: Any, wanted: dict[str, set[str]]) -> set[str]:
     """The given paths a value found in a column references."""
     found = set(wanted.get(value, ()))
     with suppress(TypeError, ValueError):  # not a stored path: only itself
-        found.update(wanted.get(names.canonical_path(value), ()))
+        found.update(wanted.get(spelling.canonical_path(value), ()))
     return found
 
 
@@ -153,9 +153,9 @@ def _spelling_filter(raw: Any, batch: list[str]) -> Any:
     equivalents = sorted(
         {
             pattern
-            for spelling in batch
-            if names.is_canonical(spelling)
-            and (pattern := equivalents_pattern(spelling)) is not None
+            for path in batch
+            if spelling.is_canonical(path)
+            and (pattern := equivalents_pattern(path)) is not None
         }
     )
     return or_(
@@ -215,7 +215,7 @@ def rows_using(
     """For each path, the rows whose FlaskStoreType columns reference it.
 
     Every path given is a key (with an empty list when unused). A row holding
-    another spelling of a path (see :func:`flask_store.names.canonical_path`)
+    another spelling of a path (see :func:`flask_store.spelling.canonical_path`)
     counts. One query per column and batch of spellings, never one per path.
     The rows come with their file columns deferred.
     """

@@ -26,7 +26,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import get_history
 from werkzeug.datastructures import FileStorage
 
-from .. import names
+from .. import spelling
 from ..providers.base import Provider
 from ..state import store_state
 from .companion import companion_value
@@ -190,7 +190,7 @@ def _after_commit(session: Session) -> None:
     paths = set()
     for _, released in changes.released:
         try:
-            paths.add(names.canonical_path(released))
+            paths.add(spelling.canonical_path(released))
         except (TypeError, ValueError):
             app.logger.warning(
                 "Flask-Store kept %r: a row held it, but it is not a stored path.",

@@ -18,7 +18,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 from werkzeug.datastructures import FileStorage
 
-from .. import names
+from .. import names, spelling
 from ..providers.base import Provider
 from ..state import store_state
 from .companion import listen_loads
@@ -110,7 +110,7 @@ class FlaskStoreType(TypeDecorator[Provider]):
         if isinstance(value, str):
             # Every statement, ORM or Core (a bulk insert(), an update()), goes
             # through here: only a canonical path inside the store is stored.
-            path = names.canonical_path(value)
+            path = spelling.canonical_path(value)
             self._check_length(path)
             return path
         if isinstance(value, Provider):
@@ -180,7 +180,7 @@ class FlaskStoreType(TypeDecorator[Provider]):
                 self._check_length(value.relative_path)
             return value
         if isinstance(value, str):
-            path = names.canonical_path(value)
+            path = spelling.canonical_path(value)
             self._check_length(path)
             return path
         raise TypeError(

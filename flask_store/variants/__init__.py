@@ -45,7 +45,7 @@ from typing import IO, TYPE_CHECKING, Any
 from flask import has_request_context, request, url_for
 from itsdangerous import BadData
 
-from .. import names
+from .. import names, spelling
 from ..backends import variant_files
 from ..backends.base import StoredFile
 from ..exceptions import NotConfiguredError, UploadFailed
@@ -174,7 +174,7 @@ def eager_specs(config: Mapping[str, Any]) -> tuple[VariantSpec, ...]:
 
 def variants_location(path: str) -> str:
     """The hidden folder that holds the variants of the stored file ``path``."""
-    return names.variants_location(names.canonical_path(path))
+    return names.variants_location(spelling.canonical_path(path))
 
 
 def variant_path(path: str, spec: VariantSpec, version: str) -> str:
@@ -274,7 +274,7 @@ def read(app: Flask, token: str) -> tuple[str, str, VariantSpec]:
         if not isinstance(version, str):
             raise TypeError(version)
         spec = VariantSpec(width, height, format_, fit)
-        return names.canonical_path(path), version, spec
+        return spelling.canonical_path(path), version, spec
     except (BadData, ValueError, TypeError):
         raise LookupError("There is no such image variant.") from None
 

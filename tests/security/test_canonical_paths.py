@@ -25,9 +25,10 @@ from sqlalchemy import Integer, create_engine, delete, insert, select, text, upd
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
-from flask_store import Store, names
+from flask_store import Store
 from flask_store.blueprint import blueprint
 from flask_store.providers.base import store_state
+from flask_store.spelling import canonical_path, is_canonical
 from flask_store.sqla import FlaskStoreType, init_session
 
 from ..conftest import PROVIDERS, make_app
@@ -156,14 +157,14 @@ def test_orphans_delete_never_deletes_a_used_file_under_any_spelling(
             session.commit()
         with factory() as session:
             stored = session.scalars(select(Paper.file)).one()
-        assert stored.relative_path == names.canonical_path(spelling)
+        assert stored.relative_path == canonical_path(spelling)
 
         orphans_delete(app)
 
-        if names.canonical_path(spelling) == used:
+        if canonical_path(spelling) == used:
             assert read(app, used) == b"used"
         listed_as = "/".join(p for p in twin.split("/") if p not in ("", "."))
-        if planted is not None and not names.is_canonical(listed_as):
+        if planted is not None and not is_canonical(listed_as):
             assert planted.read_bytes() == b"twin"  # needs attention: kept
 
 
@@ -187,7 +188,7 @@ def test_delete_orphans_keeps_a_file_a_bulk_inserted_row_uses(
             session.commit()
             session.delete(canonical_row)
             session.commit()
-        if names.canonical_path(spelling) == used:
+        if canonical_path(spelling) == used:
             assert read(app, used) == b"used"
         else:  # another file (another case): no row uses ``used`` now
             assert not store_state(app).provider(used).exists()
@@ -265,7 +266,7 @@ def test_s3_keys_with_empty_or_dot_parts_never_delete_the_used_object(
 
         objects = keys(client)
         assert objects["media/" + used] == b"used"
-        if not names.is_canonical(twin) and twin_key != "media/" + used:
+        if not is_canonical(twin) and twin_key != "media/" + used:
             assert objects[twin_key] == b"twin"
             if not twin.endswith("/"):  # not a folder marker: needs attention
                 assert "not canonical" in result.output

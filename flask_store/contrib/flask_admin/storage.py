@@ -22,7 +22,7 @@ from flask import current_app, g
 from flask_admin.contrib.fileadmin import BaseFileStorage
 from werkzeug.exceptions import NotFound
 
-from ... import admin, names, rules
+from ... import admin, names, rules, spelling
 from ...backends.base import PageQuery
 from ...backends.folder_removal import delete_checked, prune, split_spellings
 from ...exceptions import FileRejected, StoreError, UploadFailed
@@ -104,7 +104,7 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
         parts = [part for part in path.split("/") if part not in ("", ".")]
         if not parts:
             return self.location
-        stored = names.canonical_path(names.join_key(self.location, *parts))
+        stored = spelling.canonical_path(names.join_key(self.location, *parts))
         names.check_visible(stored, "Path")
         return stored
 
@@ -190,7 +190,7 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
         and the existing file is left as it was.
         """
         stored = self.stored_path(path)
-        location, name = names.split_stored_path(stored)
+        location, name = spelling.split_stored_path(stored)
         name = names.secure_name(name)
         size = admin.stream_size(file_data)
         reason = rules.refusal(name, size or 0, current_app.config)
@@ -218,7 +218,7 @@ class StoreFileStorage(BaseFileStorage):  # type: ignore[misc]
         never loses both. Errors are :class:`OSError`, as the edit view expects.
         """
         stored = self.stored_path(path)
-        location, name = names.split_stored_path(stored)
+        location, name = spelling.split_stored_path(stored)
         data = content.encode("utf-8")
         backend = self.backend
         try:
