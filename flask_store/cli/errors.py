@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, TypeVar
 
 import click
+from werkzeug.exceptions import HTTPException
 
 from ..exceptions import StoreError
 
@@ -38,8 +39,13 @@ def expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line description of an error for the terminal."""
-    message = " ".join(str(exc).split())
+    """A one-line description of an error for the terminal.
+
+    An error that is an HTTP error too (a :class:`FolderConflict` is a 409)
+    is described without its status line, which means nothing in a shell.
+    """
+    text = exc.description if isinstance(exc, HTTPException) else None
+    message = " ".join(str(text or exc).split())
     return message or type(exc).__name__
 
 
