@@ -21,17 +21,9 @@ from .s3_conditional import WriteConditions
 from .s3_conditional import error_code as error_code
 from .s3_headers import UPLOAD_TOKEN as UPLOAD_TOKEN
 from .s3_locks import SETTING as LOCK_PATH
-
-try:
-    import boto3
-    from boto3.s3.transfer import TransferConfig
-    from botocore.config import Config as BotoConfig
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "Could not load boto3, which the S3 providers need. Install it with "
-        "pip install 'Flask-Store[s3]'."
-    ) from exc
+from .s3_sdk import BotoConfig, TransferConfig, boto3
+from .s3_sdk import BotoCoreError as BotoCoreError
+from .s3_sdk import ClientError as ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

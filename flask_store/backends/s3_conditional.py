@@ -25,14 +25,7 @@ from .base import CheckResult
 from .s3_headers import UPLOAD_TOKEN
 from .s3_probe import REJECTED, TAKEN, Verdict, probe
 from .s3_probe import error_code as error_code
-
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError as exc:  # pragma: no cover - s3.py gives the helpful error
-    raise ImportError(
-        "Could not load boto3, which the S3 providers need. Install it with "
-        "pip install 'Flask-Store[s3]'."
-    ) from exc
+from .s3_sdk import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from flask.config import Config

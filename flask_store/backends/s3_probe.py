@@ -19,14 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import names
-
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError as exc:  # pragma: no cover - s3.py gives the helpful error
-    raise ImportError(
-        "Could not load boto3, which the S3 providers need. Install it with "
-        "pip install 'Flask-Store[s3]'."
-    ) from exc
+from .s3_sdk import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
