@@ -196,10 +196,10 @@ def _after_commit(session: Session) -> None:
                 "Flask-Store kept %r: a row held it, but it is not a stored path.",
                 released,
             )
-    execute = fresh_executor(session)
+    columns, execute = bound_columns(session, app), fresh_executor(session)
     for path in sorted(paths):
         try:  # checked for each file right before deleting it
-            used = still_used(bound_columns(session, app), path, execute)
+            used = still_used(columns, path, execute)
         except SQLAlchemyError:
             app.logger.exception(
                 "Flask-Store could not check whether the replaced or deleted "
